@@ -1,0 +1,43 @@
+# Quick start: `make demo` and `make test` do all the set-up on a fresh Debian 12 machine.
+JOBS ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: all deps build build-asan build-fuzz demo test test-release test-asan fuzz bench clean
+
+all: build
+
+deps:
+	@scripts/setup.sh
+
+build: deps
+	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build -j $(JOBS)
+
+build-asan: deps
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEADROOM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+
+build-fuzz: deps
+	@CXX=clang++-19 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEADROOM_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_targets
+
+demo: build
+	./build/headroom demo
+
+test-release: build
+	ctest --test-dir build --output-on-failure -j 2
+
+test-asan: build-asan
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan --output-on-failure -j 2
+
+fuzz: build-fuzz
+	scripts/run-fuzzers.sh build-fuzz 30
+
+test: test-release test-asan fuzz
+
+bench: build
+	bench/run.sh
+
+clean:
+	rm -rf build build-asan build-fuzz

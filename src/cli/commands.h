@@ -1,0 +1,15 @@
+// Subcommand entry points. Each parses its own arguments (argv[0] is the subcommand name) and
+// returns the process exit code: 0 success, 1 a check failed (SLO, gate), 2 usage/config error.
+// Errors are printed as one line on stderr, "headroom <cmd>: <message>".
+#pragma once
+
+namespace headroom::cli {
+
+int RunCommand(int argc, char** argv);       // run_cmd.cc:      headroom run URL|scenario.yaml
+int TargetCommand(int argc, char** argv);    // target_cmd.cc:   headroom target
+int DemoCommand(int argc, char** argv);      // demo_cmd.cc:     headroom demo
+int ValidateCommand(int argc, char** argv);  // validate_cmd.cc: headroom validate scenario.yaml
+int ModelCommand(int argc, char** argv);     // model_cmd.cc:    headroom model usl|queue
+int PlanCommand(int argc, char** argv);      // plan_cmd.cc:     headroom plan plan.yaml
+
+}  // namespace headroom::cli
