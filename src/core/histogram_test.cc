@@ -1,0 +1,306 @@
+#include "core/histogram.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace headroom {
+namespace {
+
+// Percentiles as tenths of a percent so the exact rank is computed in integers: ceil(p * n / 100).
+constexpr int kPercentileTenths[] = {1, 10, 100, 250, 500, 750, 900, 950, 990, 999};
+
+int64_t ExactPercentile(const std::vector<int64_t>& sorted, int tenths) {
+  const int64_t n = static_cast<int64_t>(sorted.size());
+  const int64_t rank = std::max<int64_t>(1, (tenths * n + 999) / 1000);
+  return sorted[static_cast<size_t>(rank - 1)];
+}
+
+void ExpectPercentilesClose(const std::vector<int64_t>& values, const Histogram& h) {
+  std::vector<int64_t> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_EQ(h.Count(), static_cast<int64_t>(values.size()));
+  for (int tenths : kPercentileTenths) {
+    const int64_t exact = ExactPercentile(sorted, tenths);
+    const int64_t got = h.ValueAtPercentile(tenths / 10.0);
+    // HDR reports the highest value of the bucket, so it never under-reports and stays within 0.1%.
+    EXPECT_GE(got, exact) << "p" << tenths / 10.0;
+    EXPECT_LE(static_cast<double>(got - exact), 0.001 * static_cast<double>(exact)) << "p" << tenths / 10.0;
+  }
+  EXPECT_EQ(h.ValueAtPercentile(100), h.Max());
+  EXPECT_LE(static_cast<double>(h.Max() - sorted.back()), 0.001 * static_cast<double>(sorted.back()));
+  EXPECT_GE(h.Max(), sorted.back());
+  EXPECT_LE(h.Min(), sorted.front());
+  EXPECT_GE(static_cast<double>(h.Min()), 0.999 * static_cast<double>(sorted.front()));
+}
+
+struct Distribution {
+  const char* name;
+  std::vector<int64_t> (*make)(std::mt19937_64&);
+};
+
+std::vector<int64_t> Uniform(std::mt19937_64& rng) {
+  std::uniform_int_distribution<int64_t> d(1000, 50'000);
+  std::vector<int64_t> v(200'000);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+std::vector<int64_t> Exponential(std::mt19937_64& rng) {
+  std::exponential_distribution<double> d(1.0 / 5000);
+  std::vector<int64_t> v(200'000);
+  for (auto& x : v) x = 1 + static_cast<int64_t>(d(rng));
+  return v;
+}
+std::vector<int64_t> Bimodal(std::mt19937_64& rng) {
+  std::normal_distribution<double> fast(2000, 200), slow(250'000, 20'000);
+  std::bernoulli_distribution pick_slow(0.05);
+  std::vector<int64_t> v(200'000);
+  for (auto& x : v) x = std::max<int64_t>(1, static_cast<int64_t>(pick_slow(rng) ? slow(rng) : fast(rng)));
+  return v;
+}
+std::vector<int64_t> WideRange(std::mt19937_64& rng) {  // log-uniform over 1 .. 1e6
+  std::uniform_real_distribution<double> d(0, 6);
+  std::vector<int64_t> v(200'000);
+  for (auto& x : v) x = static_cast<int64_t>(std::pow(10.0, d(rng)));
+  return v;
+}
+std::vector<int64_t> NearOneHour(std::mt19937_64& rng) {
+  std::uniform_int_distribution<int64_t> d(3'500'000'000LL, 3'600'000'000LL);
+  std::vector<int64_t> v(50'000);
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+class HistogramDistributionTest : public testing::TestWithParam<Distribution> {};
+
+TEST_P(HistogramDistributionTest, PercentilesWithinOneTenthPercentOfExact) {
+  std::mt19937_64 rng(42);
+  const std::vector<int64_t> values = GetParam().make(rng);
+  Histogram h;
+  for (int64_t v : values) h.Record(v);
+  EXPECT_EQ(h.Clamped(), 0);
+  ExpectPercentilesClose(values, h);
+  double sum = 0;
+  for (int64_t v : values) sum += static_cast<double>(v);
+  const double exact_mean = sum / static_cast<double>(values.size());
+  EXPECT_NEAR(h.Mean(), exact_mean, 0.001 * exact_mean);
+}
+
+TEST_P(HistogramDistributionTest, MergedWorkerHistogramsEqualOneHistogram) {
+  std::mt19937_64 rng(7);
+  const std::vector<int64_t> values = GetParam().make(rng);
+  Histogram all;
+  std::vector<Histogram> workers(4);
+  for (size_t i = 0; i < values.size(); ++i) {
+    all.Record(values[i]);
+    workers[i % workers.size()].Record(values[i]);
+  }
+  Histogram merged;
+  for (const Histogram& w : workers) merged.Add(w);
+  std::vector<std::pair<int64_t, int64_t>> a, b;
+  all.ForEachBucket([&](int64_t v, int64_t c) { a.emplace_back(v, c); });
+  merged.ForEachBucket([&](int64_t v, int64_t c) { b.emplace_back(v, c); });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(all.Count(), merged.Count());
+  EXPECT_EQ(all.Min(), merged.Min());
+  EXPECT_EQ(all.Max(), merged.Max());
+  EXPECT_DOUBLE_EQ(all.Mean(), merged.Mean());
+}
+
+TEST_P(HistogramDistributionTest, EncodeDecodeRoundTripKeepsEveryCount) {
+  std::mt19937_64 rng(9);
+  const std::vector<int64_t> values = GetParam().make(rng);
+  Histogram h;
+  for (int64_t v : values) h.Record(v);
+  auto decoded = Histogram::DecodeCompressedBase64(h.EncodeCompressedBase64());
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  std::vector<std::pair<int64_t, int64_t>> a, b;
+  h.ForEachBucket([&](int64_t v, int64_t c) { a.emplace_back(v, c); });
+  decoded->ForEachBucket([&](int64_t v, int64_t c) { b.emplace_back(v, c); });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(decoded->Count(), h.Count());
+  EXPECT_EQ(decoded->Min(), h.Min());
+  EXPECT_EQ(decoded->Max(), h.Max());
+  for (double p : {0.0, 1.0, 50.0, 90.0, 99.0, 99.9, 99.99, 100.0}) {
+    EXPECT_EQ(decoded->ValueAtPercentile(p), h.ValueAtPercentile(p)) << "p" << p;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Distributions, HistogramDistributionTest,
+                         testing::Values(Distribution{"uniform", Uniform}, Distribution{"exponential", Exponential},
+                                         Distribution{"bimodal", Bimodal}, Distribution{"wide_range", WideRange},
+                                         Distribution{"near_one_hour", NearOneHour}),
+                         [](const testing::TestParamInfo<Distribution>& info) { return info.param.name; });
+
+TEST(HistogramTest, EmptyHistogramReportsZeros) {
+  Histogram h;
+  EXPECT_EQ(h.Count(), 0);
+  EXPECT_EQ(h.Min(), 0);
+  EXPECT_EQ(h.Max(), 0);
+  EXPECT_EQ(h.Mean(), 0);
+  EXPECT_EQ(h.StdDev(), 0);
+  EXPECT_EQ(h.ValueAtPercentile(50), 0);
+  EXPECT_EQ(h.ValueAtPercentile(100), 0);
+  int buckets = 0;
+  h.ForEachBucket([&](int64_t, int64_t) { ++buckets; });
+  EXPECT_EQ(buckets, 0);
+  auto decoded = Histogram::DecodeCompressedBase64(h.EncodeCompressedBase64());
+  ASSERT_TRUE(decoded.has_value()) << decoded.error().message;
+  EXPECT_EQ(decoded->Count(), 0);
+  EXPECT_EQ(decoded->Highest(), h.Highest());
+}
+
+TEST(HistogramTest, ValuesOutsideTheRangeAreClampedAndCounted) {
+  Histogram h(1, 10'000, 3);
+  h.Record(0);
+  h.Record(-3);
+  h.Record(20'000);
+  h.Record(500);
+  h.RecordN(1'000'000, 3);
+  EXPECT_EQ(h.Count(), 7);
+  EXPECT_EQ(h.Clamped(), 6);
+  EXPECT_EQ(h.Min(), 1);
+  EXPECT_EQ(h.Max(), 10'000);  // the bucket of 10000 reaches 10007; reports stop at Highest()
+  EXPECT_EQ(h.ValueAtPercentile(100), 10'000);
+  EXPECT_EQ(h.ValueAtPercentile(1), 1);
+}
+
+TEST(HistogramTest, SmallValuesAreExactAtThreeDigits) {
+  Histogram h;
+  for (int64_t v = 1; v <= 2000; ++v) h.Record(v);
+  for (int64_t v = 1; v <= 2000; ++v) {
+    EXPECT_EQ(h.ValueAtPercentile(100.0 * static_cast<double>(v) / 2000), v);
+  }
+  EXPECT_EQ(h.Min(), 1);
+  EXPECT_EQ(h.Max(), 2000);
+  EXPECT_DOUBLE_EQ(h.Mean(), 1000.5 + 0.5);  // bucket midpoints of width-1 buckets are v + 0.5
+}
+
+TEST(HistogramTest, PercentileRankFollowsCeilingRule) {
+  Histogram h;
+  for (int64_t v = 1; v <= 1000; ++v) h.Record(v);
+  EXPECT_EQ(h.ValueAtPercentile(99.9), 999);  // rank ceil(999.0) = 999, not 1000
+  EXPECT_EQ(h.ValueAtPercentile(99.91), 1000);
+  EXPECT_EQ(h.ValueAtPercentile(50), 500);
+  EXPECT_EQ(h.ValueAtPercentile(0.05), 1);
+  EXPECT_EQ(h.ValueAtPercentile(0), 1);
+  EXPECT_EQ(h.ValueAtPercentile(-5), 1);
+  EXPECT_EQ(h.ValueAtPercentile(150), 1000);
+}
+
+TEST(HistogramTest, StdDevOfTwoPointDistribution) {
+  Histogram h;
+  h.RecordN(100, 50);
+  h.RecordN(300, 50);
+  EXPECT_NEAR(h.Mean(), 200.5, 1e-9);
+  EXPECT_NEAR(h.StdDev(), 100.0, 1e-9);
+}
+
+TEST(HistogramTest, ResetKeepsConfigurationAndForgetsValues) {
+  Histogram h(1, 1'000'000, 2);
+  const size_t memory = h.MemoryBytes();
+  h.RecordN(123, 10);
+  h.Record(0);
+  h.Reset();
+  EXPECT_EQ(h.Count(), 0);
+  EXPECT_EQ(h.Clamped(), 0);
+  EXPECT_EQ(h.ValueAtPercentile(50), 0);
+  EXPECT_EQ(h.SignificantDigits(), 2);
+  EXPECT_EQ(h.Highest(), 1'000'000);
+  EXPECT_EQ(h.MemoryBytes(), memory);
+  h.Record(77);
+  EXPECT_EQ(h.ValueAtPercentile(50), 77);
+}
+
+TEST(HistogramTest, MemoryIsFixedByConfiguration) {
+  Histogram h;
+  const size_t before = h.MemoryBytes();
+  EXPECT_LT(before, size_t{256} * 1024);
+  for (int64_t v = 1; v < 3'600'000'000LL; v = v * 3 + 1) h.RecordN(v, 1000);
+  EXPECT_EQ(h.MemoryBytes(), before);
+}
+
+TEST(HistogramTest, AddAcrossConfigurationsRequantizes) {
+  Histogram coarse(1, 1'000'000, 2);
+  coarse.RecordN(5000, 4);
+  coarse.Record(2'000'000);  // clamped in coarse
+  Histogram fine;
+  fine.Add(coarse);
+  EXPECT_EQ(fine.Count(), 5);
+  EXPECT_EQ(fine.Clamped(), 1);
+  EXPECT_NEAR(static_cast<double>(fine.ValueAtPercentile(50)), 5000, 5000 * 0.01);
+}
+
+TEST(HistogramTest, HigherPrecisionNarrowsBuckets) {
+  for (int digits = 1; digits <= 5; ++digits) {
+    Histogram h(1, 10'000'000, digits);
+    h.Record(1'234'567);
+    const double relative = static_cast<double>(h.Max() - 1'234'567) / 1'234'567;
+    EXPECT_LT(relative, std::pow(10.0, -digits)) << digits << " digits";
+  }
+}
+
+TEST(HistogramTest, DecodesKnownEncodingsFromConfigurations) {
+  for (int digits = 1; digits <= 5; ++digits) {
+    Histogram h(1000, 60'000'000'000LL, digits);  // ns precision lower bound, 1 minute
+    h.RecordN(1'500'000, 10);
+    h.Record(45'000'000'000LL);
+    auto d = Histogram::DecodeCompressedBase64(h.EncodeCompressedBase64());
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    EXPECT_EQ(d->Lowest(), 1000);
+    EXPECT_EQ(d->Highest(), 60'000'000'000LL);
+    EXPECT_EQ(d->SignificantDigits(), digits);
+    EXPECT_EQ(d->ValueAtPercentile(50), h.ValueAtPercentile(50));
+    EXPECT_EQ(d->Max(), h.Max());
+  }
+}
+
+TEST(HistogramTest, EncodingStartsWithV2CompressedCookie) {
+  Histogram h;
+  h.Record(1);
+  // 0x1c849314 base64-encodes to "HISTF" followed by the length bytes: the tag .hlog readers look for.
+  EXPECT_EQ(h.EncodeCompressedBase64().substr(0, 5), "HISTF");
+}
+
+TEST(HistogramTest, DecodeRejectsGarbageWithoutCrashing) {
+  const std::vector<std::string> bad = {
+      "", "   ", "!!!!", "A", "AAAA", "HISTFAAAA", "not base64 at all", "SGVsbG8gd29ybGQ=",
+      "HISTFAAAACh4nJNpmSzMwMDABMEwBgA=",  // compressed cookie, corrupt zlib
+  };
+  for (const std::string& text : bad) {
+    auto r = Histogram::DecodeCompressedBase64(text);
+    EXPECT_FALSE(r.has_value()) << text;
+    if (!r) {
+      EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+      EXPECT_EQ(r.error().message.rfind("invalid histogram", 0), 0u) << r.error().message;
+    }
+  }
+}
+
+TEST(HistogramTest, DecodeRejectsEveryTruncationAndBitFlip) {
+  Histogram h;
+  std::mt19937_64 rng(3);
+  std::exponential_distribution<double> d(1.0 / 2000);
+  for (int i = 0; i < 5000; ++i) h.Record(1 + static_cast<int64_t>(d(rng)));
+  const std::string good = h.EncodeCompressedBase64();
+  // Every proper prefix cut at a 4-character boundary must fail cleanly.
+  for (size_t n = 0; n + 4 <= good.size() - 4; n += 4) {
+    EXPECT_FALSE(Histogram::DecodeCompressedBase64(good.substr(0, n)).has_value()) << n;
+  }
+  // Corrupted characters must never crash; zlib's checksum rejects nearly all of them.
+  for (size_t i = 0; i < good.size(); ++i) {
+    std::string bent = good;
+    bent[i] = bent[i] == 'A' ? 'B' : 'A';
+    auto r = Histogram::DecodeCompressedBase64(bent);
+    if (r) {
+      EXPECT_GE(r->Count(), 0);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace headroom
