@@ -1,0 +1,192 @@
+// HTTP/1.1 client side for the load engine: URL parsing, request encoding and an incremental,
+// zero-copy response parser.
+//
+// ParseUrl and the encoders run once per scenario (they allocate); ResponseParser runs per
+// response on the hot path (no allocation after construction, no exceptions, never reads
+// outside the buffer it is given, never keeps a pointer into it).
+// Thread-safety: free functions are reentrant; a ResponseParser belongs to one connection
+// and must not be used from two threads at once.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/status.h"
+
+namespace headroom::http {
+
+// ---------------------------------------------------------------------------------------------
+// URL
+
+struct Url {
+  std::string scheme;          // always "http" (lower case)
+  std::string host;            // "example.com", "127.0.0.1", or "::1" (IPv6 without brackets)
+  std::string path_and_query;  // request-target, never empty: "/", "/a/b?x=1" (no fragment)
+  uint16_t port = 80;          // 1..65535; 80 when not given
+  std::string authority;       // Host header value: host, "[::1]" for IPv6, ":port" unless 80
+};
+
+// Parses "http://host[:port][/path][?query][#fragment]". The scheme is case-insensitive; the
+// fragment is dropped. Rejects https ("https is not supported yet"), user info, spaces and
+// control characters, bad ports and malformed hosts with a one-line error.
+Result<Url> ParseUrl(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
+// Request encoder
+
+struct RequestSpec {
+  std::string method = "GET";
+  std::string path_and_query = "/";
+  std::string host;  // Host header value (Url::authority); a "Host" entry in headers overrides it
+  std::vector<std::pair<std::string, std::string>> headers;  // sent in order, names as given
+  std::string body;
+  bool keep_alive = true;  // false adds "Connection: close"
+};
+
+// Encodes a complete HTTP/1.1 request. Adds, unless the caller gave the header:
+//   Host, User-Agent: headroom/<version>, Connection: close (when !keep_alive), and
+//   Content-Length when the body is non-empty or the method is POST, PUT or PATCH.
+// REQUIRES: spec passed EncodeRequestChecked (no validation here).
+std::string EncodeRequest(const RequestSpec& spec);
+
+// Validates, then encodes. Rejects: a method that is not a token, an empty request-target or one
+// with spaces/control characters, header names that are not tokens, header values or hosts that
+// contain CR, LF, NUL or other control characters (header injection), a Transfer-Encoding
+// header, and a Content-Length header that disagrees with the body size. One-line errors.
+Result<std::string> EncodeRequestChecked(const RequestSpec& spec);
+
+// ---------------------------------------------------------------------------------------------
+// Response parser
+
+enum class ParseStatus { kNeedMore, kComplete, kError };
+
+enum class ParseError {
+  kNone,
+  kBadStatusLine,
+  kBadHeader,
+  kHeadersTooLarge,
+  kBadContentLength,
+  kBadChunk,
+  kBodyTooLarge,
+  kUnexpectedEof,
+};
+
+// Incremental HTTP/1.1 response parser. It keeps a small state machine and counters; the body is
+// counted, not stored. Header blocks that arrive whole in one Feed are parsed in place; a header
+// block split across Feeds is copied into a buffer of max_header_bytes allocated once by the
+// constructor. Interim 1xx responses (100 Continue, 103 Early Hints, ...) are skipped; their
+// bytes count in header_bytes() and wire_bytes(). 101 Switching Protocols completes the
+// response with keep_alive() == false (the connection no longer speaks HTTP/1.1).
+//
+// Framing (RFC 9112 section 6.3): HEAD, 1xx, 204 and 304 have no body; otherwise
+// Transfer-Encoding ending in "chunked" wins over Content-Length; another Transfer-Encoding or
+// no length at all means the body runs until the connection closes (keep_alive() is then false).
+// Line ends may be CRLF or a bare LF. Obsolete line folding is rejected (kBadHeader).
+//
+// Typical loop:
+//   parser.Reset(is_head);
+//   while (bytes left) { st = parser.Feed(p, n, &used); p += used; n -= used;
+//                        if (st == kComplete) { record; parser.Reset(next_is_head); } ... }
+class ResponseParser {
+ public:
+  explicit ResponseParser(size_t max_header_bytes = 64 * 1024);
+  ResponseParser(const ResponseParser&) = delete;
+  ResponseParser& operator=(const ResponseParser&) = delete;
+
+  // Starts a new response. head_request: the request was HEAD, so there is no body whatever the
+  // headers say. Keeps the limits and the header buffer.
+  void Reset(bool head_request = false);
+
+  // Bodies larger than this fail with kBodyTooLarge (default: no limit). Survives Reset.
+  void set_max_body_bytes(uint64_t max_body_bytes) { max_body_bytes_ = max_body_bytes; }
+
+  // Consumes bytes of the current response and sets *consumed to the number used.
+  //   kNeedMore: all len bytes were consumed; feed more.
+  //   kComplete: the response ended at data + *consumed; later bytes belong to the next
+  //              response (Reset, then feed them).
+  //   kError:    see error(); the connection should be closed.
+  // Once complete or failed, further Feeds consume nothing and repeat the status.
+  // Never reads outside [data, data + len); keeps no pointer into data after returning.
+  [[nodiscard]] ParseStatus Feed(const char* data, size_t len, size_t* consumed);
+
+  // The peer closed the connection. Completes a close-delimited body; a response that was already
+  // complete stays complete; anything else is kError / kUnexpectedEof (wire_bytes() == 0 then
+  // tells "closed before any byte", e.g. an idle keep-alive connection, from "closed mid-way").
+  [[nodiscard]] ParseStatus OnEof();
+
+  int status_code() const { return status_code_; }     // final status; 0 until known
+  bool keep_alive() const;                             // meaningful once complete
+  uint64_t body_bytes() const { return body_bytes_; }  // payload bytes (chunk framing excluded)
+  uint64_t header_bytes() const { return header_bytes_; }  // status lines + headers + trailers
+  uint64_t wire_bytes() const { return wire_bytes_; }  // every byte consumed for this response
+  ParseError error() const { return error_; }
+
+  // "none", "bad_status_line", "bad_header", "headers_too_large", "bad_content_length",
+  // "bad_chunk", "body_too_large", "unexpected_eof". Static strings.
+  static const char* ErrorName(ParseError error);
+
+ private:
+  enum class State : uint8_t {
+    kHeaders,        // status line + header fields, up to the blank line
+    kFixedBody,      // Content-Length body
+    kCloseBody,      // body until EOF
+    kChunkSize,      // hex digits of a chunk-size line
+    kChunkSizeEnd,   // after the digits: spaces, ';' extension or line end
+    kChunkExt,       // chunk extension: skipped to LF
+    kChunkSizeLf,    // saw CR after the chunk size, LF must follow
+    kChunkData,      // chunk payload
+    kChunkDataCr,    // CRLF after chunk payload
+    kChunkDataLf,
+    kTrailers,       // trailer section after the last chunk, up to the blank line
+    kDone,
+    kFailed,
+  };
+  enum class LineScan : uint8_t { kMidLine, kLineStart, kLineStartCr };
+
+  ParseStatus Fail(ParseError error);
+  size_t ScanForBlankLine(const char* data, size_t len, bool* found);
+  size_t FeedHeaders(const char* data, size_t len);
+  void ParseHeaderBlock(const char* block, size_t len);
+  bool ParseStatusLine(const char* line, size_t len);
+  bool ParseHeaderField(const char* line, size_t len);
+  bool ApplyContentLength(const char* value, size_t len);
+  void StartBody();
+  size_t FeedChunked(const char* data, size_t len);
+  size_t FeedChunkSize(const char* data, size_t len);
+  void EndChunkSizeLine();
+  size_t FeedTrailers(const char* data, size_t len);
+
+  // Limits and storage (kept across Reset).
+  size_t max_header_bytes_;
+  uint64_t max_body_bytes_ = UINT64_MAX;
+  std::unique_ptr<char[]> header_buf_;
+
+  // Per-response state.
+  State state_ = State::kHeaders;
+  LineScan line_scan_ = LineScan::kMidLine;
+  ParseError error_ = ParseError::kNone;
+  bool head_request_ = false;
+  bool http10_ = false;
+  bool conn_close_ = false;
+  bool conn_keep_alive_ = false;
+  bool chunked_ = false;
+  bool has_transfer_encoding_ = false;
+  bool has_content_length_ = false;
+  bool close_delimited_ = false;
+  int status_code_ = 0;
+  size_t header_buf_len_ = 0;  // bytes of a split header block held in header_buf_
+  size_t block_bytes_ = 0;     // bytes of the current header block / trailer section so far
+  size_t chunk_line_bytes_ = 0;  // bytes of the current chunk-size line (digits + extension)
+  size_t chunk_digits_ = 0;
+  uint64_t content_length_ = 0;
+  uint64_t remaining_ = 0;  // bytes left in the fixed body or the current chunk
+  uint64_t body_bytes_ = 0;
+  uint64_t header_bytes_ = 0;
+  uint64_t wire_bytes_ = 0;
+};
+
+}  // namespace headroom::http
