@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -264,6 +266,49 @@ TEST(HistogramTest, EncodingStartsWithV2CompressedCookie) {
   h.Record(1);
   // 0x1c849314 base64-encodes to "HISTF" followed by the length bytes: the tag .hlog readers look for.
   EXPECT_EQ(h.EncodeCompressedBase64().substr(0, 5), "HISTF");
+}
+
+// Payloads written by the reference Java HdrHistogram, with the buckets it reports for them.
+TEST(HistogramTest, DecodesPayloadsWrittenByJavaHdrHistogram) {
+  std::ifstream in(std::string(HEADROOM_SOURCE_DIR) + "/src/core/testdata/hdr_java_fixtures.tsv");
+  ASSERT_TRUE(in.good());
+  std::string line;
+  int cases = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols;
+    std::stringstream row(line);
+    for (std::string col; std::getline(row, col, '\t');) cols.push_back(col);
+    cols.resize(6);
+    SCOPED_TRACE(cols[0]);
+    auto h = Histogram::DecodeCompressedBase64(cols[1]);
+    ASSERT_TRUE(h.has_value()) << h.error().message;
+    int64_t lowest = 0, highest = 0, digits = 0, count = 0, min = 0, max = 0;
+    std::istringstream(cols[2]) >> lowest >> highest >> digits;
+    std::istringstream(cols[3]) >> count;
+    std::istringstream(cols[4]) >> min >> max;
+    EXPECT_EQ(h->Lowest(), lowest);
+    EXPECT_EQ(h->Highest(), highest);
+    EXPECT_EQ(h->SignificantDigits(), digits);
+    EXPECT_EQ(h->Count(), count);
+    // headroom reports Min/Max inside [Lowest, Highest]; Java does not clamp.
+    EXPECT_EQ(h->Min(), count == 0 ? 0 : std::clamp(min, lowest, highest));
+    EXPECT_EQ(h->Max(), count == 0 ? 0 : std::clamp(max, lowest, highest));
+    std::string buckets;
+    h->ForEachBucket([&](int64_t v, int64_t c) {
+      if (!buckets.empty()) buckets += ' ';
+      buckets += std::to_string(v);
+      buckets += ':';
+      buckets += std::to_string(c);
+    });
+    EXPECT_EQ(buckets, cols[5]);
+    // Re-encoding and decoding again keeps everything.
+    auto again = Histogram::DecodeCompressedBase64(h->EncodeCompressedBase64());
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->ValueAtPercentile(99), h->ValueAtPercentile(99));
+    ++cases;
+  }
+  EXPECT_EQ(cases, 5);
 }
 
 TEST(HistogramTest, DecodeRejectsGarbageWithoutCrashing) {
