@@ -94,20 +94,28 @@ Result<double> ParsePercent(std::string_view text) {
 Result<int64_t> ParseSizeBytes(std::string_view text) {
   auto s = SplitNumber(text, "size", "16KiB");
   if (!s) return std::unexpected(s.error());
-  if (s->unit.empty()) return int64_t(s->value);
-  auto v = ApplyUnit(text, *s,
-                     {{"B", 1.0}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0},
-                      {"GiB", 1073741824.0}},
-                     "size", "16KiB");
-  if (!v) return std::unexpected(v.error());
-  return int64_t(*v);
+  double bytes = s->value;
+  if (!s->unit.empty()) {
+    auto v = ApplyUnit(text, *s,
+                       {{"B", 1.0}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"KiB", 1024.0}, {"MiB", 1048576.0},
+                        {"GiB", 1073741824.0}},
+                       "size", "16KiB");
+    if (!v) return std::unexpected(v.error());
+    bytes = *v;
+  }
+  // Converting a double past int64's range is undefined, so reject before the cast.
+  if (bytes >= 9.2e18) return Fail("size '" + std::string(text) + "' is too large");
+  if (bytes != std::floor(bytes)) return Fail("size '" + std::string(text) + "' is not a whole number of bytes");
+  return int64_t(bytes);
 }
 
 std::string FormatDurationUs(double us) {
+  // The unit is chosen from the value as it will be printed, so 999.7us reads "1.00ms", not "1000us".
   char buf[32];
-  if (us < 1000) {
+  const double magnitude = std::fabs(us);
+  if (std::round(magnitude) < 1000) {
     std::snprintf(buf, sizeof buf, "%.0fus", us);
-  } else if (us < 1e6) {
+  } else if (std::round(magnitude / 10) < 100'000) {  // below 1000.00ms once rounded to 2 decimals
     std::snprintf(buf, sizeof buf, "%.2fms", us / 1e3);
   } else {
     std::snprintf(buf, sizeof buf, "%.2fs", us / 1e6);
@@ -118,7 +126,8 @@ std::string FormatDurationUs(double us) {
 std::string FormatBytes(double bytes) {
   static constexpr const char* kNames[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int i = 0;
-  while (bytes >= 1024 && i < 4) {
+  // Step up while the printed value would reach 1024 (1048575.9 bytes is "1.00MiB", not "1024.00KiB").
+  while (i < 4 && (i == 0 ? std::round(bytes) : std::round(bytes * 100) / 100) >= 1024) {
     bytes /= 1024;
     ++i;
   }
