@@ -97,12 +97,10 @@ ParseStatus ResponseParser::Feed(const char* data, size_t len, size_t* consumed)
         if (remaining_ == 0) state_ = State::kDone;
         break;
       case State::kCloseBody:
-        used = avail;
-        if (used > max_body_bytes_ - body_bytes_) {
-          Fail(ParseError::kBodyTooLarge);
-          break;
-        }
+        // Count up to the limit, then fail, so body_bytes() does not depend on read sizes.
+        used = static_cast<size_t>(std::min<uint64_t>(avail, max_body_bytes_ - body_bytes_));
         body_bytes_ += used;
+        if (used < avail) Fail(ParseError::kBodyTooLarge);
         break;
       case State::kTrailers:
         used = FeedTrailers(p, avail);
