@@ -1,0 +1,197 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <thread>
+
+#include "core/clock.h"
+#include "engine/worker.h"
+
+namespace headroom::engine {
+
+const char* ErrorClassName(ErrorClass c) {
+  switch (c) {
+    case ErrorClass::kConnectRefused: return "connect_refused";
+    case ErrorClass::kConnectTimeout: return "connect_timeout";
+    case ErrorClass::kConnectError: return "connect_error";
+    case ErrorClass::kRequestTimeout: return "request_timeout";
+    case ErrorClass::kReset: return "reset";
+    case ErrorClass::kMalformed: return "malformed_response";
+    case ErrorClass::kHttp4xx: return "http_4xx";
+    case ErrorClass::kHttp5xx: return "http_5xx";
+    case ErrorClass::kCount: break;
+  }
+  return "unknown";
+}
+
+void Counters::Add(const Counters& o) {
+  intended += o.intended;
+  sent += o.sent;
+  completed += o.completed;
+  ok += o.ok;
+  errors += o.errors;
+  delayed += o.delayed;
+  unfinished += o.unfinished;
+  bytes_read += o.bytes_read;
+  bytes_written += o.bytes_written;
+  connections_opened += o.connections_opened;
+  max_queue_depth = std::max(max_queue_depth, o.max_queue_depth);
+  for (int i = 0; i < kErrorClassCount; ++i) by_class[i] += o.by_class[i];
+  for (size_t i = 0; i < status_codes.size(); ++i) status_codes[i] += o.status_codes[i];
+}
+
+namespace {
+
+class StaticSource final : public RequestSource {
+ public:
+  StaticSource(std::string name, std::string bytes, bool head)
+      : name_(std::move(name)), bytes_(std::move(bytes)), head_(head) {}
+  std::vector<std::string> names() const override { return {name_}; }
+  std::unique_ptr<RequestStream> ForWorker(int, uint64_t) const override {
+    return std::make_unique<Stream>(bytes_, head_);
+  }
+
+ private:
+  class Stream final : public RequestStream {
+   public:
+    Stream(std::string_view bytes, bool head) : bytes_(bytes), head_(head) {}
+    int Next(std::string&, std::string_view* bytes, bool* head) override {
+      *bytes = bytes_;
+      *head = head_;
+      return 0;
+    }
+
+   private:
+    std::string_view bytes_;
+    bool head_;
+  };
+  std::string name_;
+  std::string bytes_;
+  bool head_;
+};
+
+// Splits the rate profile (and so the arrivals) evenly over workers.
+std::vector<RateSegment> ShareOf(const std::vector<RateSegment>& profile, int threads) {
+  std::vector<RateSegment> out = profile;
+  for (RateSegment& s : out) {
+    s.start_rps /= threads;
+    s.end_rps /= threads;
+  }
+  return out;
+}
+
+// Merges per-worker intervals by second and emits each second once every worker has reported it.
+class Reporter {
+ public:
+  Reporter(std::vector<std::unique_ptr<Worker>>& workers, const SecondCallback& cb, RunStats& stats)
+      : workers_(workers), cb_(cb), stats_(stats) {}
+
+  // Returns true when every worker is done and everything has been emitted.
+  bool Poll() {
+    bool all_done = true;
+    for (auto& w : workers_) {
+      Handoff& h = w->handoff();
+      std::lock_guard<std::mutex> lock(h.mu);
+      for (Interval& iv : h.ready) {
+        Pending& p = pending_[iv.second];
+        if (!p.stats) p.stats = std::make_unique<SecondStats>();
+        p.stats->second = iv.second;
+        p.span_s = std::max(p.span_s, iv.span_s);
+        p.stats->counters.Add(iv.counters);
+        p.stats->response_time_us.Add(*iv.response_time_us);
+        ++p.reported;
+        h.spare.push_back(std::move(iv.response_time_us));
+      }
+      h.ready.clear();
+      if (!h.done) all_done = false;
+    }
+    // Emit in order while the oldest second is complete (or every worker has finished).
+    while (!pending_.empty()) {
+      auto it = pending_.begin();
+      if (it->second.reported < int(workers_.size()) && !all_done) break;
+      stats_.counters.Add(it->second.stats->counters);
+      stats_.response_time_us.Add(it->second.stats->response_time_us);
+      if (cb_) cb_(*it->second.stats);
+      pending_.erase(it);
+    }
+    return all_done && pending_.empty();
+  }
+
+ private:
+  struct Pending {
+    std::unique_ptr<SecondStats> stats;
+    int reported = 0;
+    double span_s = 1.0;
+  };
+  std::vector<std::unique_ptr<Worker>>& workers_;
+  const SecondCallback& cb_;
+  RunStats& stats_;
+  std::map<int64_t, Pending> pending_;
+};
+
+}  // namespace
+
+std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head) {
+  return std::make_unique<StaticSource>(std::move(name), std::move(bytes), head);
+}
+
+Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
+  if (in.source == nullptr) return Fail("no request source");
+  Config config = in;
+  if (config.threads < 1) config.threads = 1;
+  if (config.connections < 1) return Fail("--connections must be at least 1");
+  if (config.model == Model::kOpen) {
+    if (config.rate_profile.empty()) return Fail("open model needs a rate");
+    config.duration_ns = 0;
+    for (const RateSegment& s : config.rate_profile) config.duration_ns += s.duration_ns;
+  }
+  config.threads = std::min(config.threads, config.connections);
+
+  RunStats stats;
+  stats.model = config.model;
+  stats.threads = config.threads;
+  stats.connections = config.connections;
+  if (config.model == Model::kOpen && config.duration_ns > 0) {
+    double total = 0;
+    for (const RateSegment& s : config.rate_profile) total += (s.start_rps + s.end_rps) * 0.5 * s.duration_ns / 1e9;
+    stats.requested_rps = total / (config.duration_ns / 1e9);
+  }
+
+  sys::ProcessUsage usage_before = sys::ReadSelfUsage();
+  int64_t start_ns = MonoNowNs() + 20'000'000;  // a short lead so every worker starts on the same clock
+  std::vector<std::unique_ptr<Worker>> workers;
+  for (int i = 0; i < config.threads; ++i) {
+    int share = config.connections / config.threads + (i < config.connections % config.threads ? 1 : 0);
+    workers.push_back(std::make_unique<Worker>(config, i, start_ns, share, ShareOf(config.rate_profile, config.threads),
+                                               double(i) / config.threads));
+  }
+  std::vector<std::thread> threads;
+  threads.reserve(workers.size());
+  while (MonoNowNs() < start_ns - 1'000'000) std::this_thread::sleep_for(std::chrono::microseconds(500));
+  for (auto& w : workers) threads.emplace_back([&w] { w->Run(); });
+
+  Reporter reporter(workers, on_second, stats);
+  while (!reporter.Poll()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  for (std::thread& t : threads) t.join();
+  stats.elapsed_s = double(MonoNowNs() - start_ns) / 1e9;
+
+  stats.requests.resize(config.source->names().size());
+  for (auto& w : workers) {
+    stats.service_time_us.Add(w->service_time_us());
+    stats.pacer_lateness_us.Add(w->pacer_lateness_us());
+    stats.interrupted = stats.interrupted || w->interrupted();
+    for (size_t i = 0; i < stats.requests.size(); ++i) {
+      stats.requests[i].name = w->requests()[i].name;
+      stats.requests[i].response_time_us.Add(w->requests()[i].response_time_us);
+      stats.requests[i].counters.Add(w->requests()[i].counters);
+    }
+  }
+  sys::ProcessUsage usage_after = sys::ReadSelfUsage();
+  stats.cpu_user_s = usage_after.cpu_user_s - usage_before.cpu_user_s;
+  stats.cpu_system_s = usage_after.cpu_system_s - usage_before.cpu_system_s;
+  stats.rss_bytes = usage_after.rss_bytes;
+  return stats;
+}
+
+}  // namespace headroom::engine

@@ -1,0 +1,139 @@
+// The load engine: worker threads that send HTTP/1.1 requests on keep-alive connections, paced by
+// an open-model arrival process (latency timed from each request's intended start, so a stalled
+// server cannot hide its stall) or run as a closed model (N connections, each sends its next request
+// when the previous one completes). Each worker owns its event loop, connections, pacer and
+// histograms; workers share nothing per request and hand one snapshot per second to the reporter.
+#pragma once
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/histogram.h"
+#include "core/status.h"
+#include "sys/sys.h"
+
+namespace headroom::engine {
+
+enum class Model { kOpen, kClosed };
+enum class Arrival { kUniform, kPoisson };
+
+// Every failure is classified and counted; none is fatal to the run.
+enum class ErrorClass : int {
+  kConnectRefused = 0,
+  kConnectTimeout,
+  kConnectError,     // other connect failures (EMFILE, EADDRNOTAVAIL, unreachable...)
+  kRequestTimeout,   // no complete response within the timeout (or queued past it in the generator)
+  kReset,            // reset or EOF before the response was complete
+  kMalformed,        // response bytes that are not valid HTTP/1.1
+  kHttp4xx,
+  kHttp5xx,
+  kCount,
+};
+constexpr int kErrorClassCount = int(ErrorClass::kCount);
+const char* ErrorClassName(ErrorClass c);  // "connect_refused", "http_5xx", ...
+
+// A piece of the open-model rate profile: the rate changes linearly from start to end over duration.
+struct RateSegment {
+  int64_t duration_ns = 0;
+  double start_rps = 0;
+  double end_rps = 0;
+};
+
+// Produces the bytes of each request. One stream per worker, used only by that worker's thread.
+class RequestStream {
+ public:
+  virtual ~RequestStream() = default;
+  // Picks the next request. Either points *bytes at stable storage (static requests) or renders into
+  // `scratch` (owned by the connection, capacity kept between requests) and points *bytes at it.
+  // Returns the request's index in RequestSource::names(). *head is true for HEAD requests.
+  virtual int Next(std::string& scratch, std::string_view* bytes, bool* head) = 0;
+};
+
+class RequestSource {
+ public:
+  virtual ~RequestSource() = default;
+  virtual std::vector<std::string> names() const = 0;  // request names, for per-request statistics
+  virtual std::unique_ptr<RequestStream> ForWorker(int worker_index, uint64_t seed) const = 0;
+};
+
+// A source that always sends the same pre-encoded request.
+std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head);
+
+struct Config {
+  sys::Address address;
+  Model model = Model::kClosed;
+  Arrival arrival = Arrival::kUniform;
+  std::vector<RateSegment> rate_profile;  // open model; total duration = sum of segments
+  int64_t duration_ns = 10'000'000'000;   // closed model (open: derived from the profile)
+  int threads = 1;
+  int connections = 50;              // closed: connection count; open: cap on connections
+  int64_t timeout_ns = 10'000'000'000;
+  int64_t connect_timeout_ns = 0;    // 0 = min(timeout, 5s)
+  int64_t think_time_ns = 0;         // closed model only
+  int64_t drain_ns = 1'000'000'000;  // after the end, how long in-flight requests may still finish
+  uint64_t seed = 1;
+  const RequestSource* source = nullptr;  // REQUIRES: outlives the run
+  // Set by anyone (signal handler, abort policy) to end the run early. May be null.
+  const std::atomic<bool>* stop = nullptr;
+};
+
+struct Counters {
+  int64_t intended = 0;     // requests the pacer scheduled (open) / sent (closed)
+  int64_t sent = 0;         // requests written to a connection
+  int64_t completed = 0;    // responses received (any status)
+  int64_t ok = 0;           // responses with status < 400
+  int64_t errors = 0;       // failed requests, all classes
+  int64_t delayed = 0;      // open model: requests that waited in the generator for a connection
+  int64_t unfinished = 0;   // in flight or queued when the run ended (neither success nor error)
+  int64_t bytes_read = 0;
+  int64_t bytes_written = 0;
+  int64_t connections_opened = 0;
+  int64_t max_queue_depth = 0;
+  std::array<int64_t, kErrorClassCount> by_class{};
+  std::array<int64_t, 600> status_codes{};
+  void Add(const Counters& o);
+};
+
+struct RequestStats {
+  std::string name;
+  Histogram response_time_us;
+  Counters counters;
+};
+
+// One second of the run, merged over workers.
+struct SecondStats {
+  int64_t second = 0;  // 0-based from the run's start
+  Counters counters;
+  Histogram response_time_us;
+};
+
+struct RunStats {
+  Model model = Model::kClosed;
+  double requested_rps = 0;  // open model: mean of the profile
+  double elapsed_s = 0;
+  bool interrupted = false;
+  int threads = 0;
+  int connections = 0;
+  Counters counters;
+  Histogram response_time_us;
+  Histogram service_time_us;
+  Histogram pacer_lateness_us;  // open model: how late the generator issued each request
+  std::vector<RequestStats> requests;
+  double cpu_user_s = 0;
+  double cpu_system_s = 0;
+  int64_t rss_bytes = 0;
+};
+
+// Called on the calling thread of Run() once per completed second, in order.
+using SecondCallback = std::function<void(const SecondStats&)>;
+
+// Runs the load described by config, blocking until the profile/duration ends or *stop is set.
+// Returns an error only for set-up failures (no request source, cannot create threads...).
+Result<RunStats> Run(const Config& config, const SecondCallback& on_second);
+
+}  // namespace headroom::engine

@@ -1,0 +1,489 @@
+#include "engine/worker.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <functional>
+
+#include "core/clock.h"
+
+namespace headroom::engine {
+namespace {
+
+constexpr size_t kReadBufBytes = 64 * 1024;
+constexpr int kMaxEvents = 512;
+constexpr int64_t kSecondNs = 1'000'000'000;
+constexpr int64_t kSweepEveryNs = 10'000'000;
+constexpr int64_t kMaxWaitNs = 50'000'000;   // the stop flag is seen within this
+constexpr int64_t kBackoffNs = 10'000'000;   // before reconnecting after a failed connect (closed model)
+
+inline int64_t ToUs(int64_t ns) { return ns < 1000 ? 1 : ns / 1000; }
+
+ErrorClass ClassifyConnectErrno(int err) {
+  switch (err) {
+    case ECONNREFUSED:
+      return ErrorClass::kConnectRefused;
+    case ETIMEDOUT:
+      return ErrorClass::kConnectTimeout;
+    default:
+      return ErrorClass::kConnectError;
+  }
+}
+
+}  // namespace
+
+Worker::Worker(const Config& config, int index, int64_t start_ns, int connections,
+               std::vector<RateSegment> profile, double phase)
+    : config_(config),
+      index_(index),
+      start_ns_(start_ns),
+      end_ns_(start_ns + config.duration_ns),
+      connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns
+                                                        : std::min<int64_t>(config.timeout_ns, 5 * kSecondNs)),
+      open_(config.model == Model::kOpen),
+      stream_(config.source->ForWorker(index, config.seed * 7919 + index)),
+      pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
+      conns_(std::max(connections, 1)),
+      read_buf_(new char[kReadBufBytes]),
+      interval_us_(std::make_unique<Histogram>()) {
+  idle_.reserve(conns_.size());
+  closed_.reserve(conns_.size());
+  timers_.reserve(conns_.size());
+  for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
+  for (const std::string& name : config.source->names()) {
+    requests_.push_back(RequestStats{name, Histogram(), Counters{}});
+  }
+}
+
+Worker::~Worker() {
+  for (Conn& c : conns_) {
+    if (c.fd >= 0) close(c.fd);
+  }
+}
+
+void Worker::Run() {
+  int64_t now = MonoNowNs();
+  next_sweep_ns_ = now + kSweepEveryNs;
+  if (open_) {
+    int64_t offset = pacer_.Next();
+    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
+  } else {
+    // Closed model: every connection opens at once and sends as soon as it is connected.
+    while (!closed_.empty()) {
+      int i = closed_.back();
+      closed_.pop_back();
+      OpenConnection(conns_[i], now);
+    }
+  }
+  Loop();
+  Drain();
+  now = MonoNowNs();
+  interval_.unfinished += in_flight_ + int64_t(pending_.size());
+  Flush(now, true);
+  std::lock_guard<std::mutex> lock(handoff_.mu);
+  handoff_.done = true;
+}
+
+void Worker::Loop() {
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    int64_t now = MonoNowNs();
+    if (config_.stop && config_.stop->load(std::memory_order_relaxed)) {
+      interrupted_ = true;
+      return;
+    }
+    if (now >= end_ns_) return;
+    if (open_) {
+      FirePacer(now);
+      if (next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
+    }
+    RunTimers(now);
+    if (now >= next_sweep_ns_) Sweep(now);
+    if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
+    int64_t wait = NextWakeNs(now) - now;
+    int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
+    if (n == 0) continue;
+    now = MonoNowNs();
+    for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
+  }
+}
+
+// After the end, requests already in flight may finish (bounded by drain_ns and the timeout), so a
+// server that stalls at the very end is still measured; nothing new is sent.
+void Worker::Drain() {
+  draining_ = true;
+  pending_.clear();
+  if (interrupted_) return;
+  epoll_event events[kMaxEvents];
+  int64_t deadline = MonoNowNs() + std::min(config_.drain_ns, config_.timeout_ns);
+  for (;;) {
+    int64_t now = MonoNowNs();
+    if (in_flight_ == 0 || now >= deadline) return;
+    if (config_.stop && config_.stop->load(std::memory_order_relaxed)) return;
+    if (now >= next_sweep_ns_) Sweep(now);
+    if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
+    int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
+    now = MonoNowNs();
+    for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
+  }
+}
+
+int64_t Worker::NextWakeNs(int64_t now) const {
+  int64_t wake = std::min(end_ns_, next_sweep_ns_);
+  wake = std::min(wake, start_ns_ + (interval_second_ + 1) * kSecondNs);
+  if (open_ && next_arrival_ns_ >= 0) wake = std::min(wake, next_arrival_ns_);
+  if (!timers_.empty()) wake = std::min(wake, timers_.front().first);
+  return wake;
+}
+
+void Worker::FirePacer(int64_t now) {
+  while (next_arrival_ns_ >= 0 && next_arrival_ns_ <= now) {
+    int64_t intended = next_arrival_ns_;
+    lateness_us_.Record(ToUs(now - intended));
+    ++interval_.intended;
+    Dispatch(intended, now);
+    int64_t offset = pacer_.Next();
+    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
+  }
+}
+
+void Worker::Dispatch(int64_t intended_ns, int64_t now) {
+  if (!idle_.empty()) {
+    int i = idle_.back();
+    idle_.pop_back();
+    Send(conns_[i], intended_ns, now);
+    return;
+  }
+  pending_.push_back(intended_ns);
+  ++interval_.delayed;
+  interval_.max_queue_depth = std::max<int64_t>(interval_.max_queue_depth, int64_t(pending_.size()));
+  // Open a connection for it when under the cap and not enough are already on their way.
+  int connecting = open_conns_ - in_flight_ - int(idle_.size());
+  if (!closed_.empty() && connecting < int(pending_.size())) {
+    int i = closed_.back();
+    closed_.pop_back();
+    OpenConnection(conns_[i], now);
+  }
+}
+
+void Worker::OpenConnection(Conn& c, int64_t now) {
+  int err = 0;
+  int fd = sys::StartConnect(config_.address, &err);
+  ++c.generation;
+  c.reused = false;
+  if (fd < 0) {
+    c.fd = -1;
+    c.state = State::kClosed;
+    FailConnect(c, ClassifyConnectErrno(err), now);
+    return;
+  }
+  c.fd = fd;
+  c.state = State::kConnecting;
+  c.connect_start_ns = now;
+  ++open_conns_;
+  ++interval_.connections_opened;
+  uint64_t data = (uint64_t(c.generation) << 32) | uint64_t(&c - conns_.data());
+  if (!poller_.Add(fd, data)) {
+    CloseConn(c);
+    FailConnect(c, ErrorClass::kConnectError, now);
+  }
+}
+
+void Worker::GiveWork(Conn& c, int64_t now) {
+  if (draining_) {
+    c.state = State::kIdle;
+    return;
+  }
+  if (!pending_.empty()) {
+    int64_t intended = pending_.front();
+    pending_.pop_front();
+    Send(c, intended, now);
+    return;
+  }
+  if (open_) {
+    c.state = State::kIdle;
+    idle_.push_back(int(&c - conns_.data()));
+    return;
+  }
+  if (config_.think_time_ns > 0 && c.reused) {
+    c.state = State::kWaiting;
+    timers_.emplace_back(now + config_.think_time_ns, int(&c - conns_.data()));
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+    return;
+  }
+  ++interval_.intended;
+  Send(c, now, now);
+}
+
+void Worker::Send(Conn& c, int64_t intended_ns, int64_t now) {
+  std::string_view bytes;
+  bool head = false;
+  c.request_id = stream_->Next(c.scratch, &bytes, &head);
+  c.parser.Reset(head);
+  c.intended_ns = intended_ns;
+  c.write_ns = now;
+  c.out = bytes.data();
+  c.out_len = bytes.size();
+  c.out_off = 0;
+  c.response_bytes = 0;
+  c.state = State::kWriting;
+  ++in_flight_;
+  ++interval_.sent;
+  ContinueWrite(c, now);
+}
+
+void Worker::ContinueWrite(Conn& c, int64_t now) {
+  while (c.out_off < c.out_len) {
+    ssize_t n = write(c.fd, c.out + c.out_off, c.out_len - c.out_off);
+    if (n > 0) {
+      c.out_off += size_t(n);
+      interval_.bytes_written += n;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
+    OnEof(c, now, true);
+    return;
+  }
+  c.state = State::kReading;
+}
+
+void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
+  Conn& c = conns_[uint32_t(data)];
+  if (c.generation != uint32_t(data >> 32) || c.fd < 0) return;  // stale event for a closed slot
+  if (c.state == State::kConnecting) {
+    if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+    int err = sys::ConnectResult(c.fd);
+    if (err != 0) {
+      CloseConn(c);
+      FailConnect(c, ClassifyConnectErrno(err), now);
+      return;
+    }
+    GiveWork(c, now);
+    if (c.fd < 0 || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return;
+  }
+  if (c.state == State::kWriting && (events & (EPOLLOUT | EPOLLERR))) ContinueWrite(c, now);
+  if (c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    OnReadable(c, now, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
+  }
+}
+
+// `closing`: the peer's FIN or an error came with this edge, so read on until EOF instead of
+// stopping at a short read (no later edge would report it).
+void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
+  for (;;) {
+    ssize_t n = read(c.fd, read_buf_.get(), kReadBufBytes);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+      OnEof(c, now, true);
+      return;
+    }
+    if (n == 0) {
+      OnEof(c, now, false);
+      return;
+    }
+    interval_.bytes_read += n;
+    if (c.state != State::kReading && c.state != State::kWriting) continue;  // unsolicited bytes: drop
+    c.response_bytes += uint64_t(n);
+    const char* p = read_buf_.get();
+    size_t left = size_t(n);
+    size_t used = 0;
+    http::ParseStatus st = c.parser.Feed(p, left, &used);
+    if (st == http::ParseStatus::kError) {
+      FailRequest(c, ErrorClass::kMalformed, now);
+      return;
+    }
+    if (st == http::ParseStatus::kComplete) {
+      Complete(c, now);
+      if (c.fd < 0) return;
+    }
+    // A short read drained the socket; edge-triggered epoll reports the next arrival.
+    if (size_t(n) < kReadBufBytes && !closing) return;
+  }
+}
+
+void Worker::OnEof(Conn& c, int64_t now, bool reset) {
+  if (c.state == State::kReading || c.state == State::kWriting) {
+    if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
+      Complete(c, now);
+      if (c.fd >= 0) {
+        CloseConn(c);
+        AfterClose(c, now, false);
+      }
+      return;
+    }
+    if (c.response_bytes == 0 && c.reused && !draining_) {
+      // The server closed an idle keep-alive connection as we reused it: resend on a new one.
+      pending_.push_front(c.intended_ns);
+      --in_flight_;
+      --interval_.sent;
+      CloseConn(c);
+      AfterClose(c, now, false);
+      return;
+    }
+    FailRequest(c, ErrorClass::kReset, now);
+    return;
+  }
+  if (c.state == State::kIdle) {
+    idle_.erase(std::find(idle_.begin(), idle_.end(), int(&c - conns_.data())));
+  }
+  CloseConn(c);
+  AfterClose(c, now, false);
+}
+
+void Worker::Complete(Conn& c, int64_t now) {
+  --in_flight_;
+  int code = c.parser.status_code();
+  int64_t response_us = ToUs(now - c.intended_ns);
+  interval_us_->Record(response_us);
+  service_us_.Record(ToUs(now - c.write_ns));
+  ++interval_.completed;
+  if (code >= 0 && code < 600) ++interval_.status_codes[code];
+  RequestStats& rs = requests_[c.request_id];
+  rs.response_time_us.Record(response_us);
+  ++rs.counters.completed;
+  if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
+  if (code >= 500) {
+    CountError(ErrorClass::kHttp5xx, c.request_id);
+  } else if (code >= 400) {
+    CountError(ErrorClass::kHttp4xx, c.request_id);
+  } else {
+    ++interval_.ok;
+    ++rs.counters.ok;
+  }
+  c.reused = true;
+  if (c.parser.keep_alive()) {
+    GiveWork(c, now);
+  } else {
+    CloseConn(c);
+    AfterClose(c, now, false);
+  }
+}
+
+void Worker::CountError(ErrorClass cls, int request_id) {
+  ++interval_.errors;
+  ++interval_.by_class[int(cls)];
+  Counters& rc = requests_[request_id].counters;
+  ++rc.errors;
+  ++rc.by_class[int(cls)];
+}
+
+void Worker::FailRequest(Conn& c, ErrorClass cls, int64_t now) {
+  --in_flight_;
+  CountError(cls, c.request_id);
+  CloseConn(c);
+  AfterClose(c, now, false);
+}
+
+// A connection attempt failed: in the open model the oldest waiting request fails with it; in the
+// closed model the connection's next request fails and the slot retries after a back-off.
+void Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
+  if (open_) {
+    if (!pending_.empty()) {
+      pending_.pop_front();
+      CountError(cls, 0);
+    }
+    closed_.push_back(int(&c - conns_.data()));
+    return;
+  }
+  ++interval_.intended;
+  CountError(cls, 0);
+  AfterClose(c, now, true);
+}
+
+void Worker::CloseConn(Conn& c) {
+  if (c.fd >= 0) {
+    poller_.Remove(c.fd);
+    close(c.fd);
+    c.fd = -1;
+    --open_conns_;
+  }
+  c.state = State::kClosed;
+  ++c.generation;
+}
+
+// Decides what a just-closed slot does next: the closed model reconnects (after a back-off when the
+// connect itself failed), the open model returns the slot and reopens only if requests wait.
+void Worker::AfterClose(Conn& c, int64_t now, bool backoff) {
+  int i = int(&c - conns_.data());
+  if (draining_) return;
+  if (open_) {
+    closed_.push_back(i);
+    int connecting = open_conns_ - in_flight_ - int(idle_.size());
+    if (connecting < int(pending_.size())) {
+      closed_.pop_back();
+      OpenConnection(c, now);
+    }
+    return;
+  }
+  if (backoff) {
+    c.state = State::kWaiting;
+    timers_.emplace_back(now + kBackoffNs, i);
+    std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+    return;
+  }
+  OpenConnection(c, now);
+}
+
+void Worker::RunTimers(int64_t now) {
+  while (!timers_.empty() && timers_.front().first <= now) {
+    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
+    int i = timers_.back().second;
+    timers_.pop_back();
+    Conn& c = conns_[i];
+    if (c.state != State::kWaiting) continue;
+    if (c.fd >= 0) {
+      ++interval_.intended;
+      Send(c, now, now);  // think time over
+    } else {
+      OpenConnection(c, now);  // back-off over
+    }
+  }
+}
+
+void Worker::Sweep(int64_t now) {
+  next_sweep_ns_ = now + kSweepEveryNs;
+  for (Conn& c : conns_) {
+    if ((c.state == State::kWriting || c.state == State::kReading) && now - c.write_ns > config_.timeout_ns) {
+      FailRequest(c, ErrorClass::kRequestTimeout, now);
+    } else if (c.state == State::kConnecting && now - c.connect_start_ns > connect_timeout_ns_) {
+      CloseConn(c);
+      FailConnect(c, ErrorClass::kConnectTimeout, now);
+    }
+  }
+  // Requests queued in the generator are timed from their intended start too.
+  while (!pending_.empty() && now - pending_.front() > config_.timeout_ns) {
+    pending_.pop_front();
+    CountError(ErrorClass::kRequestTimeout, 0);
+  }
+}
+
+void Worker::Flush(int64_t now, bool final) {
+  int64_t current = (now - start_ns_) / kSecondNs;
+  std::lock_guard<std::mutex> lock(handoff_.mu);
+  // Emit every second that has ended (empty ones too), then the partial last one on the final flush.
+  while (interval_second_ < current || final) {
+    Interval iv;
+    iv.second = interval_second_;
+    if (interval_second_ >= current) {
+      iv.span_s = std::max(1e-3, double(now - start_ns_ - interval_second_ * kSecondNs) / 1e9);
+    }
+    iv.counters = interval_;
+    iv.response_time_us = std::move(interval_us_);
+    handoff_.ready.push_back(std::move(iv));
+    interval_ = Counters{};
+    if (!handoff_.spare.empty()) {
+      interval_us_ = std::move(handoff_.spare.back());
+      handoff_.spare.pop_back();
+      interval_us_->Reset();
+    } else {
+      interval_us_ = std::make_unique<Histogram>();
+    }
+    ++interval_second_;
+    if (final && interval_second_ > current) break;
+  }
+}
+
+}  // namespace headroom::engine

@@ -1,0 +1,169 @@
+#include "report/results.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace headroom::report {
+
+using nlohmann::json;
+
+json LatencyJson(const Histogram& h) {
+  json j;
+  j["count"] = h.Count();
+  j["min"] = h.Count() ? h.Min() : 0;
+  j["p50"] = h.ValueAtPercentile(50);
+  j["p90"] = h.ValueAtPercentile(90);
+  j["p95"] = h.ValueAtPercentile(95);
+  j["p99"] = h.ValueAtPercentile(99);
+  j["p99_9"] = h.ValueAtPercentile(99.9);
+  j["max"] = h.Count() ? h.Max() : 0;
+  j["mean"] = h.Count() ? h.Mean() : 0.0;
+  return j;
+}
+
+json SectionJson(const Section& s) {
+  json j;
+  if (!s.name.empty()) j["name"] = s.name;
+  j["requests"] = {{"total", s.requests_total}, {"ok", s.requests_ok}, {"errors", s.requests_errors}};
+  j["error_rate"] = s.requests_total ? double(s.requests_errors) / double(s.requests_total) : 0.0;
+  j["throughput"] = {{"requested_rps", s.requested_rps ? json(*s.requested_rps) : json(nullptr)},
+                     {"achieved_rps", s.achieved_rps}};
+  j["latency"] = {{"response_time_us", LatencyJson(s.response_time_us)},
+                  {"service_time_us", LatencyJson(s.service_time_us)}};
+  json by_class = json::object();
+  for (const auto& [k, v] : s.errors_by_class) by_class[k] = v;
+  j["errors"] = {{"by_class", by_class}};
+  json codes = json::object();
+  for (const auto& [k, v] : s.status_codes) codes[std::to_string(k)] = v;
+  j["status_codes"] = codes;
+  json slo = json::array();
+  for (const SloResult& r : s.slo) {
+    slo.push_back({{"expr", r.expr}, {"observed", r.observed}, {"observed_text", r.observed_text}, {"pass", r.pass}});
+  }
+  j["slo"] = slo;
+  j["histograms"] = {{"response_time_us", s.response_time_us.EncodeCompressedBase64()},
+                     {"service_time_us", s.service_time_us.EncodeCompressedBase64()}};
+  return j;
+}
+
+json ToJson(const Results& r) {
+  json j = SectionJson(r.overall);
+  j.erase("name");
+  json head;
+  head["schema"] = kResultsSchema;
+  head["tool"] = {{"name", "headroom"}, {"version", r.tool_version}};
+  head["started_at_us"] = r.started_at_us;
+  head["target"] = r.target;
+  head["method"] = r.method;
+  head["model"] = r.model;
+  head["arrival"] = r.model == "open" ? json(r.arrival) : json(nullptr);
+  head["threads"] = r.threads;
+  head["connections"] = r.connections;
+  head["duration_s"] = r.duration_s;
+  head["elapsed_s"] = r.elapsed_s;
+  head["interrupted"] = r.interrupted;
+  head["complete"] = r.complete;
+  head["bytes"] = {{"read", r.bytes_read}, {"written", r.bytes_written}};
+  head.update(j);
+  const Generator& g = r.generator;
+  head["generator"] = {{"pacer_lateness_us", LatencyJson(g.pacer_lateness_us)},
+                       {"delayed_requests", g.delayed},
+                       {"max_queue_depth", g.max_queue_depth},
+                       {"unfinished_requests", g.unfinished},
+                       {"connections_opened", g.connections_opened},
+                       {"cpu_user_s", g.cpu_user_s},
+                       {"cpu_system_s", g.cpu_system_s},
+                       {"rss_bytes", g.rss_bytes}};
+  json reqs = json::array();
+  for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
+  head["requests_by_name"] = reqs;
+  json series = json::array();
+  for (const SecondRow& row : r.series) {
+    series.push_back({{"second", row.second},
+                      {"span_s", row.span_s},
+                      {"intended", row.intended},
+                      {"completed", row.completed},
+                      {"ok", row.ok},
+                      {"errors", row.errors},
+                      {"rps", row.completed / row.span_s},
+                      {"p50_us", row.p50_us},
+                      {"p90_us", row.p90_us},
+                      {"p95_us", row.p95_us},
+                      {"p99_us", row.p99_us},
+                      {"max_us", row.max_us},
+                      {"mean_us", row.mean_us},
+                      {"histogram", row.histogram}});
+  }
+  head["series"] = series;
+  return head;
+}
+
+Status WriteFileAtomic(const std::string& path, const std::string& text) {
+  std::string tmp = path + ".tmp." + std::to_string(getpid());
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Fail("cannot write " + tmp + ": " + std::strerror(errno));
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = write(fd, text.data() + off, text.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      close(fd);
+      unlink(tmp.c_str());
+      return Fail("cannot write " + tmp + ": " + std::strerror(err));
+    }
+    off += size_t(n);
+  }
+  fsync(fd);
+  close(fd);
+  if (rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    unlink(tmp.c_str());
+    return Fail("cannot rename " + tmp + " to " + path + ": " + std::strerror(err));
+  }
+  return Ok();
+}
+
+std::string SeriesCsv(const Results& r) {
+  std::ostringstream out;
+  out << "second,span_s,intended,completed,ok,errors,rps,p50_us,p90_us,p95_us,p99_us,max_us,mean_us\n";
+  for (const SecondRow& row : r.series) {
+    char line[256];
+    std::snprintf(line, sizeof line, "%lld,%.3f,%lld,%lld,%lld,%lld,%.1f,%lld,%lld,%lld,%lld,%lld,%.1f\n",
+                  (long long)row.second, row.span_s, (long long)row.intended, (long long)row.completed,
+                  (long long)row.ok, (long long)row.errors, row.completed / row.span_s, (long long)row.p50_us,
+                  (long long)row.p90_us, (long long)row.p95_us, (long long)row.p99_us, (long long)row.max_us,
+                  row.mean_us);
+    out << line;
+  }
+  return out.str();
+}
+
+Status WriteResults(const Results& r, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail("cannot create " + dir + ": " + ec.message());
+  if (auto s = WriteFileAtomic(dir + "/results.json", ToJson(r).dump(2) + "\n"); !s) return s;
+  return WriteFileAtomic(dir + "/series.csv", SeriesCsv(r));
+}
+
+Result<json> ReadResultsJson(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Fail("cannot read " + path);
+  json j = json::parse(in, nullptr, false);
+  if (j.is_discarded()) return Fail(path + ": not valid JSON");
+  if (!j.contains("schema") || !j["schema"].is_string() ||
+      j["schema"].get<std::string>().rfind("headroom.results/", 0) != 0) {
+    return Fail(path + ": not a headroom results file (no \"schema\": \"headroom.results/...\")");
+  }
+  return j;
+}
+
+}  // namespace headroom::report

@@ -1,0 +1,157 @@
+#include "sys/sys.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace headroom::sys {
+
+std::string Address::ToString() const {
+  char host[INET6_ADDRSTRLEN] = "?";
+  uint16_t port = 0;
+  if (storage.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&storage);
+    inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+    return std::string(host) + ":" + std::to_string(port);
+  }
+  auto* a = reinterpret_cast<const sockaddr_in6*>(&storage);
+  inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+  port = ntohs(a->sin6_port);
+  return "[" + std::string(host) + "]:" + std::to_string(port);
+}
+
+Result<Address> Resolve(const std::string& host, uint16_t port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* list = nullptr;
+  std::string h = host;
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int rc = getaddrinfo(h.c_str(), std::to_string(port).c_str(), &hints, &list);
+  if (rc != 0 || list == nullptr) {
+    return Fail("cannot resolve '" + host + "': " + gai_strerror(rc));
+  }
+  Address out;
+  std::memcpy(&out.storage, list->ai_addr, list->ai_addrlen);
+  out.length = list->ai_addrlen;
+  freeaddrinfo(list);
+  return out;
+}
+
+int StartConnect(const Address& address, int* error_number) {
+  int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    *error_number = errno;
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, reinterpret_cast<const sockaddr*>(&address.storage), address.length) != 0 &&
+      errno != EINPROGRESS) {
+    *error_number = errno;
+    close(fd);
+    return -1;
+  }
+  *error_number = 0;
+  return fd;
+}
+
+int ConnectResult(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
+  return err;
+}
+
+Poller::Poller() { fd_ = epoll_create1(EPOLL_CLOEXEC); }
+
+Poller::~Poller() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool Poller::Add(int fd, uint64_t data) {
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.u64 = data;
+  return epoll_ctl(fd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+void Poller::Remove(int fd) { epoll_ctl(fd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+int Poller::Wait(epoll_event* events, int max_events, int64_t timeout_ns) {
+  int n;
+  if (has_pwait2_) {
+    timespec ts{};
+    timespec* tp = nullptr;
+    if (timeout_ns >= 0) {
+      ts.tv_sec = timeout_ns / 1'000'000'000;
+      ts.tv_nsec = timeout_ns % 1'000'000'000;
+      tp = &ts;
+    }
+    n = epoll_pwait2(fd_, events, max_events, tp, nullptr);
+    if (n < 0 && errno == ENOSYS) has_pwait2_ = false;
+  }
+  if (!has_pwait2_) {
+    // Older kernels: round up to whole milliseconds; the pacer then catches up on wake-up.
+    int timeout_ms = timeout_ns < 0 ? -1 : int((timeout_ns + 999'999) / 1'000'000);
+    n = epoll_wait(fd_, events, max_events, timeout_ms);
+  }
+  return n < 0 ? 0 : n;
+}
+
+namespace {
+std::atomic<bool> g_stop{false};
+void OnStopSignal(int) { g_stop.store(true, std::memory_order_relaxed); }
+}  // namespace
+
+void InstallStopSignals() {
+  struct sigaction sa{};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+bool StopRequested() { return g_stop.load(std::memory_order_relaxed); }
+void ResetStopRequested() { g_stop.store(false); }
+const std::atomic<bool>& StopFlag() { return g_stop; }
+
+int64_t RaiseFileLimit() {
+  rlimit rl{};
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return -1;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+  return int64_t(rl.rlim_cur);
+}
+
+ProcessUsage ReadSelfUsage() {
+  ProcessUsage u;
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    u.cpu_user_s = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    u.cpu_system_s = ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  }
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    long pages_total = 0, pages_resident = 0;
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) == 2) {
+      u.rss_bytes = int64_t(pages_resident) * sysconf(_SC_PAGESIZE);
+    }
+    std::fclose(f);
+  }
+  return u;
+}
+
+}  // namespace headroom::sys
