@@ -1,12 +1,117 @@
+// headroom target: serve the embedded test service until SIGINT/SIGTERM.
+#include <CLI/CLI.hpp>
+#include <csignal>
 #include <cstdio>
+#include <string>
 
 #include "cli/commands.h"
+#include "core/units.h"
+#include "target/target.h"
 
 namespace headroom::cli {
+namespace {
+
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "headroom target: %s\n", message.c_str());
+  return 2;
+}
+
+// "500ms/5s" -> stall and period.
+Status ParseStall(const std::string& text, target::Options* o) {
+  size_t slash = text.find('/');
+  if (slash == std::string::npos) return Fail("--stall wants DURATION/PERIOD, e.g. 500ms/5s");
+  auto stall = ParseDurationNs(std::string_view(text).substr(0, slash));
+  if (!stall) return Fail("--stall: " + stall.error().message);
+  auto period = ParseDurationNs(std::string_view(text).substr(slash + 1));
+  if (!period) return Fail("--stall: " + period.error().message);
+  o->stall_ns = *stall;
+  o->stall_period_ns = *period;
+  return Ok();
+}
+
+struct Flags {
+  std::string bind, stall, error_rate, latency, mode = "normal";
+  int64_t close_every = 0;
+};
+
+Result<target::Options> BuildOptions(const Flags& f, const CLI::App& app, target::Options o) {
+  if (app.count("--bind") > 0) {
+    o.bind = f.bind;
+    o.allow_non_loopback = true;
+  }
+  if (!f.stall.empty()) {
+    if (Status s = ParseStall(f.stall, &o); !s) return std::unexpected(s.error());
+  }
+  if (!f.error_rate.empty()) {
+    auto r = ParsePercent(f.error_rate);
+    if (!r) return Fail("--error-rate: " + r.error().message);
+    o.error_rate = *r;
+  }
+  if (!f.latency.empty()) {
+    auto d = ParseDurationNs(f.latency);
+    if (!d) return Fail("--latency: " + d.error().message);
+    o.latency_ns = *d;
+  }
+  if (f.close_every < 0) return Fail("--close-every must not be negative");
+  o.close_every = f.close_every;
+  auto m = target::ParseMode(f.mode);
+  if (!m) return Fail("--mode: " + m.error().message);
+  o.mode = *m;
+  return o;
+}
+
+std::string UrlHost(const std::string& bind) {
+  if (bind == "0.0.0.0" || bind == "localhost") return "127.0.0.1";
+  if (bind == "::") return "[::1]";
+  if (bind.find(':') != std::string::npos && bind.front() != '[') return "[" + bind + "]";
+  return bind;
+}
+
+}  // namespace
 
 int TargetCommand(int argc, char** argv) {
-  std::fprintf(stderr, "headroom target: not available in this build\n");
-  return 2;
+  CLI::App app{"Serve the embedded HTTP/1.1 test service (routes: /, /bytes/N, /cpu/US, /sleep/MS, "
+               "/status/CODE, /chunked/N) with optional fault injection."};
+  app.name("headroom target");
+  target::Options o;
+  Flags f;
+  app.add_option("--port", o.port, "TCP port (0 = any free port)");
+  app.add_option("--threads", o.threads, "worker threads, each with its own listener and event loop");
+  app.add_option("--bind", f.bind, "address to bind (default 127.0.0.1; required to bind a non-loopback address)");
+  app.add_option("--stall", f.stall, "freeze every connection for D at the start of each period P, e.g. 500ms/5s");
+  app.add_option("--error-rate", f.error_rate, "fraction of responses that are 500, e.g. 2%");
+  app.add_option("--latency", f.latency, "delay added to every response, e.g. 5ms (does not block a thread)");
+  app.add_option("--close-every", f.close_every, "close each connection after N responses");
+  app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::fputs(app.help().c_str(), stdout);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    return UsageError(e.what());
+  }
+  auto options = BuildOptions(f, app, o);
+  if (!options) return UsageError(options.error().message);
+
+  // Block the stop signals before any thread starts so that every thread inherits the mask and
+  // only sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  auto server = target::Server::Start(*options);
+  if (!server) return UsageError(server.error().message);
+  std::printf("headroom target listening on http://%s:%u\n", UrlHost(options->bind).c_str(),
+              static_cast<unsigned>((*server)->port()));
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*server)->Stop();
+  return 0;
 }
 
 }  // namespace headroom::cli

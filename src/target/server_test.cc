@@ -1,0 +1,423 @@
+// Starts a Server in-process on port 0 and talks to it over plain blocking sockets.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "target/target.h"
+
+namespace headroom::target {
+namespace {
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+};
+
+// A blocking client connection with its own read buffer. Reads time out after 20 s so that a
+// broken server fails the test instead of hanging it.
+class Client {
+ public:
+  explicit Client(uint16_t port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    timeval tv{20, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~Client() { close(fd_); }
+  bool connected() const { return connected_; }
+
+  void Send(const std::string& bytes) {
+    ASSERT_EQ(send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), static_cast<ssize_t>(bytes.size()));
+  }
+  void Get(const std::string& path, const std::string& method = "GET") {
+    Send(method + " " + path + " HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  void ShutdownWrite() { shutdown(fd_, SHUT_WR); }
+
+  // Reads one response; HEAD responses have no body. False on EOF/error before it completes.
+  bool Read(Response* r, bool head = false) {
+    *r = Response{};
+    size_t end;
+    while ((end = buf_.find("\r\n\r\n")) == std::string::npos) {
+      if (!Fill()) return false;
+    }
+    std::string head_block = buf_.substr(0, end + 2);
+    buf_.erase(0, end + 4);
+    r->status = std::stoi(head_block.substr(9, 3));
+    for (size_t pos = head_block.find("\r\n") + 2; pos < head_block.size();) {
+      size_t eol = head_block.find("\r\n", pos);
+      std::string line = head_block.substr(pos, eol - pos);
+      size_t colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(c));
+      r->headers[name] = line.substr(colon + 2);
+      pos = eol + 2;
+    }
+    if (head || r->status == 204 || r->status == 304) return true;
+    if (r->headers.count("transfer-encoding")) return ReadChunked(r);
+    size_t len = std::stoul(r->headers["content-length"]);
+    while (buf_.size() < len) {
+      if (!Fill()) return false;
+    }
+    r->body = buf_.substr(0, len);
+    buf_.erase(0, len);
+    return true;
+  }
+
+  // Reads everything until the server closes; returns the bytes.
+  std::string ReadToEof() {
+    while (Fill()) {
+    }
+    std::string all = std::move(buf_);
+    buf_.clear();
+    return all;
+  }
+  bool AtEof() { return buf_.empty() && !Fill(); }
+  // True if response bytes are already buffered or waiting in the socket (does not block).
+  bool HasData() {
+    char b;
+    return !buf_.empty() || recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+  }
+
+ private:
+  bool Fill() {
+    char tmp[65536];
+    ssize_t n = recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+  bool ReadChunked(Response* r) {
+    for (;;) {
+      size_t eol;
+      while ((eol = buf_.find("\r\n")) == std::string::npos) {
+        if (!Fill()) return false;
+      }
+      size_t n = std::stoul(buf_.substr(0, eol), nullptr, 16);
+      while (buf_.size() < eol + 2 + n + 2) {
+        if (!Fill()) return false;
+      }
+      r->body += buf_.substr(eol + 2, n);
+      buf_.erase(0, eol + 2 + n + 2);
+      if (n == 0) return true;
+    }
+  }
+
+  int fd_ = -1;
+  bool connected_ = false;
+  std::string buf_;
+};
+
+std::unique_ptr<Server> StartOrDie(Options o = {}) {
+  auto s = Server::Start(o);
+  EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+  return s ? std::move(*s) : nullptr;
+}
+
+TEST(TargetServer, Routes) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  ASSERT_TRUE(c.connected());
+  Response r;
+  c.Get("/");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok\n");
+  c.Get("/bytes/200000");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.size(), 200000u);
+  c.Get("/bytes/0");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.body, "");
+  c.Get("/cpu/200");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  c.Get("/status/503");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 503);
+  c.Get("/status/204");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 204);
+  EXPECT_EQ(r.headers.count("content-length"), 0u);
+  c.Get("/chunked/2500");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.headers["transfer-encoding"], "chunked");
+  EXPECT_EQ(r.body.size(), 2500u);
+  c.Get("/no/such/route");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 404);
+  int64_t before_ns = MonoNowNs();
+  c.Get("/sleep/30");
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_GE(MonoNowNs() - before_ns, 30'000'000);  // answered no earlier than asked
+  server->Stop();
+  EXPECT_EQ(server->requests_served(), 9u);
+}
+
+TEST(TargetServer, SleepDoesNotBlockOtherConnections) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client slow(server->port()), fast(server->port());
+  int64_t sent_ns = MonoNowNs();
+  slow.Get("/sleep/1000");
+  fast.Get("/");
+  Response r;
+  ASSERT_TRUE(fast.Read(&r));
+  EXPECT_EQ(r.status, 200);
+  // The single worker answered `fast` while `slow` still waits for its timer.
+  if (MonoNowNs() < sent_ns + 1'000'000'000) EXPECT_FALSE(slow.HasData());
+  slow.Get("/");
+  ASSERT_TRUE(slow.Read(&r));
+  EXPECT_EQ(r.body, "ok\n");  // the sleep's response comes first, in order
+  ASSERT_TRUE(slow.Read(&r));
+  EXPECT_EQ(r.body, "ok\n");
+}
+
+TEST(TargetServer, PipelinedResponsesStayInOrder) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Send("GET /sleep/50 HTTP/1.1\r\n\r\nGET /status/201 HTTP/1.1\r\n\r\nGET /bytes/70000 HTTP/1.1\r\n\r\n"
+         "GET /chunked/5 HTTP/1.1\r\n\r\nGET /status/404 HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+  Response r;
+  std::vector<int> statuses;
+  std::vector<size_t> sizes;
+  for (int i = 0; i < 6; ++i) {
+    ASSERT_TRUE(c.Read(&r)) << i;
+    statuses.push_back(r.status);
+    sizes.push_back(r.body.size());
+  }
+  EXPECT_EQ(statuses, (std::vector<int>{200, 201, 200, 200, 404, 200}));
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 7, 70000, 5, 7, 3}));
+}
+
+TEST(TargetServer, ManyPipelinedRequestsInOneWrite) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  std::string batch;
+  for (int i = 0; i < 3000; ++i) batch += "GET / HTTP/1.1\r\n\r\n";
+  c.Send(batch);
+  Response r;
+  for (int i = 0; i < 3000; ++i) {
+    ASSERT_TRUE(c.Read(&r)) << i;
+    ASSERT_EQ(r.body, "ok\n");
+  }
+}
+
+TEST(TargetServer, Head) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Get("/bytes/100", "HEAD");
+  Response r;
+  ASSERT_TRUE(c.Read(&r, /*head=*/true));
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.headers["content-length"], "100");
+  c.Get("/");  // no body bytes were sent for HEAD, so the next response parses cleanly
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.body, "ok\n");
+}
+
+TEST(TargetServer, ConnectionCloseAndHttp10) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.headers["connection"], "close");
+  EXPECT_TRUE(c.AtEof());
+  Client old(server->port());
+  old.Send("GET / HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(old.Read(&r));
+  EXPECT_TRUE(old.AtEof());
+}
+
+TEST(TargetServer, CloseEvery) {
+  Options o;
+  o.close_every = 3;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Send("GET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\nGET / HTTP/1.1\r\n\r\n");
+  Response r;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.headers.count("connection"), i == 2 ? 1u : 0u) << i;
+  }
+  EXPECT_TRUE(c.AtEof());  // the fourth request is not answered
+}
+
+TEST(TargetServer, ErrorRateIsExactWhenDeterministic) {
+  Options o;
+  o.error_rate = 0.02;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  int errors = 0;
+  Response r;
+  for (int batch = 0; batch < 10; ++batch) {
+    std::string req;
+    for (int i = 0; i < 100; ++i) req += "GET / HTTP/1.1\r\n\r\n";
+    c.Send(req);
+    for (int i = 0; i < 100; ++i) {
+      ASSERT_TRUE(c.Read(&r));
+      if (r.status == 500) ++errors;
+      else EXPECT_EQ(r.status, 200);
+    }
+  }
+  EXPECT_EQ(errors, 20);
+}
+
+TEST(TargetServer, GarbageRequestGets400AndClose) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  for (std::string garbage : {std::string("\x16\x03\x01\x02\x00", 5), std::string("hello there\r\n\r\n"),
+                              std::string("GET / HTTP/1.1\r\nbad header\r\n\r\n")}) {
+    Client c(server->port());
+    c.Send(garbage);
+    Response r;
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.headers["connection"], "close");
+    EXPECT_TRUE(c.AtEof());
+  }
+  // A valid request after garbage on another connection still works.
+  Client ok(server->port());
+  ok.Get("/");
+  Response r;
+  ASSERT_TRUE(ok.Read(&r));
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(TargetServer, ModeCloseMidResponse) {
+  Options o;
+  o.mode = Mode::kCloseMidResponse;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Get("/");
+  std::string all = c.ReadToEof();
+  size_t end = all.find("\r\n\r\n");
+  ASSERT_NE(end, std::string::npos);
+  EXPECT_NE(all.find("Content-Length: 100\r\n"), std::string::npos);
+  EXPECT_EQ(all.size() - end - 4, 10u);
+}
+
+TEST(TargetServer, ModeNeverRespond) {
+  Options o;
+  o.mode = Mode::kNeverRespond;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Get("/");
+  c.Get("/bytes/10");
+  c.ShutdownWrite();  // the server sees EOF, closes, and never wrote a byte
+  EXPECT_EQ(c.ReadToEof(), "");
+  server->Stop();
+  EXPECT_EQ(server->requests_served(), 0u);
+}
+
+TEST(TargetServer, ModeGarbage) {
+  Options o;
+  o.mode = Mode::kGarbage;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  c.Get("/");
+  std::string all = c.ReadToEof();
+  ASSERT_FALSE(all.empty());
+  EXPECT_FALSE(all.starts_with("HTTP/"));
+}
+
+TEST(TargetServer, RequestDuringStallIsAnsweredAfterIt) {
+  Options o;
+  o.stall_ns = 300'000'000;
+  o.stall_period_ns = 3600'000'000'000;  // one stall, at start
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  int64_t sent_ns = MonoNowNs();
+  c.Get("/");
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  int64_t received_ns = MonoNowNs();
+  EXPECT_EQ(r.status, 200);
+  ASSERT_LT(sent_ns, server->start_ns() + o.stall_ns) << "request was not sent during the stall";
+  EXPECT_GE(received_ns, server->start_ns() + o.stall_ns);
+}
+
+TEST(TargetServer, LatencyDelaysEveryResponse) {
+  Options o;
+  o.latency_ns = 20'000'000;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  for (int i = 0; i < 3; ++i) {
+    int64_t sent_ns = MonoNowNs();
+    c.Get("/");
+    Response r;
+    ASSERT_TRUE(c.Read(&r));
+    EXPECT_EQ(r.status, 200);
+    EXPECT_GE(MonoNowNs() - sent_ns, o.latency_ns);
+  }
+}
+
+TEST(TargetServer, SeveralThreadsServeManyConnections) {
+  Options o;
+  o.threads = 3;
+  auto server = StartOrDie(o);
+  ASSERT_TRUE(server);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < 30; ++i) clients.push_back(std::make_unique<Client>(server->port()));
+  for (auto& c : clients) c->Get("/bytes/5");
+  for (auto& c : clients) {
+    Response r;
+    ASSERT_TRUE(c->Read(&r));
+    EXPECT_EQ(r.body.size(), 5u);
+  }
+  server->Stop();
+  EXPECT_EQ(server->requests_served(), 30u);
+  server->Stop();  // idempotent
+}
+
+TEST(TargetServer, RejectsBadOptions) {
+  Options remote;
+  remote.bind = "192.0.2.1";
+  auto s = Server::Start(remote);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_NE(s.error().message.find("non-loopback"), std::string::npos);
+  Options bad_bind;
+  bad_bind.bind = "not-an-address";
+  EXPECT_FALSE(Server::Start(bad_bind).has_value());
+  Options stall;
+  stall.stall_ns = 5;
+  stall.stall_period_ns = 5;
+  EXPECT_FALSE(Server::Start(stall).has_value());
+  Options threads;
+  threads.threads = 0;
+  EXPECT_FALSE(Server::Start(threads).has_value());
+  EXPECT_TRUE(ParseMode("garbage").has_value());
+  EXPECT_FALSE(ParseMode("chaos").has_value());
+}
+
+}  // namespace
+}  // namespace headroom::target
