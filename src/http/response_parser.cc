@@ -156,11 +156,14 @@ size_t ResponseParser::ScanForBlankLine(const char* data, size_t len, bool* foun
   return len;
 }
 
+// Scans at most the bytes that still fit under max_header_bytes, so the limit trips at the same
+// byte however the input is split, and a flood without a blank line is not scanned past it.
 size_t ResponseParser::FeedHeaders(const char* data, size_t len) {
+  const size_t room = max_header_bytes_ - header_buf_len_;
   bool found = false;
-  const size_t used = ScanForBlankLine(data, len, &found);
+  const size_t used = ScanForBlankLine(data, std::min(len, room), &found);
   const size_t block_len = header_buf_len_ + used;
-  if (block_len > max_header_bytes_) {
+  if (!found && used == room && len > room) {
     Fail(ParseError::kHeadersTooLarge);
     return used;
   }
@@ -343,14 +346,17 @@ size_t ResponseParser::FeedChunkSize(const char* data, size_t len) {
   while (i < len && state_ != State::kChunkData && state_ != State::kTrailers &&
          state_ != State::kFailed) {
     if (state_ == State::kChunkExt) {
-      const void* lf = std::memchr(data + i, '\n', len - i);
-      const size_t stop = lf == nullptr ? len : static_cast<size_t>(static_cast<const char*>(lf) - data) + 1;
+      // Like header scanning: look only as far as the line limit allows.
+      const size_t window = std::min(len - i, max_header_bytes_ - chunk_line_bytes_);
+      const void* lf = std::memchr(data + i, '\n', window);
+      const size_t stop =
+          lf == nullptr ? i + window : static_cast<size_t>(static_cast<const char*>(lf) - data) + 1;
       chunk_line_bytes_ += stop - i;
       i = stop;
-      if (chunk_line_bytes_ > max_header_bytes_) {
-        Fail(ParseError::kBadChunk);
-      } else if (lf != nullptr) {
+      if (lf != nullptr) {
         EndChunkSizeLine();
+      } else if (i < len) {
+        Fail(ParseError::kBadChunk);
       }
       continue;
     }
@@ -405,10 +411,11 @@ void ResponseParser::EndChunkSizeLine() {
 
 // Trailer fields are not used by the engine; they are counted and bounded, not parsed.
 size_t ResponseParser::FeedTrailers(const char* data, size_t len) {
+  const size_t room = max_header_bytes_ - block_bytes_;
   bool found = false;
-  const size_t used = ScanForBlankLine(data, len, &found);
+  const size_t used = ScanForBlankLine(data, std::min(len, room), &found);
   block_bytes_ += used;
-  if (block_bytes_ > max_header_bytes_) {
+  if (!found && used == room && len > room) {
     Fail(ParseError::kHeadersTooLarge);
     return used;
   }
