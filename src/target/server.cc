@@ -80,7 +80,7 @@ Result<int> Listen(const Address& a) {
   if (bind(fd, reinterpret_cast<const sockaddr*>(&a.storage), a.len) != 0) {
     int err = errno;
     ::close(fd);
-    return Fail(std::string("bind: ") + std::strerror(err));
+    return Fail("cannot bind the address: " + std::string(std::strerror(err)));
   }
   if (listen(fd, 4096) != 0) {
     int err = errno;
