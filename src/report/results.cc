@@ -12,7 +12,7 @@
 
 namespace headroom::report {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json LatencyJson(const Histogram& h) {
   json j;

@@ -84,9 +84,9 @@ struct Results {
 };
 
 // Percentile summary object {p50,p90,p95,p99,p99_9,max,mean,min,count} in microseconds.
-nlohmann::json LatencyJson(const Histogram& h);
-nlohmann::json SectionJson(const Section& s);
-nlohmann::json ToJson(const Results& r);
+nlohmann::ordered_json LatencyJson(const Histogram& h);
+nlohmann::ordered_json SectionJson(const Section& s);
+nlohmann::ordered_json ToJson(const Results& r);
 
 // Writes text to path atomically (temporary file in the same folder, fsync, rename).
 Status WriteFileAtomic(const std::string& path, const std::string& text);
@@ -95,6 +95,6 @@ Status WriteResults(const Results& r, const std::string& dir);
 std::string SeriesCsv(const Results& r);
 
 // Reads a results.json (for merge/report/plan), rebuilding histograms from their encodings.
-Result<nlohmann::json> ReadResultsJson(const std::string& path);
+Result<nlohmann::ordered_json> ReadResultsJson(const std::string& path);
 
 }  // namespace headroom::report

@@ -1,0 +1,48 @@
+// Shared pieces of the commands that run load: turning engine statistics into the results model,
+// evaluating SLOs, live progress on a terminal, and the exit code policy.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "report/results.h"
+#include "slo/slo.h"
+
+namespace headroom::cli {
+
+// Collects per-second rows (and prints live progress when stderr is a terminal).
+class SeriesCollector {
+ public:
+  SeriesCollector(std::string label, double total_s, bool live);
+  void OnSecond(const engine::SecondStats& s);
+  void Finish();  // ends the live line
+  const std::vector<report::SecondRow>& rows() const { return rows_; }
+  std::vector<report::SecondRow> TakeRows() { return std::move(rows_); }
+
+ private:
+  std::string label_;
+  double total_s_;
+  bool live_;
+  bool printed_ = false;
+  std::vector<report::SecondRow> rows_;
+};
+
+// Fills a results section from engine counters and histograms.
+void FillSection(report::Section& section, const engine::Counters& c, const Histogram& response_us,
+                 const Histogram* service_us, double elapsed_s);
+
+// Builds the results model of one engine run.
+report::Results ToResults(const engine::RunStats& stats, const engine::Config& config, std::string target,
+                          std::string method, std::vector<report::SecondRow> series);
+
+// Parses every --slo expression; the first bad one is returned as an error.
+Result<std::vector<slo::Objective>> ParseObjectives(const std::vector<std::string>& exprs);
+// Evaluates objectives on a section; per-request objectives use the named request's section.
+std::vector<report::SloResult> EvaluateObjectives(const std::vector<slo::Objective>& objectives,
+                                                  const report::Section& overall,
+                                                  const std::vector<report::Section>& by_name);
+
+// 0 when every SLO passed and at least one request succeeded, else 1.
+int GateExitCode(const report::Section& overall);
+
+}  // namespace headroom::cli
