@@ -311,6 +311,67 @@ TEST(HistogramTest, DecodesPayloadsWrittenByJavaHdrHistogram) {
   EXPECT_EQ(cases, 5);
 }
 
+// Builds an uncompressed V2 payload (cookie 0x1c849313) by hand, base64-encoded.
+std::string UncompressedV2(uint32_t digits, int64_t lowest, int64_t highest, const std::vector<uint8_t>& counts,
+                           uint32_t normalizing_offset = 0, int64_t claimed_payload = -1) {
+  std::vector<uint8_t> b;
+  auto u32 = [&](uint32_t v) {
+    for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+  };
+  auto u64 = [&](uint64_t v) {
+    for (int s = 56; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+  };
+  u32(0x1c849313);
+  u32(static_cast<uint32_t>(claimed_payload < 0 ? static_cast<int64_t>(counts.size()) : claimed_payload));
+  u32(normalizing_offset);
+  u32(digits);
+  u64(static_cast<uint64_t>(lowest));
+  u64(static_cast<uint64_t>(highest));
+  u64(0x3ff0000000000000ULL);  // 1.0
+  b.insert(b.end(), counts.begin(), counts.end());
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < b.size(); i += 3) {
+    const size_t n = std::min<size_t>(3, b.size() - i);
+    uint32_t group = uint32_t{b[i]} << 16;
+    if (n > 1) group |= uint32_t{b[i + 1]} << 8;
+    if (n > 2) group |= b[i + 2];
+    for (size_t k = 0; k < 4; ++k) out += k <= n ? kAlphabet[(group >> (18 - 6 * k)) & 63] : '=';
+  }
+  return out;
+}
+
+TEST(HistogramTest, DecodesUncompressedV2AndRejectsBadHeaders) {
+  // ZigZag: -5 -> 0x09 (skip five empty buckets), 3 -> 0x06, 0 -> 0x00 (one empty bucket), 1 -> 0x02.
+  auto h = Histogram::DecodeCompressedBase64(UncompressedV2(3, 1, 3'600'000'000LL, {0x09, 0x06, 0x00, 0x02}));
+  ASSERT_TRUE(h.has_value()) << h.error().message;
+  std::string buckets;
+  h->ForEachBucket([&](int64_t v, int64_t c) { buckets += std::to_string(v) + ":" + std::to_string(c) + " "; });
+  EXPECT_EQ(buckets, "5:3 7:1 ");
+  EXPECT_EQ(h->Count(), 4);
+
+  struct Bad {
+    const char* why;
+    std::string text;
+  };
+  const std::vector<Bad> bad = {
+      {"payload longer than data", UncompressedV2(3, 1, 1000, {0x02}, 0, 50)},
+      {"normalized", UncompressedV2(3, 1, 1000, {0x02}, 1)},
+      {"zero digits", UncompressedV2(0, 1, 1000, {0x02})},
+      {"six digits", UncompressedV2(6, 1, 1000, {0x02})},
+      {"lowest zero", UncompressedV2(3, 0, 1000, {0x02})},
+      {"highest below 2*lowest", UncompressedV2(3, 100, 150, {0x02})},
+      {"negative highest", UncompressedV2(3, 1, -5, {0x02})},
+      {"run past the end", UncompressedV2(3, 1, 1000, {0xff, 0xff, 0xff, 0x0f})},  // a run of ~16.7M empty buckets
+      {"count past the end", UncompressedV2(2, 1, 2, std::vector<uint8_t>(5000, 0x02))},
+      {"number cut short", UncompressedV2(3, 1, 1000, {0x82})},
+  };
+  for (const Bad& b : bad) {
+    auto r = Histogram::DecodeCompressedBase64(b.text);
+    EXPECT_FALSE(r.has_value()) << b.why;
+  }
+}
+
 TEST(HistogramTest, DecodeRejectsGarbageWithoutCrashing) {
   const std::vector<std::string> bad = {
       "", "   ", "!!!!", "A", "AAAA", "HISTFAAAA", "not base64 at all", "SGVsbG8gd29ybGQ=",
