@@ -85,6 +85,7 @@ enum class ParseError {
 // Framing (RFC 9112 section 6.3): HEAD, 1xx, 204 and 304 have no body; otherwise
 // Transfer-Encoding ending in "chunked" wins over Content-Length; another Transfer-Encoding or
 // no length at all means the body runs until the connection closes (keep_alive() is then false).
+// A malformed Content-Length is an error even when Transfer-Encoding decides the framing.
 // Line ends may be CRLF or a bare LF. Obsolete line folding is rejected (kBadHeader).
 //
 // Typical loop:

@@ -208,10 +208,10 @@ void ResponseParser::ParseHeaderBlock(const char* block, size_t len) {
   StartBody();
 }
 
-// "HTTP/1.x NNN[ reason]"
+// "HTTP/1.x NNN[ reason]". Minor versions above 1 are treated as 1.1 (RFC 9110 2.5).
 bool ResponseParser::ParseStatusLine(const char* line, size_t len) {
   if (len < 12 || std::memcmp(line, "HTTP/1.", 7) != 0) return false;
-  if (line[7] != '0' && line[7] != '1') return false;
+  if (line[7] < '0' || line[7] > '9') return false;
   if (line[8] != ' ') return false;
   int code = 0;
   for (size_t i = 9; i < 12; ++i) {
