@@ -92,7 +92,8 @@ class Histogram {
 
  private:
   size_t IndexOf(int64_t v) const {
-    const int bucket = leading_zero_base_ - std::countl_zero(static_cast<uint64_t>(v | sub_bucket_mask_));
+    // v | sub_bucket_mask_ is never 0, so the builtin (unlike std::countl_zero) needs no zero check.
+    const int bucket = leading_zero_base_ - __builtin_clzll(static_cast<uint64_t>(v | sub_bucket_mask_));
     const int64_t sub_bucket = v >> (bucket + unit_magnitude_);
     return static_cast<size_t>((int64_t{bucket + 1} << half_count_magnitude_) + sub_bucket - half_count_);
   }
