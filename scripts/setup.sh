@@ -7,6 +7,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   clang-19 libclang-rt-19-dev
   wrk nginx-light procps
+  jq time strace linux-perf iproute2
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# headroom client benchmarks on loopback, against nginx, with wrk as the peer.
+#
+#   bench/run.sh            closed model: headroom vs wrk (req/s, CPU/request, syscalls/request),
+#                           then the open model at 50% and 90% of the measured maximum
+#   bench/run.sh memory     RSS per connection of headroom at 10,000 connections
+#   bench/run.sh soak       RSS every 10 s over a 5-minute run (flat = no leak)
+#
+# Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
+# CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
+# CLIENT_CPU (0), SERVER_CPU (1), KEEP=1 keeps the temp dir. All traffic goes to 127.0.0.1.
+# See bench/README.md for what each figure means.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$HERE")
+HEADROOM=${HEADROOM:-$ROOT/build/headroom}
+ROUNDS=${ROUNDS:-3}
+DURATION_S=${DURATION_S:-10}
+CONNECTIONS=${CONNECTIONS:-50}
+SYSCALL_S=${SYSCALL_S:-3}
+MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-10000}
+MEMORY_S=${MEMORY_S:-20}
+SOAK_S=${SOAK_S:-300}
+MODE=${1:-closed}
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/headroom-bench.XXXXXX")
+# shellcheck source=bench/lib.sh
+. "$HERE/lib.sh"
+cleanup() {
+  stop_nginx
+  if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+need nginx wrk taskset jq awk ss /usr/bin/time
+[ -x "$HEADROOM" ] || echo "bench: warning: $HEADROOM is not built; headroom figures will be n/a" >&2
+
+# hr_run TAG ARGS...: headroom run against nginx pinned to CLIENT_CPU; results in $WORK/TAG/.
+# Returns 1 (with a message) when headroom fails or writes no results.json.
+hr_run() {
+  local tag=$1
+  shift
+  [ -x "$HEADROOM" ] || return 1
+  if ! /usr/bin/time -f "%U %S" -o "$WORK/$tag.time" taskset -c "$CLIENT_CPU" \
+    "$HEADROOM" run "http://127.0.0.1:$NGINX_PORT/" --threads 1 --out "$WORK/$tag" --quiet "$@" \
+    >"$WORK/$tag.log" 2>&1 || [ ! -s "$WORK/$tag/results.json" ]; then
+    echo "  headroom run failed: $(tail -n 1 "$WORK/$tag.log")" >&2
+    return 1
+  fi
+}
+hr_field() { jq -r "$2 // empty" "$WORK/$1/results.json"; }
+
+wrk_run() {
+  local tag=$1 seconds=$2
+  /usr/bin/time -f "%U %S" -o "$WORK/$tag.time" taskset -c "$CLIENT_CPU" \
+    wrk -t1 -c"$CONNECTIONS" -d"${seconds}s" "http://127.0.0.1:$NGINX_PORT/" >"$WORK/$tag.log" 2>&1
+}
+
+closed_model() {
+  start_nginx 1000
+  echo "Closed model: $CONNECTIONS connections, 1 client thread on CPU $CLIENT_CPU, nginx (1 worker) on CPU $SERVER_CPU"
+  echo "target http://127.0.0.1:$NGINX_PORT/ ; $ROUNDS interleaved rounds of ${DURATION_S}s"
+  echo
+  printf '%-6s %-9s %12s %14s\n' round client "req/s" "cpu_us/req"
+  local hr_rps=() hr_cpu=() wrk_rps_list=() wrk_cpu=() i rps req cpu
+  for i in $(seq 1 "$ROUNDS"); do
+    if hr_run "hr.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
+      rps=$(hr_field "hr.$i" .throughput.achieved_rps)
+      req=$(hr_field "hr.$i" .requests.total)
+      cpu=$(calc "$(cpu_seconds "$WORK/hr.$i.time") * 1e6 / $req")
+      hr_rps+=("$rps") && hr_cpu+=("$cpu")
+      printf '%-6s %-9s %12.0f %14.3f\n' "$i" headroom "$rps" "$cpu"
+    else
+      printf '%-6s %-9s %12s %14s\n' "$i" headroom n/a n/a
+    fi
+    wrk_run "wrk.$i" "$DURATION_S"
+    rps=$(wrk_rps "$WORK/wrk.$i.log")
+    req=$(wrk_requests "$WORK/wrk.$i.log")
+    cpu=$(calc "$(cpu_seconds "$WORK/wrk.$i.time") * 1e6 / $req")
+    wrk_rps_list+=("$rps") && wrk_cpu+=("$cpu")
+    printf '%-6s %-9s %12.0f %14.3f\n' "$i" wrk "$rps" "$cpu"
+  done
+
+  # System calls on a separate, shorter run (counting them costs a little throughput).
+  local hr_sys="" wrk_sys=""
+  if hr_run hr.sys --connections "$CONNECTIONS" --duration "${SYSCALL_S}s" 2>/dev/null; then
+    syscall_count "$WORK/hr.sys.count" taskset -c "$CLIENT_CPU" "$HEADROOM" run \
+      "http://127.0.0.1:$NGINX_PORT/" --threads 1 --connections "$CONNECTIONS" \
+      --duration "${SYSCALL_S}s" --out "$WORK/hr.sys" --quiet >/dev/null 2>&1 || true
+    req=$(hr_field hr.sys .requests.total)
+    [ -s "$WORK/hr.sys.count" ] && [ -n "$req" ] && hr_sys=$(calc "$(cat "$WORK/hr.sys.count") / $req")
+  fi
+  syscall_count "$WORK/wrk.sys.count" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
+    -d"${SYSCALL_S}s" "http://127.0.0.1:$NGINX_PORT/" >"$WORK/wrk.sys.log" 2>&1
+  wrk_sys=$(calc "$(cat "$WORK/wrk.sys.count") / $(wrk_requests "$WORK/wrk.sys.log")")
+
+  local m_hr_rps m_wrk_rps m_hr_cpu m_wrk_cpu
+  m_hr_rps=$(median "${hr_rps[@]+"${hr_rps[@]}"}")
+  m_wrk_rps=$(median "${wrk_rps_list[@]}")
+  m_hr_cpu=$(median "${hr_cpu[@]+"${hr_cpu[@]}"}")
+  m_wrk_cpu=$(median "${wrk_cpu[@]}")
+  echo
+  printf '%-24s %12s %12s %14s\n' "median" headroom wrk "headroom/wrk"
+  printf '%-24s %12s %12s %14s\n' "req/s" "$(fmt 0 "$m_hr_rps")" "$(fmt 0 "$m_wrk_rps")" "$(ratio "$m_hr_rps" "$m_wrk_rps")"
+  printf '%-24s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$m_hr_cpu")" "$(fmt 3 "$m_wrk_cpu")" "$(ratio "$m_hr_cpu" "$m_wrk_cpu")"
+  printf '%-24s %12s %12s %14s\n' "syscalls/req (${SYSCALL_S}s run)" "$(fmt 2 "$hr_sys")" "$(fmt 2 "$wrk_sys")" "$(ratio "$hr_sys" "$wrk_sys")"
+  echo
+  open_model "$m_hr_rps"
+  stop_nginx
+}
+
+open_model() {
+  local max=$1 pct rate requested achieved late
+  if [ -z "$max" ]; then
+    echo "Open model: skipped (no closed-model maximum from headroom)"
+    return
+  fi
+  echo "Open model: headroom --rate at 50% and 90% of the closed-model maximum ($max req/s), ${DURATION_S}s each"
+  printf '%-6s %14s %14s %12s %18s\n' load "requested/s" "achieved/s" "achieved %" "pacer late p99"
+  for pct in 50 90; do
+    rate=$(awk "BEGIN { printf \"%d\", $max * $pct / 100 }")
+    if hr_run "open.$pct" --rate "${rate}/s" --duration "${DURATION_S}s"; then
+      requested=$(hr_field "open.$pct" .throughput.requested_rps)
+      achieved=$(hr_field "open.$pct" .throughput.achieved_rps)
+      late=$(hr_field "open.$pct" .generator.pacer_lateness_us.p99)
+      printf '%-6s %14.0f %14.0f %11.1f%% %16sus\n' "$pct%" "$requested" "$achieved" \
+        "$(calc "100 * $achieved / $requested")" "$late"
+    else
+      printf '%-6s %14s %14s %12s %18s\n' "$pct%" "$rate" n/a n/a n/a
+    fi
+  done
+}
+
+# sample_rss PID INTERVAL_S OUT: VmRSS (KiB) of PID every INTERVAL_S until it exits.
+sample_rss() {
+  local pid=$1 interval=$2 out=$3 t=0 kib
+  : >"$out"
+  while kill -0 "$pid" 2>/dev/null; do
+    kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+    [ -n "$kib" ] && echo "$t $kib" >>"$out"
+    sleep "$interval"
+    t=$(calc "$t + $interval")
+  done
+}
+
+# hr_background TAG ARGS...: starts headroom run pinned to CLIENT_CPU; sets HR_PID.
+hr_background() {
+  local tag=$1
+  shift
+  [ -x "$HEADROOM" ] || die "$HEADROOM is not built"
+  taskset -c "$CLIENT_CPU" "$HEADROOM" run "http://127.0.0.1:$NGINX_PORT/" --threads 1 \
+    --out "$WORK/$tag" --quiet "$@" >"$WORK/$tag.log" 2>&1 &
+  HR_PID=$!
+}
+
+memory() {
+  ulimit -n "$(ulimit -Hn)" || true
+  [ "$(ulimit -n)" -gt $((MEMORY_CONNECTIONS + 100)) ] ||
+    die "ulimit -n is $(ulimit -n); $MEMORY_CONNECTIONS connections need more"
+  start_nginx "$MEMORY_CONNECTIONS"
+  echo "Memory: headroom VmRSS, closed model, ${MEMORY_S}s runs against nginx (1 worker)"
+  local peak=() conns opened
+  for conns in 1 "$MEMORY_CONNECTIONS"; do
+    hr_background "mem.$conns" --connections "$conns" --duration "${MEMORY_S}s"
+    sample_rss "$HR_PID" 1 "$WORK/mem.$conns.rss"
+    wait "$HR_PID" || echo "  headroom exited with an error: $(tail -n 1 "$WORK/mem.$conns.log")" >&2
+    # The peak over the run: the steady state once every connection is open.
+    peak+=("$(sort -k2 -n "$WORK/mem.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
+    opened=$(jq -r '.generator.connections_opened // "n/a"' "$WORK/mem.$conns/results.json" 2>/dev/null || echo n/a)
+    printf '  %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$conns" "${peak[-1]}" "$opened"
+  done
+  printf 'RSS per connection: %s bytes  ((peak at %s - peak at 1) / %s)\n' \
+    "$(calc "(${peak[1]} - ${peak[0]}) * 1024 / ($MEMORY_CONNECTIONS - 1)")" "$MEMORY_CONNECTIONS" \
+    "$((MEMORY_CONNECTIONS - 1))"
+  stop_nginx
+}
+
+soak() {
+  start_nginx 1000
+  echo "Soak: headroom closed model, $CONNECTIONS connections, ${SOAK_S}s; VmRSS every 10 s"
+  hr_background soak --connections "$CONNECTIONS" --duration "${SOAK_S}s"
+  sample_rss "$HR_PID" 10 "$WORK/soak.rss"
+  wait "$HR_PID" || echo "  headroom exited with an error: $(tail -n 1 "$WORK/soak.log")" >&2
+  awk '{ printf "  t=%4ds  VmRSS %8d KiB\n", $1, $2 }' "$WORK/soak.rss"
+  # Growth after the first minute (warm-up: buffers, histograms and pages first touched).
+  awk '$1 >= 60 { if (first == "") first = $2; last = $2 }
+       END { if (first == "") print "RSS growth after 60s: n/a (run shorter than 60 s)";
+             else printf "RSS growth after 60s: %d KiB (%d -> %d)\n", last - first, first, last }' \
+    "$WORK/soak.rss"
+  if [ -s "$WORK/soak/results.json" ]; then
+    echo "requests: $(jq -r .requests.total "$WORK/soak/results.json")"
+  fi
+  stop_nginx
+}
+
+case "$MODE" in
+  closed | all) closed_model ;;
+  memory) memory ;;
+  soak) soak ;;
+  *) die "usage: bench/run.sh [closed|memory|soak]" ;;
+esac
