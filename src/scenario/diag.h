@@ -1,0 +1,44 @@
+// Error collection for scenario validation: every problem becomes one line
+// "file:line:col: path: message" (1-based), and all lines are reported together, sorted by
+// position. Private to the scenario library. Not thread-safe (one per load).
+#pragma once
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scenario/scenario.h"
+
+namespace headroom::scenario {
+
+class Diag {
+ public:
+  explicit Diag(std::string file) : file_(std::move(file)) {}
+
+  // `path` is the dotted key path ("phases.climb.ramp"); may be empty.
+  void Add(SourcePos pos, std::string_view path, std::string_view message);
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+  // All lines sorted by (line, column), stable, joined by '\n'.
+  std::string Joined() const;
+  const std::string& file() const { return file_; }
+
+ private:
+  struct Entry {
+    SourcePos pos;
+    std::string text;
+  };
+  std::string file_;
+  std::vector<Entry> entries_;
+};
+
+// Levenshtein distance (insert, delete, substitute; adjacent swap counts as one edit).
+size_t EditDistance(std::string_view a, std::string_view b);
+// "; did you mean 'x'?" for the closest candidate within a small distance, else "".
+std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates);
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+// [A-Za-z_][A-Za-z0-9_]* (with_dash: '-' also allowed after the first character).
+bool IsIdentifier(std::string_view s, bool with_dash = false);
+
+}  // namespace headroom::scenario

@@ -1,0 +1,57 @@
+// The scenario parser shared by loader.cc (top level, defaults, data, requests, SLOs) and
+// phases.cc (phases). Private to the scenario library. One parser per load; not thread-safe.
+#pragma once
+#include <yaml-cpp/yaml.h>
+
+#include <string>
+#include <vector>
+
+#include "scenario/values.h"
+
+namespace headroom::scenario {
+
+class ScenarioParser {
+ public:
+  ScenarioParser(Diag& diag, std::string base_dir) : diag_(diag), r_(diag), base_dir_(std::move(base_dir)) {}
+
+  // Fills `out` from the document root; problems go to the Diag.
+  void Parse(const YAML::Node& root, Scenario& out);
+
+ private:
+  void ParseTarget(const YAML::Node& node, Scenario& out);
+  void ParseDefaults(const YAML::Node& node, Defaults& out);
+  void ParseHeaders(const YAML::Node& node, std::string_view path, std::vector<Header>& out);
+  void ParseData(const YAML::Node& node, std::vector<DataSource>& out);
+  void ParseRequests(const YAML::Node& node, Scenario& out);
+  // Returns false when the weight could not be read (the weight sum is then not checked).
+  bool ParseRequest(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
+  void CheckTemplate(const YAML::Node& node, std::string_view path, const std::string& text,
+                     const std::vector<DataSource>& data);
+  // `scope`: "" for top-level/phase lists (a "request." prefix selects a request), or the name of
+  // the request whose `slos` key this is.
+  void ParseSlos(const YAML::Node& node, std::string_view path, std::string_view scope,
+                 const std::vector<RequestSpec>& requests, std::vector<SloSpec>& out);
+  void ParseAbort(const YAML::Node& node, AbortOnFail& out);
+
+  // phases.cc
+  void ParsePhases(const YAML::Node& node, Scenario& out);
+  bool ParsePhase(const YAML::Node& node, std::string_view path, const Scenario& s,
+                  const std::optional<double>& previous_rate, std::string_view previous_reason, Phase& out);
+  void ParseKindBody(const YAML::Node& body, std::string_view path, const std::optional<double>& previous_rate,
+                     std::string_view previous_reason, Phase& out);
+  void ParseStressBody(const YAML::Node& body, std::string_view path, const std::optional<double>& previous_rate,
+                       std::string_view previous_reason, Phase& out);
+  // A rate or a multiple ("3x") of the previous phase's final rate.
+  std::optional<double> RateOrMultiple(const YAML::Node& node, std::string_view path,
+                                       const std::optional<double>& previous_rate, std::string_view previous_reason);
+  void CheckPhaseRules(const YAML::Node& node, std::string_view path, const Scenario& s, const Phase& p);
+
+  Diag& diag_;
+  Reader r_;
+  std::string base_dir_;
+  std::vector<std::string> failed_sources_;
+  // Set when a phase's rate depends on a previous phase that has errors (not reported twice).
+  bool rate_unknown_ = false;  // data sources whose file could not be loaded
+};
+
+}  // namespace headroom::scenario
