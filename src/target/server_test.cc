@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -301,6 +302,47 @@ TEST(TargetServer, GarbageRequestGets400AndClose) {
     EXPECT_TRUE(c.AtEof());
   }
   // A valid request after garbage on another connection still works.
+  Client ok(server->port());
+  ok.Get("/");
+  Response r;
+  ASSERT_TRUE(ok.Read(&r));
+  EXPECT_EQ(r.status, 200);
+}
+
+TEST(TargetServer, RequestSplitIntoSingleBytes) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  Client c(server->port());
+  std::string req = "GET /bytes/5 HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\n\r\n";
+  for (char ch : req) c.Send(std::string(1, ch));
+  Response r;
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.body.size(), 5u);
+  ASSERT_TRUE(c.Read(&r));
+  EXPECT_EQ(r.body, "ok\n");
+}
+
+// Seeded random bytes and mutated requests: every connection ends in a 400, a normal answer or
+// nothing, and the server keeps serving.
+TEST(TargetServer, RandomInputNeverBreaksTheServer) {
+  auto server = StartOrDie();
+  ASSERT_TRUE(server);
+  std::mt19937 rng(12345);
+  const std::string valid = "GET /bytes/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab";
+  for (int i = 0; i < 200; ++i) {
+    std::string input = valid + valid;
+    if (i % 2 == 0) {
+      input.resize(rng() % 200);
+      for (char& ch : input) ch = static_cast<char>(rng());
+    } else {
+      for (int m = 0; m < 4; ++m) input[rng() % input.size()] = static_cast<char>(rng());
+    }
+    Client c(server->port());
+    c.Send(input);
+    c.ShutdownWrite();
+    std::string all = c.ReadToEof();
+    EXPECT_TRUE(all.empty() || all.starts_with("HTTP/1.1 ")) << i;
+  }
   Client ok(server->port());
   ok.Get("/");
   Response r;
