@@ -78,6 +78,7 @@ TEST(LoadGood, Requests) {
   ASSERT_EQ(order.slos.size(), 1u);
   EXPECT_EQ(order.slos[0].text, "p95 < 200ms");
   EXPECT_EQ(order.slos[0].request, "order");
+  EXPECT_EQ(order.slos[0].objective.request, "order");
 }
 
 TEST(LoadGood, SlosAndRequestPrefix) {
@@ -85,8 +86,14 @@ TEST(LoadGood, SlosAndRequestPrefix) {
   ASSERT_EQ(s.slos.size(), 4u);
   EXPECT_EQ(s.slos[0].text, "p95 < 300ms");
   EXPECT_EQ(s.slos[0].request, "");
-  EXPECT_EQ(s.slos[2].text, "p99 < 1s");
+  EXPECT_EQ(s.slos[2].text, "order.p99 < 1s");
   EXPECT_EQ(s.slos[2].request, "order");
+  EXPECT_EQ(s.slos[2].objective.request, "order");
+  EXPECT_EQ(s.slos[2].objective.metric, slo::Metric::kPercentile);
+  EXPECT_EQ(s.slos[2].objective.percentile, 99);
+  EXPECT_EQ(s.slos[2].objective.threshold, 1e6);  // microseconds
+  EXPECT_EQ(s.slos[1].objective.metric, slo::Metric::kErrorRate);
+  EXPECT_DOUBLE_EQ(s.slos[1].objective.threshold, 0.005);
   EXPECT_EQ(s.slos[3].text, "p99.9 < 2s");  // a percentile, not a request prefix
   EXPECT_EQ(s.slos[3].request, "");
   EXPECT_EQ(s.slos[0].pos.line, 30);
@@ -117,6 +124,7 @@ TEST(LoadGood, Phases) {
   EXPECT_EQ(hold.window_ns, 300 * kSec);
   ASSERT_EQ(hold.slos.size(), 1u);
   EXPECT_EQ(hold.slos[0].text, "p95_drift < 20%");
+  EXPECT_EQ(hold.slos[0].objective.metric, slo::Metric::kPercentileDrift);
 
   const Phase& sale = s.phases[3];
   EXPECT_EQ(sale.kind, PhaseKind::kSpike);

@@ -10,7 +10,6 @@
 
 #include "scenario/csv.h"
 #include "scenario/parser.h"
-#include "scenario/slo_check.h"
 #include "scenario/template.h"
 
 namespace headroom::scenario {
@@ -385,38 +384,36 @@ void ScenarioParser::ParseSlos(const YAML::Node& node, std::string_view path, st
     const YAML::Node item = node[i];
     auto text = r_.Scalar(item, path, "an SLO like \"p95 < 300ms\"");
     if (!text) continue;
-    SloSpec slo;
-    slo.text = *text;
-    slo.request = std::string(scope);
-    slo.pos = PosOf(item);
-    // "checkout.p95 < 200ms" scopes the objective to one request; "p99.9 < 1s" is a metric.
-    size_t dot = text->find('.');
-    std::string_view head = std::string_view(*text).substr(0, dot == std::string::npos ? 0 : dot);
-    bool percentile = head.size() >= 2 && head[0] == 'p' && head.find_first_not_of("0123456789", 1) == head.npos;
-    if (!head.empty() && IsIdentifier(head, true) && !percentile) {
+    auto objective = slo::ParseObjective(*text);
+    if (!objective) {
+      r_.Error(item, path, "SLO '" + *text + "': " + objective.error().message);
+      continue;
+    }
+    // "checkout.p95 < 200ms" scopes the objective to one request, which must exist.
+    if (!objective->request.empty()) {
+      if (!scope.empty() && objective->request != scope) {
+        r_.Error(item, path, "this list applies to request '" + std::string(scope) + "' only; remove the '" +
+                                 objective->request + ".' prefix");
+        continue;
+      }
       std::vector<std::string> names;
       bool found = false;
       for (const RequestSpec& r : requests) {
         names.push_back(r.name);
-        found = found || r.name == head;
-      }
-      if (!scope.empty() && head != scope) {
-        r_.Error(item, path, "this list applies to request '" + std::string(scope) + "' only; remove the '" +
-                                 std::string(head) + ".' prefix");
-        continue;
+        found = found || r.name == objective->request;
       }
       if (!found && scope.empty()) {
-        r_.Error(item, path, "SLO '" + *text + "' names request '" + std::string(head) + "', which does not exist" +
-                                 DidYouMean(head, names));
+        r_.Error(item, path, "SLO '" + *text + "' names request '" + objective->request + "', which does not exist" +
+                                 DidYouMean(objective->request, names));
         continue;
       }
-      slo.request = std::string(head);
-      slo.text = text->substr(dot + 1);
     }
-    if (Status s = CheckSloText(slo.text); !s) {
-      r_.Error(item, path, s.error().message);
-      continue;
-    }
+    SloSpec slo;
+    slo.text = *text;
+    slo.request = scope.empty() ? objective->request : std::string(scope);
+    slo.objective = std::move(*objective);
+    slo.objective.request = slo.request;
+    slo.pos = PosOf(item);
     out.push_back(std::move(slo));
   }
 }

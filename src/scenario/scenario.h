@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "slo/slo.h"
 
 namespace headroom::scenario {
 
@@ -62,10 +63,11 @@ struct DataSource {
   SourcePos pos;
 };
 
-// One SLO expression (syntax in docs/slo.md), kept as text; the gate parses it.
+// One SLO expression (syntax in docs/slo.md), parsed and checked against the request names.
 struct SloSpec {
-  std::string text;     // the objective without any "request." prefix, e.g. "p95 < 200ms"
-  std::string request;  // empty: all requests; otherwise only this request's samples
+  std::string text;         // as written, e.g. "checkout.p95 < 200ms"
+  std::string request;      // empty: all requests; otherwise only this request's samples
+  slo::Objective objective;  // parsed; objective.request == request
   SourcePos pos;
 };
 
