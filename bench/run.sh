@@ -160,16 +160,24 @@ memory() {
     die "ulimit -n is $(ulimit -n); $MEMORY_CONNECTIONS connections need more"
   start_nginx "$MEMORY_CONNECTIONS"
   echo "Memory: headroom VmRSS, closed model, ${MEMORY_S}s runs against nginx (1 worker)"
-  local peak=() conns opened
+  local peak=() conns opened failed=0
   for conns in 1 "$MEMORY_CONNECTIONS"; do
     hr_background "mem.$conns" --connections "$conns" --duration "${MEMORY_S}s"
     sample_rss "$HR_PID" 1 "$WORK/mem.$conns.rss"
-    wait "$HR_PID" || echo "  headroom exited with an error: $(tail -n 1 "$WORK/mem.$conns.log")" >&2
+    if ! wait "$HR_PID"; then
+      echo "  headroom exited with an error: $(tail -n 1 "$WORK/mem.$conns.log")" >&2
+      failed=1
+    fi
     # The peak over the run: the steady state once every connection is open.
     peak+=("$(sort -k2 -n "$WORK/mem.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
     opened=$(jq -r '.generator.connections_opened // "n/a"' "$WORK/mem.$conns/results.json" 2>/dev/null || echo n/a)
     printf '  %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$conns" "${peak[-1]}" "$opened"
   done
+  if [ "$failed" = 1 ]; then
+    echo "RSS per connection: n/a (a headroom run failed)"
+    stop_nginx
+    return
+  fi
   printf 'RSS per connection: %s bytes  ((peak at %s - peak at 1) / %s)\n' \
     "$(calc "(${peak[1]} - ${peak[0]}) * 1024 / ($MEMORY_CONNECTIONS - 1)")" "$MEMORY_CONNECTIONS" \
     "$((MEMORY_CONNECTIONS - 1))"
