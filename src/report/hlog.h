@@ -1,0 +1,46 @@
+// HdrHistogram interval log (.hlog): the per-second response-time histograms of a run in the text
+// format that HdrHistogram's log tools read (HistogramLogReader, HistogramLogProcessor, and the C, Go,
+// Python and JavaScript ports).
+//
+// Written layout:
+//   #[headroom <version> interval log: <scenario or target>]
+//   #[Histogram log format version 1.3]
+//   #[StartTime: <run start, epoch seconds, 3 decimals> (seconds since epoch), <UTC date>]
+//   #[BaseTime: <same> (seconds since epoch)]
+//   #[Phase <name>: <offset_s>s..<end_s>s <kind>]          (one per phase; comments to log readers)
+//   "StartTimestamp","Interval_Length","Interval_Max","Interval_Compressed_Histogram"
+//   <start s>,<length s>,<max ms>,<V2 compressed base64 histogram>   (one per Results::series row)
+// Timestamps are seconds relative to BaseTime (the run start) with 3 decimals. Histogram values are
+// microseconds, so Interval_Max is the interval's max divided by the max-value unit ratio 1000
+// (milliseconds, the conventional unit of that column). A row without a histogram is written as an
+// empty histogram. Output is deterministic (everything comes from Results).
+// Thread-safety: pure functions.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/histogram.h"
+#include "core/status.h"
+#include "report/results.h"
+
+namespace headroom::report {
+
+inline constexpr double kHlogMaxValueUnitRatio = 1000.0;  // histogram unit (us) per Interval_Max unit (ms)
+
+std::string HlogText(const Results& r);
+
+struct HlogInterval {
+  std::string tag;        // from an optional leading "Tag=<name>," field; "" when absent
+  double start_s = 0;     // as written: relative to the log's BaseTime when the log has one
+  double length_s = 0;
+  double max = 0;         // the Interval_Max column as written (ms for headroom's logs)
+  Histogram histogram;
+};
+
+// Reads interval lines, skipping blank lines, '#' comments and the legend line. Accepts LF or CRLF
+// line ends and an optional "Tag=..." first field. An unreadable line is an error naming its line
+// number (one line of text).
+Result<std::vector<HlogInterval>> ParseHlog(std::string_view text);
+
+}  // namespace headroom::report

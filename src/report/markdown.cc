@@ -1,0 +1,214 @@
+#include "report/markdown.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/units.h"
+
+namespace headroom::report {
+namespace {
+
+constexpr const char* kNone = "—";
+
+std::string Percent(double fraction) {
+  if (!std::isfinite(fraction)) return "n/a";
+  if (fraction == 0) return "0%";
+  if (std::fabs(fraction) < 0.0001) return fraction > 0 ? "<0.01%" : ">-0.01%";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f%%", fraction * 100);
+  return buf;
+}
+
+// Drift: signed, and an error rate growing from 0 is infinite.
+std::string SignedPercent(double fraction) {
+  if (std::isinf(fraction)) return fraction > 0 ? "+inf%" : "-inf%";
+  if (std::isnan(fraction)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", fraction * 100);
+  return buf;
+}
+
+std::string Seconds(double s) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.1fs", std::isfinite(s) ? s : 0.0);
+  return buf;
+}
+
+std::string Rate(double rps) { return FormatCount(rps) + " req/s"; }
+
+std::string Code(std::string_view text) {
+  std::string body(text);
+  for (char& c : body) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  // Inside a table cell a pipe still splits the cell, even in a code span.
+  std::string escaped;
+  for (char c : body) {
+    if (c == '|') escaped += '\\';
+    escaped += c;
+  }
+  const std::string fence = escaped.find('`') == std::string::npos ? "`" : "`` ";
+  const std::string close = fence == "`" ? "`" : " ``";
+  return fence + escaped + close;
+}
+
+double ErrorRate(const Section& s) {
+  return s.requests_total ? double(s.requests_errors) / double(s.requests_total) : 0.0;
+}
+
+std::string Pct(const Histogram& h, double p) {
+  return h.Count() ? FormatDurationUs(double(h.ValueAtPercentile(p))) : kNone;
+}
+
+std::string StatusCell(const std::string& status) {
+  if (status == "passed") return "✅ passed";
+  if (status == "skipped") return "⏭️ skipped";
+  return "❌ " + MarkdownEscape(status);
+}
+
+void Headline(std::string& out, const Results& r) {
+  int passed = 0, failed = 0, skipped = 0, slo_total = 0, slo_met = 0;
+  for (const PhaseResult& p : r.phases) {
+    if (p.status == "passed") ++passed;
+    else if (p.status == "skipped") ++skipped;
+    else ++failed;
+    if (p.status == "skipped") continue;
+    for (const SloResult& s : p.section.slo) {
+      ++slo_total;
+      slo_met += s.pass;
+    }
+  }
+  const std::string name = r.scenario.empty() ? r.target : r.scenario;
+  out += "## headroom: " + std::string(r.passed ? "✅ PASS" : "❌ FAIL") + " — " + MarkdownEscape(name) + "\n\n";
+  out += "**" + std::string(r.passed ? "PASS" : "FAIL") + "**: " + std::to_string(r.phases.size()) + (r.phases.size() == 1 ? " phase (" : " phases (") +
+         std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
+         " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
+         FormatCount(double(r.overall.requests_total)) + " requests, " + Percent(ErrorRate(r.overall)) +
+         " errors, " + Seconds(r.elapsed_s) + " elapsed";
+  if (r.interrupted) out += ", **interrupted**";
+  if (!r.complete) out += ", **incomplete (checkpoint)**";
+  out += "\n\n";
+}
+
+void PhaseTable(std::string& out, const Results& r) {
+  out += "### Phases\n\n";
+  out += "| phase | kind | model | rate requested | rate achieved | p50 | p95 | p99 | error rate | status |\n";
+  out += "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+  for (const PhaseResult& p : r.phases) {
+    const Section& s = p.section;
+    const bool ran = p.status != "skipped";
+    out += "| " + MarkdownEscape(p.name) + " | " + MarkdownEscape(p.kind) + " | " + MarkdownEscape(p.model) + " | " +
+           (s.requested_rps ? Rate(*s.requested_rps) : kNone) + " | " + (ran ? Rate(s.achieved_rps) : kNone) + " | " +
+           Pct(s.response_time_us, 50) + " | " + Pct(s.response_time_us, 95) + " | " + Pct(s.response_time_us, 99) +
+           " | " + (ran ? Percent(ErrorRate(s)) : kNone) + " | " + StatusCell(p.status) + " |\n";
+  }
+  out += "\n";
+}
+
+void SloTable(std::string& out, const Results& r) {
+  bool any = false;
+  for (const PhaseResult& p : r.phases) any |= !p.section.slo.empty();
+  if (!any) return;
+  out += "### SLOs\n\n| phase | SLO | observed | verdict |\n|---|---|---:|---|\n";
+  for (const PhaseResult& p : r.phases) {
+    for (const SloResult& s : p.section.slo) {
+      const std::string verdict = p.status == "skipped" ? "⏭️ skipped" : (s.pass ? "✅" : "❌");
+      const std::string observed = p.status == "skipped" ? kNone : MarkdownEscape(s.observed_text);
+      out += "| " + MarkdownEscape(p.name) + " | " + Code(s.expr) + " | " + observed + " | " + verdict + " |\n";
+    }
+  }
+  out += "\n";
+}
+
+void Stress(std::string& out, const PhaseResult& p, const StressResult& st) {
+  out += "### Stress: " + MarkdownEscape(p.name) + "\n\n";
+  if (st.capacity_rps) {
+    out += "Capacity: **" + Rate(*st.capacity_rps) + "**";
+    out += st.confirmed ? " (confirmed by a repeat)" : " (not confirmed)";
+    if (st.reached_ceiling) out += "; no SLO broke up to the ceiling, so the real capacity is higher";
+  } else {
+    out += "Capacity: **none**: the SLOs broke at the first rate tried";
+  }
+  out += "\n\n| rate | achieved | p50 | p95 | p99 | error rate | verdict | first broken SLO |\n";
+  out += "|---:|---:|---:|---:|---:|---:|---|---|\n";
+  for (const StressPoint& pt : st.curve) {
+    out += "| " + Rate(pt.rate_rps) + (pt.confirmation ? " (repeat)" : "") + " | " + Rate(pt.achieved_rps) + " | " +
+           FormatDurationUs(double(pt.p50_us)) + " | " + FormatDurationUs(double(pt.p95_us)) + " | " +
+           FormatDurationUs(double(pt.p99_us)) + " | " + Percent(pt.error_rate) + " | " + (pt.pass ? "✅" : "❌") +
+           " | " + (pt.broken.empty() ? std::string(kNone) : Code(pt.broken)) + " |\n";
+  }
+  out += "\n";
+}
+
+void Spike(std::string& out, const PhaseResult& p, const SpikeResult& sp) {
+  out += "### Spike: " + MarkdownEscape(p.name) + "\n\n";
+  out += Rate(sp.from_rps) + " → " + Rate(sp.to_rps) + " for " + Seconds(sp.hold_s) + ". ";
+  if (sp.slo.empty()) {
+    out += "Recovery not judged (no latency SLO applies).\n\n";
+  } else if (sp.recovered && sp.recovery_s) {
+    out += "Recovered ✅ in **" + Seconds(*sp.recovery_s) + "** after the hold (judged on " + Code(sp.slo) + ").\n\n";
+  } else {
+    out += "Did **not** recover ❌ before the phase ended (judged on " + Code(sp.slo) + ").\n\n";
+  }
+}
+
+void Soak(std::string& out, const PhaseResult& p, const SoakResult& so) {
+  out += "### Soak: " + MarkdownEscape(p.name) + "\n\n";
+  out += "First vs last window of " + Seconds(so.window_s) + ":\n\n";
+  out += "- p95: " + FormatDurationUs(double(so.first_p95_us)) + " → " + FormatDurationUs(double(so.last_p95_us)) +
+         " (" + SignedPercent(so.p95_drift) + ")\n";
+  out += "- p99 drift: " + SignedPercent(so.p99_drift) + "\n";
+  out += "- error rate: " + Percent(so.first_error_rate) + " → " + Percent(so.last_error_rate) + " (" +
+         SignedPercent(so.error_rate_drift) + ")\n";
+  out += "- throughput drift: " + SignedPercent(so.throughput_drift) + "\n\n";
+}
+
+void Errors(std::string& out, const Results& r) {
+  out += "### Errors by class\n\n";
+  if (r.overall.errors_by_class.empty()) {
+    out += "No failed requests.\n";
+    return;
+  }
+  out += "| class | count | share of requests |\n|---|---:|---:|\n";
+  for (const auto& [cls, count] : r.overall.errors_by_class) {
+    const double share = r.overall.requests_total ? double(count) / double(r.overall.requests_total) : 0.0;
+    out += "| " + MarkdownEscape(cls) + " | " + FormatCount(double(count)) + " | " + Percent(share) + " |\n";
+  }
+}
+
+}  // namespace
+
+std::string MarkdownEscape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    switch (c) {
+      case '\\': case '`': case '*': case '_': case '[': case ']': case '<': case '>': case '|': case '#':
+      case '~': case '&':
+        out += '\\';
+        out += c;
+        break;
+      case '\n': case '\r':
+        out += ' ';
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string MarkdownSummary(const Results& r) {
+  std::string out;
+  Headline(out, r);
+  PhaseTable(out, r);
+  SloTable(out, r);
+  for (const PhaseResult& p : r.phases) {
+    if (p.stress) Stress(out, p, *p.stress);
+    if (p.spike) Spike(out, p, *p.spike);
+    if (p.soak) Soak(out, p, *p.soak);
+  }
+  Errors(out, r);
+  return out;
+}
+
+}  // namespace headroom::report

@@ -1,0 +1,96 @@
+#include "report/markdown.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "report/testdata/golden.h"
+#include "report/testdata/sample_results.h"
+
+namespace headroom::report {
+namespace {
+
+TEST(MarkdownTest, GoldenSample) { fixture::ExpectGolden("summary.md", MarkdownSummary(fixture::SampleResults())); }
+
+TEST(MarkdownTest, Deterministic) {
+  EXPECT_EQ(MarkdownSummary(fixture::SampleResults()), MarkdownSummary(fixture::SampleResults()));
+}
+
+TEST(MarkdownTest, HeadlineSaysPassWithCounts) {
+  Results r = fixture::SampleResults();
+  r.passed = true;
+  r.phases.resize(1);
+  const std::string md = MarkdownSummary(r);
+  EXPECT_EQ(md.rfind("## headroom: ✅ PASS — checkout \\& search\n\n**PASS**: 1 phase (1 passed, 0 failed, 0 skipped), "
+                     "2/2 SLOs met, ",
+                     0),
+            0u)
+      << md;
+}
+
+TEST(MarkdownTest, PipesAndMarkupInNamesDoNotBreakTables) {
+  Results r;
+  r.target = "http://x/";
+  PhaseResult p;
+  p.name = "a|b*<c>";
+  p.status = "failed";
+  p.section.slo = {{"p95 | x < 1ms", 0, "2ms|3", false}, {"odd `tick`", 0, "1", true}};
+  r.phases = {p};
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("| a\\|b\\*\\<c\\> | `p95 \\| x < 1ms` | 2ms\\|3 | ❌ |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| `` odd `tick` `` |"), std::string::npos) << md;
+}
+
+TEST(MarkdownTest, EscapesPlainText) {
+  struct Case {
+    std::string in, out;
+  };
+  const std::vector<Case> cases = {
+      {"plain", "plain"}, {"a|b", "a\\|b"}, {"<script>", "\\<script\\>"}, {"x_y*z", "x\\_y\\*z"},
+      {"two\nlines", "two lines"}, {"#1 & [2]", "\\#1 \\& \\[2\\]"},
+  };
+  for (const Case& c : cases) EXPECT_EQ(MarkdownEscape(c.in), c.out) << c.in;
+}
+
+TEST(MarkdownTest, SoakDriftFromZeroIsInfinite) {
+  Results r = fixture::SampleResults();
+  r.phases[2].soak->error_rate_drift = std::numeric_limits<double>::infinity();
+  r.phases[2].soak->last_error_rate = 0.002;
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("- error rate: 0% → 0.20% (+inf%)"), std::string::npos) << md;
+}
+
+TEST(MarkdownTest, StressWithoutCapacitySaysSo) {
+  Results r = fixture::SampleResults();
+  r.phases[1].stress->capacity_rps.reset();
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("Capacity: **none**"), std::string::npos) << md;
+}
+
+TEST(MarkdownTest, SpikeRecovery) {
+  Results r;
+  r.target = "t";
+  PhaseResult p;
+  p.name = "flash";
+  p.status = "passed";
+  p.spike = SpikeResult{100, 600, 30, "p95 < 300ms", 4.25, true};
+  r.phases = {p};
+  EXPECT_NE(MarkdownSummary(r).find("100 req/s → 600 req/s for 30.0s. Recovered ✅ in **4.2s** after the hold "
+                                    "(judged on `p95 < 300ms`)."),
+            std::string::npos)
+      << MarkdownSummary(r);
+  r.phases[0].spike->recovered = false;
+  r.phases[0].spike->recovery_s.reset();
+  EXPECT_NE(MarkdownSummary(r).find("Did **not** recover ❌"), std::string::npos);
+}
+
+TEST(MarkdownTest, NoErrorsLine) {
+  Results r;
+  r.target = "t";
+  EXPECT_NE(MarkdownSummary(r).find("No failed requests."), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom::report
