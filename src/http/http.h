@@ -88,6 +88,11 @@ enum class ParseError {
 // A malformed Content-Length is an error even when Transfer-Encoding decides the framing.
 // Line ends may be CRLF or a bare LF. Obsolete line folding is rejected (kBadHeader).
 //
+// Limits: max_header_bytes bounds each header block (kHeadersTooLarge), the trailer section
+// (kHeadersTooLarge) and each chunk-size line with its extensions (kBadChunk); a limit trips at
+// the same byte however the input is split. Memory: the one header buffer, nothing per response.
+// A new parser is ready for a non-HEAD response (as after Reset()).
+//
 // Typical loop:
 //   parser.Reset(is_head);
 //   while (bytes left) { st = parser.Feed(p, n, &used); p += used; n -= used;
