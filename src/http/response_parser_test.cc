@@ -327,6 +327,16 @@ TEST(ResponseParserTest, SplitHeadersReuseOneBufferAcrossResponses) {
   }
 }
 
+TEST(ResponseParserTest, HeaderFloodStopsAtTheLimit) {
+  ResponseParser parser(1024);
+  parser.Reset();
+  const std::string flood = "HTTP/1.1 200 OK\r\nX-Flood: " + std::string(1 << 20, 'a');
+  size_t used = 0;
+  ASSERT_EQ(FeedAll(parser, flood, &used), ParseStatus::kError);
+  EXPECT_EQ(parser.error(), ParseError::kHeadersTooLarge);
+  EXPECT_EQ(used, 1024u);  // nothing scanned past the limit
+}
+
 TEST(ResponseParserTest, ErrorNames) {
   EXPECT_STREQ(ResponseParser::ErrorName(ParseError::kNone), "none");
   EXPECT_STREQ(ResponseParser::ErrorName(ParseError::kBadStatusLine), "bad_status_line");
