@@ -1,12 +1,66 @@
+// headroom plan PLAN.yaml [--results results.json] --out DIR
+// Builds the phased capacity roadmap and writes DIR/plan.md, DIR/plan.json and DIR/artifacts/.
+// Plan-file problems are printed one per line as file:line:col: message, exit code 2.
 #include <cstdio>
+#include <sstream>
+#include <string>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "plan/plan.h"
 
 namespace headroom::cli {
+namespace {
+
+int PrintErrors(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) std::fprintf(stderr, "headroom plan: %s\n", line.c_str());
+  return 2;
+}
+
+}  // namespace
 
 int PlanCommand(int argc, char** argv) {
-  std::fprintf(stderr, "headroom plan: not available in this build\n");
-  return 2;
+  CLI::App app{"Build a phased 2x/10x/100x capacity roadmap with cost and artifacts",
+               "headroom plan"};
+  std::string plan_path, results_path, out_dir;
+  bool quiet = false;
+  app.add_option("plan", plan_path, "plan file (YAML, see docs/plan.md)")->required();
+  app.add_option("--results", results_path,
+                 "results.json whose stress capacity feeds tiers with 'capacity: results'");
+  app.add_option("--out", out_dir, "output directory for plan.md, plan.json and artifacts/")
+      ->required();
+  app.add_flag("--quiet,-q", quiet, "print nothing on success");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "headroom plan: %s (run 'headroom plan --help')\n", e.what());
+    return 2;
+  }
+  auto input = plan::LoadPlanFile(plan_path, results_path);
+  if (!input) return PrintErrors(input.error().message);
+  auto output = plan::BuildPlan(*input);
+  if (!output) return PrintErrors(output.error().message);
+  if (auto written = plan::WritePlan(*output, out_dir); !written)
+    return PrintErrors(written.error().message);
+  if (!quiet) {
+    std::printf("plan '%s': %zu phases written to %s/plan.md, plan.json and artifacts/\n",
+                output->input.name.c_str(), output->phases.size(), out_dir.c_str());
+    for (const plan::PhaseResult& ph : output->phases) {
+      char month[32] = "never";
+      if (ph.month_reached.value >= 0)
+        std::snprintf(month, sizeof month, "%.1f", ph.month_reached.value);
+      std::printf("  %6gx  month %-6s %10.0f req/s required %10.0f %s/month%s%s\n", ph.multiplier,
+                  month, ph.required_rps.value, ph.monthly_cost.value,
+                  output->input.currency.c_str(), ph.within_budget ? "" : "  OVER BUDGET",
+                  ph.feasible ? "" : "  SLO NOT RESTORED");
+    }
+  }
+  return 0;
 }
 
 }  // namespace headroom::cli

@@ -1,0 +1,199 @@
+// Monitoring artifacts: SLO burn-rate alerts on the error budget (multi-window, multi-burn-rate:
+// 14.4x over 1h and 5m, 6x over 6h and 30m, 1x over 3d and 6h) and saturation warnings per tier,
+// written as a Prometheus rules file. Metric names follow the common exporters (see docs/plan.md).
+#include <algorithm>
+#include <cmath>
+
+#include "plan/planner_internal.h"
+
+namespace headroom::plan {
+namespace {
+
+std::string ErrorRatio(const std::string& job, const std::string& window) {
+  return "sum(rate(http_requests_total{job=\"" + job + "\",code=~\"5..\"}[" + window +
+         "])) / sum(rate(http_requests_total{job=\"" + job + "\"}[" + window + "]))";
+}
+
+std::string Ratio(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+std::string BurnExpr(const std::string& job, double burn, double budget, const std::string& longw,
+                     const std::string& shortw) {
+  std::string threshold = std::string(1, '(');
+  threshold.append(Ratio(burn)).append(" * ").append(Ratio(budget)).append(")");
+  std::string out(1, '(');
+  out.append(ErrorRatio(job, longw)).append(") > ").append(threshold).append(" and (");
+  out.append(ErrorRatio(job, shortw)).append(") > ").append(threshold);
+  return out;
+}
+
+std::string Title(const std::string& name) {
+  std::string out;
+  bool up = true;
+  for (char ch : name) {
+    if (ch == '-' || ch == '_' || ch == ' ') {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
+    up = false;
+  }
+  return out;
+}
+
+std::string CpuExpr(const std::string& job) {
+  return "1 - avg(rate(node_cpu_seconds_total{job=\"" + job + "\",mode=\"idle\"}[5m]))";
+}
+
+std::string MemoryExpr(const std::string& job) {
+  return "1 - sum(node_memory_MemAvailable_bytes{job=\"" + job +
+         "\"}) / sum(node_memory_MemTotal_bytes{job=\"" + job + "\"})";
+}
+
+void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std::string& what,
+                const std::string& expr, double warning, double critical) {
+  std::string t = Title(tier) + what;
+  out.push_back({t + "High", expr + " > " + Ratio(warning), "10m", "warning",
+                 tier + " " + what + " above " + Pct(warning) + " (planned target)"});
+  out.push_back({t + "Critical", expr + " > " + Ratio(critical), "5m", "critical",
+                 tier + " " + what + " above " + Pct(critical) + " (ceiling): scale now (runbook)"});
+}
+
+const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
+                       const std::string& role) {
+  for (const LoadRow& r : rows)
+    if (r.tier == tier && r.role == role) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {
+  const PlanInput& in = m.in;
+  auto& out = ph.alerts;
+  double budget = 1 - in.slo.availability;
+  std::string job = m.app >= 0 ? m.tiers[m.app].name : "app";
+  std::string avail = Pct(in.slo.availability);
+  out.push_back({"ErrorBudgetBurnFast", BurnExpr(job, 14.4, budget, "1h", "5m"), "2m", "page",
+                 "burning the " + avail + " error budget 14.4x too fast (2 % of 30 days in 1h)"});
+  out.push_back({"ErrorBudgetBurnMedium", BurnExpr(job, 6, budget, "6h", "30m"), "15m", "page",
+                 "burning the " + avail + " error budget 6x too fast (5 % of 30 days in 6h)"});
+  out.push_back({"ErrorBudgetBurnSlow", BurnExpr(job, 1, budget, "3d", "6h"), "1h", "ticket",
+                 "burning the " + avail + " error budget at 1x (10 % of 30 days in 3d)"});
+  out.push_back({"LatencyP95AboveSlo",
+                 "histogram_quantile(0.95, sum by (le) (rate(http_request_duration_seconds_bucket{"
+                 "job=\"" + job + "\"}[5m]))) > " + Ratio(in.slo.p95_ms / 1e3),
+                 "10m", "page", "p95 above the " + Num(in.slo.p95_ms) + "ms SLO"});
+  out.push_back({"ErrorRateAboveSlo", ErrorRatio(job, "5m") + " > " + Ratio(in.slo.error_rate),
+                 "10m", "warning", "error rate above the " + Pct(in.slo.error_rate) + " SLO"});
+  for (size_t i = 0; i < m.tiers.size(); ++i) {
+    if (!c.tiers[i].present) continue;
+    const TierSpec& t = m.tiers[i];
+    if (t.kind == TierKind::kCdn) continue;
+    const LoadRow* row = FindRow(ph.after, t.name, t.kind == TierKind::kDatabase ? "primary" : "");
+    double target = row ? row->target.value : 0.7;
+    double ceiling = std::max(m.CeilingOf(static_cast<int>(i)), target);
+    if (t.limited_by == Resource::kMemory) {
+      Saturation(out, t.name, "Memory", MemoryExpr(t.name), target, ceiling);
+    } else {
+      Saturation(out, t.name, "Cpu", CpuExpr(t.name), target, ceiling);
+    }
+    if (t.kind == TierKind::kDatabase && t.max_connections > 0) {
+      Saturation(out, t.name, "Connections",
+                 "sum(pg_stat_activity_count{job=\"" + t.name +
+                     "\"}) / max(pg_settings_max_connections{job=\"" + t.name + "\"})",
+                 0.7, 0.8);
+    }
+    if (t.kind == TierKind::kQueue) {
+      double delay = in.slo.job_delay_s.value_or(300);
+      double jobs_per_s = 0;
+      if (const LoadRow* q = FindRow(ph.after, t.name, "")) jobs_per_s = q->load.value;
+      double critical = std::max(1.0, std::floor(jobs_per_s * delay));
+      std::string expr = "sum(queue_messages_ready{job=\"" + t.name + "\"})";
+      std::string name = Title(t.name) + "Depth";
+      out.push_back({name + "High", expr + " > " + Ratio(std::floor(critical / 2)), "5m", "warning",
+                     "backlog above half of " + Num(jobs_per_s) + " jobs/s x " + Num(delay) +
+                         "s job-delay SLO"});
+      out.push_back({name + "Critical", expr + " > " + Ratio(critical), "5m", "critical",
+                     "backlog of " + Num(critical) + " jobs breaks the " + Num(delay) +
+                         "s job-delay SLO: scale workers"});
+    }
+  }
+}
+
+namespace {
+
+std::string SingleQuoted(const std::string& s) {
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("''") : std::string(1, ch);
+  return out + "'";
+}
+
+std::string Kebab(const std::string& s) {
+  std::string out;
+  for (char ch : s) out += (std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch))) : '-');
+  return out;
+}
+
+}  // namespace
+
+std::string RulesYaml(const PlanInput& in, const PhaseResult& ph) {
+  std::string phase = PhaseLabel(ph.multiplier);
+  std::string out = "# Prometheus alerting rules for " + in.name + ", phase " + phase +
+                    " (headroom plan).\n# Metric names and label conventions: docs/plan.md, "
+                    "\"Alert rules\".\ngroups:\n";
+  auto group = [&](const std::string& name, bool slo) {
+    out += "  - name: " + Kebab(in.name) + "-" + name + "\n    rules:\n";
+    for (const AlertRule& r : ph.alerts) {
+      bool is_slo = r.name.rfind("ErrorBudget", 0) == 0 || r.name.rfind("Latency", 0) == 0 ||
+                    r.name.rfind("ErrorRate", 0) == 0;
+      if (is_slo != slo) continue;
+      out += "      - alert: " + r.name + "\n";
+      out += "        expr: " + SingleQuoted(r.expr) + "\n";
+      out += "        for: " + r.for_duration + "\n";
+      out += "        labels:\n          severity: " + r.severity + "\n          phase: \"" +
+             phase + "\"\n";
+      out += "        annotations:\n          summary: " + SingleQuoted(r.summary) + "\n";
+    }
+  };
+  group("slo", true);
+  group("saturation", false);
+  return out;
+}
+
+std::string HpaYaml(const PlanInput& in, const PhaseResult& ph) {
+  std::string phase = PhaseLabel(ph.multiplier);
+  std::string out = "# HorizontalPodAutoscalers for " + in.name + ", phase " + phase +
+                    " (headroom plan). One document per stateless tier.\n";
+  for (const Autoscaler& a : ph.autoscalers) {
+    out += "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n";
+    out += "  name: " + a.tier + "\n  labels:\n    app.kubernetes.io/part-of: " + Kebab(in.name) +
+           "\n    headroom.dev/phase: \"" + phase + "\"\n";
+    out += "  annotations:\n    headroom.dev/rationale: " + SingleQuoted(a.rationale) + "\n";
+    out += "spec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: " +
+           a.tier + "\n";
+    out += "  minReplicas: " + std::to_string(a.min_replicas) + "\n  maxReplicas: " +
+           std::to_string(a.max_replicas) + "\n  metrics:\n";
+    if (a.metric == "queue_depth") {
+      out += "    - type: External\n      external:\n        metric:\n          name: "
+             "queue_messages_ready\n          selector:\n            matchLabels:\n"
+             "              consumer: " + a.tier + "\n        target:\n          type: AverageValue\n"
+             "          averageValue: \"" + std::to_string(std::lround(a.target_queue_depth)) + "\"\n";
+    } else {
+      out += "    - type: Resource\n      resource:\n        name: " + a.metric +
+             "\n        target:\n          type: Utilization\n          averageUtilization: " +
+             std::to_string(static_cast<int>(std::lround(a.target_utilization * 100))) + "\n";
+    }
+    out += "  behavior:\n    scaleUp:\n      stabilizationWindowSeconds: 0\n      selectPolicy: Max\n"
+           "      policies:\n        - type: Percent\n          value: 100\n          periodSeconds: 15\n"
+           "        - type: Pods\n          value: 4\n          periodSeconds: 15\n"
+           "    scaleDown:\n      stabilizationWindowSeconds: 300\n      selectPolicy: Min\n"
+           "      policies:\n        - type: Percent\n          value: 10\n          periodSeconds: 60\n";
+  }
+  return out;
+}
+
+}  // namespace headroom::plan

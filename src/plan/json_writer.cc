@@ -1,0 +1,152 @@
+// plan.json, schema "headroom.plan/1" (docs/plan-json.md). Numbers are rounded (rates and money
+// to 0.01, ratios to 1e-4) so the file is stable and diffs between runs show real changes.
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "plan/planner_internal.h"
+
+namespace headroom::plan {
+namespace {
+
+using nlohmann::ordered_json;
+
+// Rounds to `decimals` places; dividing by an exact power of ten prints as the short decimal.
+double Round(double v, int decimals) {
+  double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
+}
+double Rate(double v) { return Round(v, 2); }
+double Ratio(double v) { return Round(v, 4); }
+
+ordered_json FigureJson(const Figure& f, double (*round)(double)) {
+  return ordered_json{{"value", round(f.value)}, {"formula", f.formula}};
+}
+
+ordered_json RowJson(const LoadRow& r) {
+  ordered_json j;
+  j["tier"] = r.tier;
+  j["role"] = r.role;
+  j["resource"] = std::string(ResourceName(r.resource));
+  j["load"] = Rate(r.load.value);
+  j["load_unit"] = r.load_unit;
+  j["load_formula"] = r.load.formula;
+  j["capacity"] = Rate(r.capacity.value);
+  j["capacity_formula"] = r.capacity.formula;
+  j["utilization"] = Ratio(r.utilization);
+  j["target"] = Ratio(r.target.value);
+  j["target_formula"] = r.target.formula;
+  j["headroom"] = Ratio(std::min(r.headroom, 1e6));
+  return j;
+}
+
+ordered_json PhaseJson(const PlanInput& in, const PhaseResult& ph) {
+  ordered_json j;
+  j["multiplier"] = ph.multiplier;
+  j["month_reached"] =
+      ph.month_reached.value >= 0 ? ordered_json(Round(ph.month_reached.value, 2)) : ordered_json(nullptr);
+  j["month_formula"] = ph.month_reached.formula;
+  j["demand_rps"] = FigureJson(ph.demand_rps, Rate);
+  j["required_rps"] = Rate(ph.required_rps.value);
+  j["required_formula"] = ph.required_rps.formula;
+  j["dau"] = Rate(ph.dau);
+  ordered_json rows = ordered_json::array();
+  for (const LoadRow& r : ph.assessment) rows.push_back(RowJson(r));
+  j["assessment"] = rows;
+  ordered_json bottlenecks = ordered_json::array();
+  for (const Bottleneck& b : ph.bottlenecks)
+    bottlenecks.push_back({{"tier", b.tier}, {"resource", std::string(ResourceName(b.resource))},
+                           {"utilization", Ratio(b.utilization)}, {"target", Ratio(b.target)},
+                           {"detail", b.detail}});
+  j["bottlenecks"] = bottlenecks;
+  ordered_json changes = ordered_json::array();
+  for (const Change& c : ph.changes)
+    changes.push_back({{"remedy", c.remedy_id.empty() ? ordered_json(nullptr) : ordered_json(c.remedy_id)},
+                       {"title", c.title}, {"detail", c.detail}, {"effort_days", c.effort_days}});
+  j["changes"] = changes;
+  j["remedies"] = ph.remedies;
+  ordered_json units = ordered_json::object();
+  for (const TierUnits& u : ph.units)
+    units[u.tier] = {{"kind", std::string(TierKindName(u.kind))}, {"units", u.units},
+                     {"replicas", u.replicas}, {"size_step", u.size_step},
+                     {"monthly_cost", Rate(u.monthly_cost)}, {"cost_formula", u.cost_formula}};
+  j["units"] = units;
+  ordered_json after = ordered_json::array();
+  for (const LoadRow& r : ph.after) after.push_back(RowJson(r));
+  j["after"] = after;
+  j["feasible"] = ph.feasible;
+  j["unresolved"] = ph.unresolved;
+  j["monthly_cost"] = Rate(ph.monthly_cost.value);
+  j["monthly_cost_formula"] = ph.monthly_cost.formula;
+  j["cost_per_1k_dau"] = Rate(ph.cost_per_1k_dau.value);
+  j["within_budget"] = ph.within_budget;
+  j["budget_note"] = ph.budget_note;
+  ordered_json scalers = ordered_json::array();
+  for (const Autoscaler& a : ph.autoscalers)
+    scalers.push_back({{"tier", a.tier}, {"metric", a.metric}, {"min_replicas", a.min_replicas},
+                       {"max_replicas", a.max_replicas},
+                       {"target_utilization", Ratio(a.target_utilization)},
+                       {"target_queue_depth", Rate(a.target_queue_depth)},
+                       {"seconds_to_flash_capacity", Rate(a.seconds_to_flash_capacity)},
+                       {"rationale", a.rationale}});
+  j["autoscaling"] = scalers;
+  ordered_json alerts = ordered_json::array();
+  for (const AlertRule& a : ph.alerts)
+    alerts.push_back({{"alert", a.name}, {"severity", a.severity}, {"for", a.for_duration},
+                      {"expr", a.expr}});
+  j["alerts"] = alerts;
+  j["database"] = ph.database;
+  j["caching"] = ph.caching;
+  j["readiness"] = ph.readiness;
+  j["traffic"] = ph.traffic;
+  j["runbook"] = ph.runbook;
+  std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
+  j["artifacts"] = {{"gate", ph.gate_file},
+                    {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},
+                    {"prometheus_rules", dir + "prometheus-rules.yaml"}};
+  (void)in;
+  return j;
+}
+
+}  // namespace
+
+std::string JsonPlan(const PlanOutput& plan) {
+  const PlanInput& in = plan.input;
+  ordered_json j;
+  j["schema"] = "headroom.plan/1";
+  j["name"] = in.name;
+  j["source"] = in.source;
+  j["currency"] = in.currency;
+  j["budget_monthly"] = Rate(in.budget_monthly);
+  j["safety_factor"] = in.safety_factor;
+  j["traffic"] = {{"peak_rps", Rate(in.traffic.peak_rps)},
+                  {"peak_source", in.traffic.peak_source},
+                  {"dau", in.traffic.dau},
+                  {"concurrent_users", in.traffic.concurrent_users},
+                  {"growth_monthly", Ratio(in.traffic.growth_monthly)},
+                  {"daily_peak_factor", in.traffic.daily_peak_factor},
+                  {"flash_sale_multiple", in.traffic.flash_sale_multiple}};
+  j["slos"] = {{"p95_ms", in.slo.p95_ms},
+               {"p99_ms", in.slo.p99_ms ? ordered_json(*in.slo.p99_ms) : ordered_json(nullptr)},
+               {"availability", Ratio(in.slo.availability)},
+               {"error_rate", Ratio(in.slo.error_rate)},
+               {"job_delay_s", in.slo.job_delay_s ? ordered_json(*in.slo.job_delay_s) : ordered_json(nullptr)}};
+  ordered_json tiers = ordered_json::array();
+  for (const TierSpec& t : in.tiers)
+    tiers.push_back({{"name", t.name}, {"kind", std::string(TierKindName(t.kind))},
+                     {"count", t.count}, {"capacity_rps", Rate(t.capacity_rps)},
+                     {"capacity_source", t.capacity_source}, {"unit_cost", t.unit_cost}});
+  j["tiers"] = tiers;
+  if (plan.writes_outgrow_primary_multiplier) {
+    j["writes_outgrow_primary"] = {{"multiplier", Round(*plan.writes_outgrow_primary_multiplier, 2)},
+                                   {"detail", plan.writes_outgrow_detail}};
+  } else {
+    j["writes_outgrow_primary"] = nullptr;
+  }
+  ordered_json phases = ordered_json::array();
+  for (const PhaseResult& ph : plan.phases) phases.push_back(PhaseJson(in, ph));
+  j["phases"] = phases;
+  return j.dump(2) + "\n";
+}
+
+}  // namespace headroom::plan

@@ -1,0 +1,193 @@
+// plan.md: the roadmap for people. Every figure is followed by where it came from: the formula
+// with its inputs, the declared value, or the results.json field.
+#include <cmath>
+
+#include "plan/planner_internal.h"
+
+namespace headroom::plan {
+namespace {
+
+std::string RowName(const LoadRow& r) { return r.tier + (r.role.empty() ? "" : " " + r.role); }
+
+void Table(std::string& md, const std::vector<LoadRow>& rows) {
+  md += "| Tier | Resource | Load | Capacity (100 %) | Utilization | Target | Headroom |\n";
+  md += "|---|---|---:|---:|---:|---:|---:|\n";
+  for (const LoadRow& r : rows) {
+    md += "| " + RowName(r) + " | " + std::string(ResourceName(r.resource)) + " | " +
+          Num(r.load.value) + " " + r.load_unit + " | " + Num(r.capacity.value) + " | " +
+          Pct(r.utilization) + (r.utilization > r.target.value + 1e-12 ? " **over**" : "") +
+          " | " + Pct(r.target.value) + " | " + (r.headroom >= 1e6 ? "-" : Num(r.headroom) + "x") +
+          " |\n";
+  }
+  md += "\nWhere the figures come from:\n\n";
+  for (const LoadRow& r : rows) {
+    md += "- " + RowName(r) + ": load " + r.load.formula + " = " + Num(r.load.value) + " " +
+          r.load_unit + "; capacity " + r.capacity.formula + "; utilization " +
+          Num(r.load.value) + " / " + Num(r.capacity.value) + " = " + Pct(r.utilization) +
+          "; target " + r.target.formula + ".\n";
+  }
+}
+
+void Lines(std::string& md, const std::vector<std::string>& lines, const std::string& empty) {
+  if (lines.empty()) {
+    md += empty + "\n";
+    return;
+  }
+  for (const std::string& l : lines) md += "- " + l + "\n";
+}
+
+std::string Month(const Figure& f) {
+  return f.value < 0 ? "never" : f.value == 0 ? "now" : "month " + Num(f.value);
+}
+
+void Summary(std::string& md, const PlanOutput& plan) {
+  const PlanInput& in = plan.input;
+  md += "## Summary\n\n| Phase | Reached | Demand | Required | Remedies in force | Monthly cost | "
+        "Per 1k DAU | Budget |\n|---|---|---:|---:|---|---:|---:|---|\n";
+  for (const PhaseResult& ph : plan.phases) {
+    std::string remedies;
+    for (const std::string& r : ph.remedies) remedies += (remedies.empty() ? "" : ", ") + r;
+    md += "| " + PhaseLabel(ph.multiplier) + " | " + Month(ph.month_reached) + " | " +
+          Num(ph.demand_rps.value) + " req/s | " + Num(ph.required_rps.value) + " req/s | " +
+          (remedies.empty() ? "-" : remedies) + " | " + Money(in, ph.monthly_cost.value) + " | " +
+          (ph.dau > 0 ? Money(in, ph.cost_per_1k_dau.value) : "-") + " | " +
+          (in.budget_monthly <= 0 ? "-" : ph.within_budget ? "within" : "**over**") +
+          (ph.feasible ? "" : " (SLO not restored)") + " |\n";
+  }
+  if (plan.writes_outgrow_primary_multiplier)
+    md += "\nSharding timeline: " + plan.writes_outgrow_detail + ".\n";
+  md += "\n";
+}
+
+void Phase(std::string& md, const PlanInput& in, const PhaseResult& ph) {
+  std::string label = PhaseLabel(ph.multiplier);
+  md += "## Phase " + label + " (" + Month(ph.month_reached) + ")\n\n";
+  md += "Demand " + Num(ph.demand_rps.value) + " req/s = " + ph.demand_rps.formula +
+        "; required capacity " + Num(ph.required_rps.value) + " req/s = " +
+        ph.required_rps.formula + (ph.dau > 0 ? "; " + Num(ph.dau) + " DAU" : "") + ".\n\n";
+
+  md += "### 1. Assessment\n\nThe configuration entering this phase, at this phase's required "
+        "capacity:\n\n";
+  Table(md, ph.assessment);
+  md += "\nBottlenecks, most severe first:\n\n";
+  if (ph.bottlenecks.empty()) md += "None: every tier is within its target.\n";
+  for (size_t i = 0; i < ph.bottlenecks.size(); ++i) {
+    const Bottleneck& b = ph.bottlenecks[i];
+    md += std::to_string(i + 1) + ". **" + b.tier + "** (" + std::string(ResourceName(b.resource)) +
+          "): " + b.detail + ".\n";
+  }
+
+  md += "\n### 2. When\n\n" + label + " today's peak is reached " +
+        (ph.month_reached.value == 0 ? "now" : ph.month_reached.value < 0 ? "never" : "in month " + Num(ph.month_reached.value)) +
+        ": " + ph.month_reached.formula + ".\n";
+
+  md += "\n### 3. Changes\n\n";
+  if (ph.changes.empty()) md += "None needed.\n";
+  for (size_t i = 0; i < ph.changes.size(); ++i) {
+    const Change& c = ph.changes[i];
+    md += std::to_string(i + 1) + ". **" + c.title + "**: " + c.detail +
+          (c.effort_days > 0 ? " (effort " + Num(c.effort_days) + " days)" : "") + ".\n";
+  }
+  if (!ph.feasible)
+    md += "\n**Not restored by the catalogue:** " + ph.unresolved + ". Extend the catalogue or "
+          "revisit the architecture before this phase.\n";
+  md += "\nResulting units:\n\n| Tier | Units | Replicas | Vertical step | Monthly cost |\n"
+        "|---|---:|---:|---:|---|\n";
+  for (const TierUnits& u : ph.units)
+    md += "| " + u.tier + " | " + std::to_string(u.units) + " | " + std::to_string(u.replicas) +
+          " | " + std::to_string(u.size_step) + " | " + Money(in, u.monthly_cost) + " = " +
+          u.cost_formula + " |\n";
+  md += "\nAfter the changes:\n\n";
+  Table(md, ph.after);
+
+  md += "\n### 4. Database path\n\n";
+  Lines(md, ph.database, "No database tier.");
+  md += "\n### 5. Caching hierarchy\n\n";
+  Lines(md, ph.caching, "No cacheable work declared.");
+  md += "\n### 6. Horizontal-scaling readiness\n\n";
+  Lines(md, ph.readiness, "");
+
+  md += "\n### 7. Autoscaling\n\n";
+  if (ph.autoscalers.empty()) {
+    md += "No stateless tier to autoscale in this phase (see readiness).\n";
+  } else {
+    md += "| Tier | Metric | Target | Min | Max | To flash-sale capacity |\n|---|---|---:|---:|---:|---:|\n";
+    for (const Autoscaler& a : ph.autoscalers)
+      md += "| " + a.tier + " | " + a.metric + " | " +
+            (a.metric == "queue_depth" ? Num(a.target_queue_depth) + " jobs/worker"
+                                       : Pct(a.target_utilization)) +
+            " | " + std::to_string(a.min_replicas) + " | " + std::to_string(a.max_replicas) +
+            " | ~" + Num(a.seconds_to_flash_capacity) + "s |\n";
+    md += "\n";
+    for (const Autoscaler& a : ph.autoscalers) md += "- " + a.tier + ": " + a.rationale + ".\n";
+    md += "\nScale up by up to 100 % or 4 pods per 15s, scale down by 10 % per minute after 5 "
+          "minutes of low load. Manifests: `artifacts/" + PhaseDir(ph.multiplier) +
+          "/hpa.yaml`. Announced flash sales: raise minReplicas to the maximum beforehand.\n";
+  }
+
+  md += "\n### 8. Traffic management\n\n";
+  Lines(md, ph.traffic, "");
+
+  md += "\n### 9. Monitoring and alerting\n\n";
+  md += "SLIs: availability (non-5xx responses / all responses), p95 latency from the request "
+        "duration histogram, saturation per tier. SLOs: availability " + Pct(in.slo.availability) +
+        " (error budget " + Pct(1 - in.slo.availability) + "), p95 < " + Num(in.slo.p95_ms) + "ms" +
+        (in.slo.p99_ms ? ", p99 < " + Num(*in.slo.p99_ms) + "ms" : "") + ", error rate < " +
+        Pct(in.slo.error_rate) +
+        (in.slo.job_delay_s ? ", background jobs start within " + Num(*in.slo.job_delay_s) + "s" : "") +
+        ".\n\n| Alert | Severity | For | Expression |\n|---|---|---|---|\n";
+  for (const AlertRule& a : ph.alerts)
+    md += "| " + a.name + " | " + a.severity + " | " + a.for_duration + " | `" + a.expr + "` |\n";
+  md += "\nRules file: `artifacts/" + PhaseDir(ph.multiplier) + "/prometheus-rules.yaml`.\n";
+
+  md += "\n### 10. Cost\n\n";
+  md += "Monthly: " + Money(in, ph.monthly_cost.value) + " = " + ph.monthly_cost.formula + ".\n";
+  if (ph.dau > 0)
+    md += "Per 1,000 DAU: " + Money(in, ph.cost_per_1k_dau.value) + " = " +
+          ph.cost_per_1k_dau.formula + ".\n";
+  if (in.budget_monthly > 0)
+    md += ph.within_budget ? "Within the " + Money(in, in.budget_monthly) + " monthly budget.\n"
+                           : "**Over budget:** " + ph.budget_note + "\n";
+
+  md += "\n### 11. Load-test gate\n\n`headroom run " + ph.gate_file + "`: ramp to " +
+        Num(ph.required_rps.value) + " req/s, soak there, " +
+        (in.traffic.flash_sale_multiple > 1
+             ? "spike to " + Num(ph.demand_rps.value * in.traffic.flash_sale_multiple) +
+                   " req/s (" + Num(in.traffic.flash_sale_multiple) + "x flash sale), "
+             : "") +
+        "judged by the plan's SLOs.\n";
+
+  md += "\n### 12. Runbook (when autoscaling fails)\n\n";
+  Lines(md, ph.runbook, "");
+  md += "\n";
+}
+
+}  // namespace
+
+std::string MarkdownPlan(const PlanOutput& plan) {
+  const PlanInput& in = plan.input;
+  std::string md = "# Capacity plan: " + in.name + "\n\n";
+  if (!in.description.empty()) md += in.description + "\n\n";
+  md += "Inputs" + (in.source.empty() ? std::string() : " (" + in.source + ")") + ": peak " +
+        Num(in.traffic.peak_rps) + " req/s (" + in.traffic.peak_source + "), growth " +
+        Pct(in.traffic.growth_monthly) + " per month, daily peak factor " +
+        Num(in.traffic.daily_peak_factor) + ", flash sales " +
+        Num(in.traffic.flash_sale_multiple) + "x, safety factor " + Num(in.safety_factor) +
+        (in.budget_monthly > 0 ? ", budget " + Money(in, in.budget_monthly) + " per month" : "") +
+        ".\n\nTiers:\n\n";
+  for (const TierSpec& t : in.tiers)
+    md += "- " + t.name + " (" + std::string(TierKindName(t.kind)) + "): " +
+          std::to_string(t.count) + " unit(s) of " + Num(t.capacity_rps) + "/s (" +
+          t.capacity_source + ")" +
+          (t.kind == TierKind::kDatabase ? ", " + Num(t.write_capacity_rps) + " writes/s" : "") +
+          ", " + Money(in, t.unit_cost) + " per unit per month.\n";
+  md += "\nMethod: each phase's required capacity is demand x safety; each tier's target "
+        "utilization is the highest at which an M/M/c queue of its workers keeps p95 within the "
+        "tier's latency budget, capped by its ceiling; remedies are chosen as the cheapest set "
+        "that brings every tier within target, listed in the order they are applied.\n\n";
+  Summary(md, plan);
+  for (const PhaseResult& ph : plan.phases) Phase(md, in, ph);
+  return md;
+}
+
+}  // namespace headroom::plan

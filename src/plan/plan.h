@@ -1,0 +1,241 @@
+// Capacity planning: from measured or declared capacity and stated growth to a phased roadmap
+// (default 1x, 2x, 10x, 100x of today's peak) with the cheapest set of remedies per phase, its
+// cost, and the artifacts that enforce it (HPA manifests, Prometheus rules, load-test gates).
+//
+// Flow: LoadPlanFile (plan.yaml -> PlanInput, every error as file:line:col) or DemoPlanInput ->
+// BuildPlan (pure computation) -> WritePlan (plan.md, plan.json, artifacts/). All functions are
+// thread-compatible and keep no global state. Rates are per second, times in the unit their name
+// says, money in the plan's currency per month unless the name says otherwise.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace headroom::plan {
+
+// ---------------------------------------------------------------------------------------------
+// Input
+
+enum class TierKind { kApp, kCache, kDatabase, kQueue, kWorkers, kCdn };
+enum class Resource { kCpu, kMemory, kIo, kNetwork, kConnections, kWrites };
+enum class Sessions { kNone, kExternal, kSticky, kMemory };  // where app session state lives
+
+struct TierSpec {
+  std::string name;
+  TierKind kind = TierKind::kApp;
+  int count = 1;               // units today (database: primaries; cdn/queue/workers: nodes)
+  double capacity_rps = 0;     // per unit at 100 % of its limiting resource: app/cdn requests/s,
+                               // cache ops/s, database read queries/s, queue messages/s, workers jobs/s
+  std::string capacity_source = "declared";  // where capacity_rps came from (results.json path)
+  double write_capacity_rps = 0;  // database only: write statements/s per primary
+  int concurrency = 8;            // requests one unit serves in parallel (threads, cores)
+  double unit_cost = 0;           // per unit per month
+  Resource limited_by = Resource::kCpu;
+  std::optional<double> max_utilization;    // hard ceiling (0..1); default by kind
+  std::optional<double> latency_budget_ms;  // p95 time one unit of work may take on this tier
+  int connections_per_unit = 0;  // app: database connections each unit holds open
+  int max_connections = 0;       // database: max_connections of one primary or replica
+  int replicas = 0;              // database: read replicas today
+  double hit_ratio = 0;          // cache: hit ratio today (0..1)
+  Sessions sessions = Sessions::kNone;   // app only
+  std::vector<std::string> local_state;  // app: instance-local state (uploads, cron, ...)
+  double startup_s = 60;                 // time for a new unit to take traffic
+  bool added_by_remedy = false;          // true when a remedy's adds_tier created it
+};
+
+struct TrafficSpec {
+  double peak_rps = 0;            // today's peak request rate
+  std::string peak_source = "declared";
+  double dau = 0;                 // daily active users today
+  double concurrent_users = 0;    // concurrent users at peak today
+  double growth_monthly = 0;      // 0.3 = +30 % per month
+  double daily_peak_factor = 3;   // peak hour rate / daily average rate
+  double flash_sale_multiple = 1; // flash-sale rate / normal peak rate
+};
+
+struct SloSpec {
+  double p95_ms = 0;
+  std::optional<double> p99_ms;
+  double availability = 0.999;  // 0.999 = 99.9 %
+  double error_rate = 0.01;     // 0.005 = 0.5 %
+  std::optional<double> job_delay_s;  // background jobs must start within this
+};
+
+struct WorkloadSpec {
+  double read_share = 0.9;        // share of requests that only read
+  double queries_per_read = 1;    // database queries per read request
+  double reads_per_write = 1;     // database reads per write request
+  double writes_per_write = 1;    // database write statements per write request
+  double cacheable_reads = 0;     // share of database reads a cache can answer
+  double edge_cacheable = 0;      // share of requests a CDN can answer
+  double deferrable_writes = 0;   // share of writes that may happen asynchronously
+  double strong_reads = 0.1;      // share of reads that must see the primary
+  double jobs_per_request = 0;    // background jobs enqueued per request
+  double freshness_s = 60;        // how stale cached data may be
+  int functional_domains = 1;     // independent domains the schema splits into
+};
+
+struct Remedy {
+  std::string id;                  // known to the planner (see docs/plan.md)
+  std::string name;
+  int order = 0;                   // ladder position: lower is applied first
+  std::string relieves;            // one line: what it relieves
+  std::map<std::string, double> effect;  // id-specific parameters
+  double effort_days = 0;          // one-time engineering effort
+  double monthly_cost = 0;         // running cost it adds
+  std::vector<std::string> requires_ids;
+  std::string guidance;            // how to do it
+  std::vector<TierSpec> adds_tiers;  // tiers it introduces when absent
+  bool disabled = false;
+};
+
+struct GateSpec {
+  std::string target = "${TARGET_URL:-http://127.0.0.1:8080}";
+  std::string requests_yaml;  // YAML sequence copied into gates; empty: a generated read/write mix
+  double ramp_s = 300, soak_s = 1800, spike_hold_s = 120, spike_s = 600;
+};
+
+struct PlanInput {
+  std::string name;
+  std::string description;
+  std::string source;             // plan file path (for provenance), empty for built-in inputs
+  std::string currency = "EUR";
+  double budget_monthly = 0;      // 0: no budget
+  double safety_factor = 1.5;     // required capacity = demand x safety
+  double engineer_day_cost = 0;   // converts effort to money (amortized over 12 months)
+  std::vector<double> multipliers = {1, 2, 10, 100};
+  TrafficSpec traffic;
+  SloSpec slo;
+  WorkloadSpec workload;
+  std::vector<TierSpec> tiers;
+  std::vector<Remedy> remedies;   // catalogue after plan-file overrides, in ladder order
+  GateSpec gate;
+};
+
+// Parses plan.yaml. On failure the error message holds every problem, one per line, as
+// "file:line:col: message" (1-based). `results_path` (may be empty) supplies capacity for
+// tiers declared with `capacity: results` and for `traffic.peak: results`.
+Result<PlanInput> LoadPlanFile(const std::string& path, const std::string& results_path);
+Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string& source,
+                                const std::string& results_path);
+
+// The built-in remedies catalogue (src/plan/remedies.yaml, embedded at build time).
+Result<std::vector<Remedy>> DefaultRemedies();
+
+// A plan for `headroom demo`: one app tier whose capacity is the measured one, a small
+// PostgreSQL-like database, +20 %/month growth, p95 SLO `p95_ms`, peak today at 40 % of capacity.
+PlanInput DemoPlanInput(double measured_capacity_rps, double p95_ms);
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+struct Figure {
+  double value = 0;
+  std::string formula;  // how it was computed, with its inputs ("800 req/s x 2 x 1.5")
+};
+
+struct LoadRow {        // one resource of one tier under one configuration
+  std::string tier;     // tier name
+  std::string role;     // "" or "primary", "replicas", "connections"
+  TierKind kind = TierKind::kApp;
+  Resource resource = Resource::kCpu;
+  Figure load;          // work per second (or connections)
+  std::string load_unit;
+  Figure capacity;      // total capacity of the configured units at 100 %
+  double utilization = 0;
+  Figure target;        // highest safe utilization (queue-derived or ceiling)
+  double headroom = 0;  // capacity x target / load (>= 1: fits)
+};
+
+struct Bottleneck {
+  std::string tier;
+  Resource resource = Resource::kCpu;
+  double utilization = 0;
+  double target = 0;
+  std::string detail;  // the figure with its inputs
+};
+
+struct Change {
+  std::string remedy_id;  // "" for a plain unit-count change
+  std::string title;
+  std::string detail;
+  double effort_days = 0;
+};
+
+struct TierUnits {
+  std::string tier;
+  TierKind kind = TierKind::kApp;
+  int units = 0;       // nodes (database: primaries = shards)
+  int replicas = 0;    // database read replicas in total
+  int size_step = 0;   // vertical steps applied (capacity x factor^step)
+  double monthly_cost = 0;
+  std::string cost_formula;
+};
+
+struct Autoscaler {
+  std::string tier;
+  int min_replicas = 0, max_replicas = 0;
+  double target_utilization = 0;
+  std::string metric;  // "cpu", "memory" or "queue_depth"
+  double target_queue_depth = 0;
+  std::string rationale;
+  double seconds_to_flash_capacity = 0;
+};
+
+struct AlertRule {
+  std::string name, expr, for_duration, severity, summary;
+};
+
+struct PhaseResult {
+  double multiplier = 1;
+  Figure month_reached;       // months from today at the stated growth
+  Figure demand_rps;          // peak x multiplier
+  Figure required_rps;        // demand x safety
+  double dau = 0;
+  std::vector<LoadRow> assessment;  // today's configuration at this phase's demand
+  std::vector<Bottleneck> bottlenecks;  // ranked, most severe first
+  std::vector<Change> changes;      // ladder order
+  std::vector<std::string> remedies;  // every remedy in force (ids, ladder order)
+  std::vector<LoadRow> after;       // the planned configuration at this phase's demand
+  std::vector<TierUnits> units;
+  double remedy_monthly_cost = 0;
+  Figure monthly_cost;
+  Figure cost_per_1k_dau;
+  bool within_budget = true;
+  std::string budget_note;          // overrun: the cheapest alternative or the shortfall
+  bool feasible = true;             // false: no remedy in the catalogue restores the SLO
+  std::string unresolved;
+  std::vector<std::string> database;   // database path lines
+  std::vector<std::string> caching;    // caching hierarchy lines
+  std::vector<std::string> readiness;  // horizontal-scaling readiness lines
+  std::vector<Autoscaler> autoscalers;
+  std::vector<std::string> traffic;    // traffic management lines
+  std::vector<AlertRule> alerts;
+  std::vector<std::string> runbook;
+  std::string gate_file;               // artifacts-relative path of the load-test gate
+};
+
+struct PlanOutput {
+  PlanInput input;
+  std::vector<PhaseResult> phases;
+  std::optional<double> writes_outgrow_primary_multiplier;  // sharding point, if any
+  std::string writes_outgrow_detail;
+};
+
+// Builds the roadmap. Fails only on inputs the planner cannot use (e.g. no app tier).
+Result<PlanOutput> BuildPlan(const PlanInput& input);
+
+// Writes out_dir/plan.md, out_dir/plan.json and out_dir/artifacts/<phase>/{hpa.yaml,
+// prometheus-rules.yaml,gate.yaml}. Creates out_dir if needed; overwrites those files only.
+Status WritePlan(const PlanOutput& plan, const std::string& out_dir);
+
+// Text of each output file, keyed by path relative to out_dir (what WritePlan writes).
+std::map<std::string, std::string> RenderPlan(const PlanOutput& plan);
+
+std::string_view TierKindName(TierKind kind);
+std::string_view ResourceName(Resource resource);
+
+}  // namespace headroom::plan

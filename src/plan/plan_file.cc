@@ -1,0 +1,347 @@
+// plan.yaml -> PlanInput. Every value is checked where it is read and every problem is kept, so a
+// user fixes a file in one pass. Cross-field rules (one tier per kind, an app tier, capacity from
+// results.json) are checked after the fields themselves.
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "model/model.h"
+#include "plan/catalogue.h"
+#include "plan/plan.h"
+#include "plan/yaml_input.h"
+
+namespace headroom::plan {
+namespace {
+
+struct Context {
+  Diagnostics& diag;
+  const std::string& results_path;
+  std::optional<model::ResultsSummary> results;  // loaded on first use
+  bool results_failed = false;
+};
+
+void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) {
+    return;  // reported as missing by the caller
+  }
+  CheckKeys(node, "traffic",
+            {"peak", "dau", "concurrent_users", "growth", "daily_peak_factor", "flash_sale"}, d);
+  TrafficSpec& t = in.traffic;
+  if (!node["peak"]) d.Add(node, "traffic", "missing 'peak' (today's peak rate, e.g. 800/s)");
+  if (auto v = ReadRate(node["peak"], "traffic.peak", d)) t.peak_rps = *v;
+  if (auto v = ReadNumber(node["dau"], "traffic.dau", d, 0, 1e12)) t.dau = *v;
+  if (auto v = ReadNumber(node["concurrent_users"], "traffic.concurrent_users", d, 0, 1e12))
+    t.concurrent_users = *v;
+  if (auto v = ReadPercent(node["growth"], "traffic.growth", d, 100)) t.growth_monthly = *v;
+  if (auto v = ReadNumber(node["daily_peak_factor"], "traffic.daily_peak_factor", d, 1, 100))
+    t.daily_peak_factor = *v;
+  if (auto v = ReadMultiple(node["flash_sale"], "traffic.flash_sale", d)) t.flash_sale_multiple = *v;
+}
+
+void ReadSlos(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  CheckKeys(node, "slos", {"p95", "p99", "availability", "error_rate", "job_delay"}, d);
+  SloSpec& s = in.slo;
+  if (!node["p95"]) d.Add(node, "slos", "missing 'p95' (e.g. p95: 300ms)");
+  if (auto v = ReadDurationS(node["p95"], "slos.p95", d)) s.p95_ms = *v * 1e3;
+  if (auto v = ReadDurationS(node["p99"], "slos.p99", d)) s.p99_ms = *v * 1e3;
+  if (auto v = ReadPercent(node["availability"], "slos.availability", d, 1)) {
+    if (*v <= 0.5 || *v >= 1) {
+      d.Add(node["availability"], "slos.availability", "must be above 50% and below 100%");
+    } else {
+      s.availability = *v;
+    }
+  }
+  if (auto v = ReadPercent(node["error_rate"], "slos.error_rate", d, 1)) s.error_rate = *v;
+  if (auto v = ReadDurationS(node["job_delay"], "slos.job_delay", d)) s.job_delay_s = *v;
+}
+
+void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  CheckKeys(node, "workload",
+            {"read_share", "queries_per_read", "reads_per_write", "writes_per_write",
+             "cacheable_reads", "edge_cacheable", "deferrable_writes", "strong_reads",
+             "jobs_per_request", "freshness", "functional_domains"},
+            d);
+  WorkloadSpec& w = in.workload;
+  auto share = [&](const char* key, double& out) {
+    if (auto v = ReadPercent(node[key], std::string("workload.") + key, d, 1)) out = *v;
+  };
+  auto number = [&](const char* key, double& out) {
+    if (auto v = ReadNumber(node[key], std::string("workload.") + key, d, 0, 1e6)) out = *v;
+  };
+  share("read_share", w.read_share);
+  number("queries_per_read", w.queries_per_read);
+  number("reads_per_write", w.reads_per_write);
+  number("writes_per_write", w.writes_per_write);
+  share("cacheable_reads", w.cacheable_reads);
+  share("edge_cacheable", w.edge_cacheable);
+  share("deferrable_writes", w.deferrable_writes);
+  share("strong_reads", w.strong_reads);
+  number("jobs_per_request", w.jobs_per_request);
+  if (auto v = ReadDurationS(node["freshness"], "workload.freshness", d)) w.freshness_s = *v;
+  if (auto v = ReadCount(node["functional_domains"], "workload.functional_domains", d, 1))
+    w.functional_domains = *v;
+}
+
+// capacity: a rate, or `results` to take it from the --results file.
+void ReadCapacity(const YAML::Node& node, const std::string& path, TierSpec& tier, Context& ctx) {
+  if (node && node.IsScalar() && node.Scalar() == "results") {
+    if (ctx.results_path.empty()) {
+      ctx.diag.Add(node, path, "'results' needs a results file: run with --results results.json");
+      return;
+    }
+    if (!ctx.results && !ctx.results_failed) {
+      auto r = model::ReadResultsSummary(ctx.results_path);
+      if (!r) {
+        ctx.diag.Add(node, path, r.error().message);
+        ctx.results_failed = true;
+        return;
+      }
+      ctx.results = std::move(*r);
+    }
+    if (!ctx.results) return;
+    if (ctx.results->capacity_rps) {
+      tier.capacity_rps = *ctx.results->capacity_rps;
+      tier.capacity_source = ctx.results->source + " " + ctx.results->capacity_field;
+    } else if (ctx.results->achieved_rps) {
+      tier.capacity_rps = *ctx.results->achieved_rps;
+      tier.capacity_source = ctx.results->source +
+                             " throughput.achieved_rps (a plain run: a lower bound on capacity)";
+    } else {
+      ctx.diag.Add(node, path, ctx.results_path + " has no capacity (no stress phase)");
+    }
+    return;
+  }
+  if (auto v = ReadRate(node, path, ctx.diag)) tier.capacity_rps = *v;
+}
+
+std::optional<TierKind> KindFromName(const std::string& name) {
+  for (TierKind k : {TierKind::kApp, TierKind::kCache, TierKind::kDatabase, TierKind::kQueue,
+                     TierKind::kWorkers, TierKind::kCdn}) {
+    if (TierKindName(k) == name) return k;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<TierSpec> ReadTierWith(
+    const YAML::Node& node, const std::string& path, Diagnostics& d,
+    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity) {
+  if (!node.IsMap()) {
+    d.Add(node, path, "expected a map with name, kind, capacity, unit_cost, ...");
+    return std::nullopt;
+  }
+  CheckKeys(node, path,
+            {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
+             "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
+             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
+            d);
+  size_t before = d.size();
+  TierSpec t;
+  if (auto v = ReadString(node["name"], path + ".name", d)) t.name = *v;
+  if (t.name.empty() && !node["name"]) d.Add(node, path, "missing 'name'");
+  std::string p = path + (t.name.empty() ? "" : "(" + t.name + ")");
+  if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
+  if (auto v = ReadChoice(node["kind"], p + ".kind",
+                          {"app", "cache", "database", "queue", "workers", "cdn"}, d))
+    t.kind = *KindFromName(*v);
+  if (auto v = ReadCount(node["count"], p + ".count", d, 0)) t.count = *v;
+  if (!node["capacity"]) {
+    d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')");
+  } else {
+    read_capacity(node["capacity"], t);
+  }
+  if (auto v = ReadRate(node["write_capacity"], p + ".write_capacity", d)) t.write_capacity_rps = *v;
+  if (auto v = ReadCount(node["concurrency"], p + ".concurrency", d, 1)) t.concurrency = *v;
+  if (auto v = ReadNumber(node["unit_cost"], p + ".unit_cost", d, 0, 1e12)) t.unit_cost = *v;
+  if (auto v = ReadChoice(node["limited_by"], p + ".limited_by",
+                          {"cpu", "memory", "io", "network", "connections", "writes"}, d)) {
+    for (Resource r : {Resource::kCpu, Resource::kMemory, Resource::kIo, Resource::kNetwork,
+                       Resource::kConnections, Resource::kWrites})
+      if (ResourceName(r) == *v) t.limited_by = r;
+  }
+  if (auto v = ReadPercent(node["max_utilization"], p + ".max_utilization", d, 1)) {
+    if (*v < 0.05) {
+      d.Add(node["max_utilization"], p + ".max_utilization", "must be at least 5%");
+    } else {
+      t.max_utilization = *v;
+    }
+  }
+  if (auto v = ReadDurationS(node["latency_budget"], p + ".latency_budget", d))
+    t.latency_budget_ms = *v * 1e3;
+  if (auto v = ReadCount(node["connections_per_unit"], p + ".connections_per_unit", d, 0))
+    t.connections_per_unit = *v;
+  if (auto v = ReadCount(node["max_connections"], p + ".max_connections", d, 1))
+    t.max_connections = *v;
+  if (auto v = ReadCount(node["replicas"], p + ".replicas", d, 0)) t.replicas = *v;
+  if (auto v = ReadPercent(node["hit_ratio"], p + ".hit_ratio", d, 0.999)) t.hit_ratio = *v;
+  if (auto v = ReadChoice(node["sessions"], p + ".sessions",
+                          {"none", "external", "sticky", "memory"}, d)) {
+    t.sessions = *v == "memory"     ? Sessions::kMemory
+                 : *v == "sticky"   ? Sessions::kSticky
+                 : *v == "external" ? Sessions::kExternal
+                                    : Sessions::kNone;
+  }
+  if (const YAML::Node ls = node["local_state"]) {
+    if (!ls.IsSequence()) {
+      d.Add(ls, p + ".local_state", "expected a list such as [uploads, cron]");
+    } else {
+      for (const YAML::Node& item : ls)
+        if (auto v = ReadString(item, p + ".local_state", d)) t.local_state.push_back(*v);
+    }
+  }
+  if (auto v = ReadDurationS(node["startup"], p + ".startup", d)) t.startup_s = *v;
+  // Kind-specific requirements.
+  if (t.kind == TierKind::kDatabase && node["kind"] && !node["write_capacity"])
+    d.Add(node, p, "a database needs 'write_capacity' (write statements/s per primary)");
+  if (t.kind != TierKind::kDatabase && node["write_capacity"])
+    d.Add(node["write_capacity"], p + ".write_capacity", "only a database has a write capacity");
+  if (t.kind != TierKind::kApp && (node["sessions"] || node["connections_per_unit"]))
+    d.Add(node, p, "'sessions' and 'connections_per_unit' apply to an app tier only");
+  if (t.kind != TierKind::kDatabase && (node["max_connections"] || node["replicas"]))
+    d.Add(node, p, "'max_connections' and 'replicas' apply to a database tier only");
+  if (t.kind != TierKind::kCache && node["hit_ratio"])
+    d.Add(node["hit_ratio"], p + ".hit_ratio", "only a cache tier has a hit ratio");
+  if (d.size() != before) return std::nullopt;
+  return t;
+}
+
+namespace {
+
+void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
+  Diagnostics& d = ctx.diag;
+  if (!node.IsSequence() || node.size() == 0) {
+    d.Add(node, "tiers", "expected a non-empty list of tiers");
+    return;
+  }
+  std::set<std::string> names;
+  std::set<TierKind> kinds;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node item = node[i];
+    std::string path = "tiers[" + std::to_string(i) + "]";
+    auto tier = ReadTierWith(item, path, d, [&](const YAML::Node& cap, TierSpec& t) {
+      ReadCapacity(cap, path + ".capacity", t, ctx);
+    });
+    if (!tier) continue;
+    if (!names.insert(tier->name).second)
+      d.Add(item["name"], path + ".name", "duplicate tier name '" + tier->name + "'");
+    if (!kinds.insert(tier->kind).second)
+      d.Add(item["kind"], path + ".kind",
+            "a second '" + std::string(TierKindName(tier->kind)) + "' tier (one tier per kind)");
+    in.tiers.push_back(*tier);
+  }
+  if (d.empty() && !kinds.contains(TierKind::kApp))
+    d.Add(node, "tiers", "no tier of kind 'app' (the tier that serves requests)");
+}
+
+void ReadPhases(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsSequence() || node.size() == 0) {
+    d.Add(node, "phases", "expected a list of multiples such as [1x, 2x, 10x, 100x]");
+    return;
+  }
+  std::vector<double> values;
+  for (size_t i = 0; i < node.size(); ++i) {
+    auto v = ReadMultiple(node[i], "phases[" + std::to_string(i) + "]", d);
+    if (!v) continue;
+    if (!values.empty() && *v <= values.back()) {
+      d.Add(node[i], "phases[" + std::to_string(i) + "]", "multiples must increase");
+      continue;
+    }
+    values.push_back(*v);
+  }
+  in.multipliers = values;
+}
+
+void ReadGate(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  CheckKeys(node, "gate", {"target", "requests", "ramp", "soak", "spike_hold", "spike"}, d);
+  GateSpec& g = in.gate;
+  if (auto v = ReadString(node["target"], "gate.target", d)) g.target = *v;
+  if (const YAML::Node req = node["requests"]) {
+    if (!req.IsSequence() || req.size() == 0) {
+      d.Add(req, "gate.requests", "expected a list of scenario requests");
+    } else {
+      YAML::Emitter out;
+      out << req;
+      g.requests_yaml = out.c_str();
+    }
+  }
+  if (auto v = ReadDurationS(node["ramp"], "gate.ramp", d)) g.ramp_s = *v;
+  if (auto v = ReadDurationS(node["soak"], "gate.soak", d)) g.soak_s = *v;
+  if (auto v = ReadDurationS(node["spike_hold"], "gate.spike_hold", d)) g.spike_hold_s = *v;
+  if (auto v = ReadDurationS(node["spike"], "gate.spike", d)) g.spike_s = *v;
+  if (g.spike_hold_s >= g.spike_s)
+    d.Add(node, "gate", "spike_hold must be shorter than spike (the whole spike phase)");
+}
+
+void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
+  Diagnostics& d = ctx.diag;
+  CheckKeys(root, "",
+            {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
+             "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate"},
+            d);
+  YAML::Mark top = root.Mark();
+  if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
+  if (!root["name"]) d.Add(top, "", "missing 'name'");
+  if (auto v = ReadString(root["description"], "description", d)) in.description = *v;
+  if (auto v = ReadString(root["currency"], "currency", d)) in.currency = *v;
+  if (auto v = ReadNumber(root["budget"], "budget", d, 0, 1e12)) in.budget_monthly = *v;
+  if (auto v = ReadNumber(root["safety_factor"], "safety_factor", d, 1, 10)) in.safety_factor = *v;
+  if (auto v = ReadNumber(root["engineer_day_cost"], "engineer_day_cost", d, 0, 1e9))
+    in.engineer_day_cost = *v;
+  ReadPhases(root["phases"], in, d);
+  if (!root["traffic"]) d.Add(top, "", "missing 'traffic' (peak, growth, ...)");
+  ReadTraffic(root["traffic"], in, d);
+  if (!root["slos"]) d.Add(top, "", "missing 'slos' (at least p95)");
+  ReadSlos(root["slos"], in, d);
+  ReadWorkload(root["workload"], in, d);
+  if (!root["tiers"]) {
+    d.Add(top, "", "missing 'tiers'");
+  } else {
+    ReadTiers(root["tiers"], in, ctx);
+  }
+  ReadGate(root["gate"], in, d);
+}
+
+}  // namespace
+
+Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string& source,
+                                const std::string& results_path) {
+  Diagnostics diag(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::ParserException& e) {
+    diag.Add(e.mark, "", "YAML syntax: " + e.msg);
+    return Fail(diag.Text());
+  }
+  if (!root.IsMap()) {
+    diag.Add(root.Mark().line >= 0 ? root.Mark() : YAML::Mark(), "",
+             "expected a map with name, traffic, slos, workload and tiers");
+    return Fail(diag.Text());
+  }
+  PlanInput in;
+  in.source = source;
+  Context ctx{diag, results_path, std::nullopt, false};
+  ReadTop(root, in, ctx);
+  auto catalogue = DefaultRemedies();
+  if (!catalogue) return Fail(catalogue.error().message);
+  in.remedies = std::move(*catalogue);
+  if (const YAML::Node overrides = root["remedies"]) ApplyRemedyOverrides(overrides, in.remedies, diag);
+  if (!diag.empty()) return Fail(diag.Text());
+  return in;
+}
+
+Result<PlanInput> LoadPlanFile(const std::string& path, const std::string& results_path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Fail(path + ": cannot open plan file (check the path)");
+  std::ostringstream text;
+  text << file.rdbuf();
+  return ParsePlanText(text.str(), path, results_path);
+}
+
+}  // namespace headroom::plan

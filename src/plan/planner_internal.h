@@ -1,0 +1,116 @@
+// Private to src/plan: the tier model behind BuildPlan. A Config is one candidate set of remedies
+// and unit counts; Loads is the work each tier sees at a required rate under a Config; Rows turns
+// both into utilization with targets and the formulas that produced them.
+//
+// Not thread-safe: Model memoizes queue computations. Rates are per second, times in ms.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "plan/plan.h"
+
+namespace headroom::plan {
+
+struct TierState {
+  bool present = false;
+  int units = 0;     // nodes (database: primaries = shards)
+  int step = 0;      // vertical steps
+  int replicas = 0;  // database: read replicas in total
+};
+
+struct Config {
+  std::vector<bool> enabled;     // parallel to PlanInput::remedies
+  std::vector<TierState> tiers;  // parallel to Model::tiers
+  bool feasible = true;
+  double objective = 0;          // monthly cost + amortized effort
+};
+
+class Model {
+ public:
+  explicit Model(const PlanInput& input);
+
+  const PlanInput& in;
+  std::vector<TierSpec> tiers;  // declared tiers, then those remedies may add (absent at first)
+  int app = -1, db = -1, cache = -1, cdn = -1, queue = -1, workers = -1;
+
+  int RemedyIndex(const std::string& id) const;  // -1 when absent or disabled
+  bool Has(const Config& c, const std::string& id) const;
+  const Remedy* Find(const std::string& id) const;
+  double Param(const std::string& id, const std::string& key, double fallback) const;
+
+  // Vertical scaling factors at `step` (1 at step 0).
+  double CapacityFactor(int step) const;
+  double CostFactor(int step) const;
+  int MaxStep(const Config& c) const;
+
+  // Highest utilization for `tier` with `servers` parallel servers in total, and where it comes
+  // from ("ceiling 85 %" or "M/M/c p95 <= 150ms"). 0 when the latency budget is unreachable.
+  Figure Target(int tier, int servers_per_group, double service_ms) const;
+  double CeilingOf(int tier) const;
+  std::optional<double> BudgetMsOf(int tier) const;  // latency budget used by Target
+  double QueriesPerRequest() const;
+
+  // Today's configuration: declared counts, remedies already in place.
+  Config Today() const;
+
+ private:
+  mutable std::map<std::tuple<int, double, double>, double> target_memo_;
+};
+
+struct Loads {
+  double required_rps = 0;
+  double cdn_rps = 0;         // requests reaching the CDN
+  double app_rps = 0;         // requests reaching the app tier
+  double db_reads_raw = 0;    // reads before the cache
+  double cache_lookups = 0;
+  double cache_hits = 0;
+  double db_reads = 0;        // reads reaching the database
+  double writes = 0;          // write statements
+  double deferred = 0;        // writes moved to the queue
+  double primary_reads = 0;   // in total over all primaries
+  double primary_writes = 0;  // in total, after batching
+  double replica_reads = 0;
+  double jobs = 0;            // jobs/s for queue and workers
+  double hit_ratio = 0, edge_hit = 0, read_factor = 1;
+  std::string app_formula, reads_formula, writes_formula, jobs_formula;
+};
+
+Loads ComputeLoads(const Model& m, const Config& c, double required_rps);
+
+// Rows of every present tier; `c` must give units for every present tier.
+std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l);
+
+// Sizes every tier for `required_rps` with the remedies in `enabled`, never below `floor`.
+// Returns an infeasible Config (feasible=false) when no sizing within limits fits.
+Config Size(const Model& m, const std::vector<bool>& enabled, double required_rps,
+            const Config& floor);
+
+// Monthly cost of the configuration, per tier (present tiers) and in total with remedy costs.
+std::vector<TierUnits> CostTiers(const Model& m, const Config& c);
+double MonthlyCost(const Model& m, const Config& c);
+double RemedyMonthlyCost(const Model& m, const Config& c);
+
+// The cheapest Config that meets every target at `required_rps`, keeping what `floor` has.
+Config Choose(const Model& m, double required_rps, const Config& floor);
+
+// Filling the per-phase sections (sections.cc, alerts.cc, gate.cc).
+void FillSections(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+void FillAlerts(const Model& m, const Config& c, PhaseResult& phase);
+std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
+std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
+std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);
+std::string MarkdownPlan(const PlanOutput& plan);
+std::string JsonPlan(const PlanOutput& plan);
+
+// Formatting shared by the writers: 12345.6 -> "12,346", 0.853 -> "85.3 %", 3.0 -> "3".
+std::string Num(double v);
+std::string Pct(double fraction);
+std::string Money(const PlanInput& in, double amount);
+std::string PhaseLabel(double multiplier);  // 2 -> "2x", 1.5 -> "1.5x"
+std::string PhaseDir(double multiplier);    // artifacts directory name: "2x"
+
+}  // namespace headroom::plan

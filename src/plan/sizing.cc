@@ -1,0 +1,287 @@
+// Choosing remedies and unit counts. For every subset of the relevant remedies (keeping the ones
+// already applied, honouring prerequisites) the tiers are sized to the fewest units and smallest
+// vertical step that meet their targets; the cheapest feasible subset wins. Because the cost of
+// any fixed configuration only grows with demand and the feasible set only shrinks, the chosen cost
+// never falls when demand rises.
+#include <algorithm>
+#include <cmath>
+
+#include "plan/planner_internal.h"
+
+namespace headroom::plan {
+namespace {
+
+int CeilDiv(double load, double per_unit) {
+  if (load <= 0) return 0;
+  if (per_unit <= 0) return 1 << 30;
+  return static_cast<int>(std::ceil(load / per_unit - 1e-9));
+}
+
+int ServersPerUnit(const TierSpec& t, double factor) {
+  return std::max(1, static_cast<int>(std::lround(t.concurrency * factor)));
+}
+
+double ServiceMs(const TierSpec& t) { return 1e3 * t.concurrency / t.capacity_rps; }
+
+// Horizontal sizing of a simple tier; false when the latency budget cannot be met.
+bool SizeSimple(const Model& m, int tier, double load, const TierState& floor, TierState& out) {
+  const TierSpec& t = m.tiers[tier];
+  double target = m.Target(tier, ServersPerUnit(t, 1), ServiceMs(t)).value;
+  out.step = 0;
+  if (target <= 0) {
+    out.units = std::max(floor.units, 1);
+    return load <= 0;
+  }
+  out.units = std::max({floor.units, 1, CeilDiv(load, t.capacity_rps * target)});
+  return true;
+}
+
+bool AppScalable(const Model& m, const Config& c) {
+  const TierSpec& t = m.tiers[m.app];
+  bool stateless = t.sessions != Sessions::kMemory && t.local_state.empty();
+  return stateless || m.Has(c, "externalize_sessions");
+}
+
+bool SizeApp(const Model& m, Config& c, double load, const TierState& floor) {
+  const TierSpec& t = m.tiers[m.app];
+  bool scalable = AppScalable(m, c);
+  double best_cost = 0;
+  bool found = false;
+  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
+    double f = m.CapacityFactor(step);
+    double target = m.Target(m.app, ServersPerUnit(t, f), ServiceMs(t)).value;
+    int units = std::max(floor.units, std::max(t.count, 1));
+    if (scalable && target > 0) units = std::max(units, CeilDiv(load, t.capacity_rps * f * target));
+    bool fits = target > 0 && load <= units * t.capacity_rps * f * target * (1 + 1e-12);
+    double cost = units * t.unit_cost * m.CostFactor(step);
+    if (fits && (!found || cost < best_cost - 1e-9)) {
+      found = true, best_cost = cost;
+      c.tiers[m.app].units = units, c.tiers[m.app].step = step;
+    }
+    if (!found) c.tiers[m.app].units = units, c.tiers[m.app].step = step;  // best effort: largest
+  }
+  return found;
+}
+
+std::vector<int> ShardOptions(const Model& m, const Config& c, int floor_shards) {
+  int base = m.Has(c, "functional_sharding") ? std::max(1, m.in.workload.functional_domains) : 1;
+  std::vector<int> options;
+  if (m.Has(c, "horizontal_sharding")) {
+    int max_shards = static_cast<int>(m.Param("horizontal_sharding", "max_shards", 64));
+    for (int s = base; s <= std::max(max_shards, base); s *= 2) options.push_back(s);
+  } else {
+    options.push_back(base);
+  }
+  for (int& s : options) s = std::max(s, floor_shards);
+  options.erase(std::unique(options.begin(), options.end()), options.end());
+  return options;
+}
+
+struct DbChoice {
+  bool fits = false;
+  int step = 0, shards = 1, replicas = 0;
+  double cost = 0;
+};
+
+// Sizes one database option (step, shards); replicas are the fewest that keep reads on target.
+DbChoice TryDb(const Model& m, const Config& c, const Loads& l, int step, int shards,
+               const TierState& floor, int app_units) {
+  const TierSpec& t = m.tiers[m.db];
+  DbChoice d;
+  d.step = step, d.shards = shards;
+  double f = m.CapacityFactor(step);
+  int servers = ServersPerUnit(t, f);
+  double target = m.Target(m.db, servers, ServiceMs(t)).value;
+  double read_cap = t.capacity_rps * f;
+  double part = m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
+  double write_cap = t.write_capacity_rps * f * part;
+  double util = l.primary_reads / shards / read_cap + l.primary_writes / shards / write_cap;
+  bool fits = target > 0 && util <= target * (1 + 1e-12);
+  bool routed = m.Has(c, "read_replicas") || floor.replicas > 0;
+  if (routed) {
+    int max_per = static_cast<int>(m.Param("read_replicas", "max_replicas_per_primary", 5));
+    int per_shard = target > 0 ? std::max(1, CeilDiv(l.replica_reads / shards, read_cap * target))
+                               : max_per;
+    if (per_shard > max_per) fits = false, per_shard = max_per;
+    d.replicas = std::max(per_shard * shards, floor.replicas);
+  }
+  if (t.max_connections > 0 && !m.Has(c, "connection_pooling") && m.app >= 0) {
+    double conns = static_cast<double>(app_units) * m.tiers[m.app].connections_per_unit;
+    if (conns > 0.8 * t.max_connections) fits = false;
+  }
+  d.fits = fits;
+  d.cost = (shards + d.replicas) * t.unit_cost * m.CostFactor(step);
+  return d;
+}
+
+bool SizeDb(const Model& m, Config& c, double required_rps, const TierState& floor) {
+  Loads l = ComputeLoads(m, c, required_rps);
+  int app_units = m.app >= 0 ? c.tiers[m.app].units : 0;
+  DbChoice best, fallback;
+  bool found = false;
+  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
+    for (int shards : ShardOptions(m, c, std::max(floor.units, 1))) {
+      DbChoice d = TryDb(m, c, l, step, shards, floor, app_units);
+      fallback = d;
+      if (d.fits && (!found || d.cost < best.cost - 1e-9)) best = d, found = true;
+    }
+  }
+  const DbChoice& pick = found ? best : fallback;
+  TierState& s = c.tiers[m.db];
+  s.step = pick.step, s.units = pick.shards, s.replicas = pick.replicas;
+  return found;
+}
+
+}  // namespace
+
+Config Size(const Model& m, const std::vector<bool>& enabled, double required_rps,
+            const Config& floor) {
+  Config c;
+  c.enabled = enabled;
+  c.tiers = floor.tiers;
+  // Tiers a remedy brings in appear with it.
+  for (size_t r = 0; r < m.in.remedies.size(); ++r) {
+    if (!enabled[r]) continue;
+    for (const TierSpec& added : m.in.remedies[r].adds_tiers) {
+      for (size_t i = 0; i < m.tiers.size(); ++i)
+        if (m.tiers[i].kind == added.kind) c.tiers[i].present = true;
+    }
+  }
+  // Reads are routed to replicas as soon as the remedy is in force.
+  if (m.db >= 0 && m.Has(c, "read_replicas")) c.tiers[m.db].replicas = std::max(c.tiers[m.db].replicas, 1);
+  Loads l = ComputeLoads(m, c, required_rps);
+  bool feasible = true;
+  for (size_t i = 0; i < m.tiers.size(); ++i) {
+    if (!c.tiers[i].present) continue;
+    int ti = static_cast<int>(i);
+    const TierKind kind = m.tiers[i].kind;
+    double load = kind == TierKind::kCdn     ? l.cdn_rps
+                  : kind == TierKind::kCache ? l.cache_lookups
+                                             : l.jobs;
+    if (kind == TierKind::kApp) {
+      feasible &= SizeApp(m, c, l.app_rps, floor.tiers[i]);
+    } else if (kind != TierKind::kDatabase) {
+      feasible &= SizeSimple(m, ti, load, floor.tiers[i], c.tiers[i]);
+    }
+  }
+  if (m.db >= 0 && c.tiers[m.db].present) feasible &= SizeDb(m, c, required_rps, floor.tiers[m.db]);
+  c.feasible = feasible;
+  double effort = 0;
+  for (size_t r = 0; r < enabled.size(); ++r)
+    if (enabled[r]) effort += m.in.remedies[r].effort_days;
+  c.objective = MonthlyCost(m, c) + effort * m.in.engineer_day_cost / 12.0;
+  return c;
+}
+
+std::vector<TierUnits> CostTiers(const Model& m, const Config& c) {
+  std::vector<TierUnits> out;
+  for (size_t i = 0; i < m.tiers.size(); ++i) {
+    const TierState& s = c.tiers[i];
+    if (!s.present) continue;
+    const TierSpec& t = m.tiers[i];
+    TierUnits u;
+    u.tier = t.name, u.kind = t.kind, u.units = s.units, u.replicas = s.replicas, u.size_step = s.step;
+    double per_unit = t.unit_cost * m.CostFactor(s.step);
+    int billed = s.units + s.replicas;
+    u.monthly_cost = billed * per_unit;
+    u.cost_formula = std::to_string(billed) + " x " + Money(m.in, per_unit);
+    if (s.step > 0) u.cost_formula += " (" + Money(m.in, t.unit_cost) + " x " + Num(m.CostFactor(s.step)) + " vertical)";
+    out.push_back(u);
+  }
+  return out;
+}
+
+double RemedyMonthlyCost(const Model& m, const Config& c) {
+  double sum = 0;
+  for (size_t r = 0; r < c.enabled.size(); ++r)
+    if (c.enabled[r]) sum += m.in.remedies[r].monthly_cost;
+  return sum;
+}
+
+double MonthlyCost(const Model& m, const Config& c) {
+  double sum = RemedyMonthlyCost(m, c);
+  for (const TierUnits& u : CostTiers(m, c)) sum += u.monthly_cost;
+  return sum;
+}
+
+namespace {
+
+bool Relevant(const Model& m, const std::string& id) {
+  const WorkloadSpec& w = m.in.workload;
+  bool has_db = m.db >= 0 && !m.tiers[m.db].added_by_remedy;
+  if (id == "query_optimization") return has_db && w.read_share * w.queries_per_read + (1 - w.read_share) * w.reads_per_write > 0;
+  if (id == "connection_pooling") return has_db;
+  if (id == "vertical_scaling") return true;
+  if (id == "externalize_sessions") {
+    const TierSpec& app = m.tiers[m.app];
+    return app.sessions == Sessions::kMemory || !app.local_state.empty();
+  }
+  if (id == "caching") return has_db && m.cache >= 0 && w.cacheable_reads > 0;
+  if (id == "cdn") return m.cdn >= 0 && w.edge_cacheable > 0;
+  if (id == "read_replicas") return has_db;
+  if (id == "async_queue") return has_db && m.queue >= 0 && m.workers >= 0 && w.deferrable_writes > 0;
+  if (id == "partitioning") return has_db;
+  if (id == "functional_sharding") return has_db && w.functional_domains > 1;
+  if (id == "horizontal_sharding") return has_db;
+  return false;
+}
+
+bool PrerequisitesMet(const Model& m, const std::vector<bool>& enabled) {
+  for (size_t r = 0; r < enabled.size(); ++r) {
+    if (!enabled[r]) continue;
+    for (const std::string& dep : m.in.remedies[r].requires_ids) {
+      int d = m.RemedyIndex(dep);
+      if (d < 0 || !enabled[d]) return false;
+    }
+  }
+  return true;
+}
+
+// True when a is preferred over b at equal cost: fewer remedies, then earlier ones in the ladder.
+bool Preferred(const std::vector<bool>& a, const std::vector<bool>& b) {
+  long ca = std::count(a.begin(), a.end(), true), cb = std::count(b.begin(), b.end(), true);
+  if (ca != cb) return ca < cb;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return a[i];
+  return false;
+}
+
+}  // namespace
+
+Config Choose(const Model& m, double required_rps, const Config& floor) {
+  std::vector<int> free;  // remedies the search may switch on
+  for (size_t r = 0; r < m.in.remedies.size(); ++r) {
+    if (m.in.remedies[r].disabled || floor.enabled[r]) continue;
+    if (Relevant(m, m.in.remedies[r].id)) free.push_back(static_cast<int>(r));
+  }
+  // Among feasible configurations the cheapest wins. When none is feasible, the one leaving the
+  // fewest tiers over target (then the cheapest) is reported, marked infeasible.
+  std::optional<Config> best, best_effort;
+  size_t best_effort_over = 0;
+  for (unsigned mask = 0; mask < (1u << free.size()); ++mask) {
+    std::vector<bool> enabled = floor.enabled;
+    for (size_t k = 0; k < free.size(); ++k)
+      if (mask & (1u << k)) enabled[free[k]] = true;
+    if (!PrerequisitesMet(m, enabled)) continue;
+    Config c = Size(m, enabled, required_rps, floor);
+    if (!c.feasible) {
+      if (best) continue;
+      std::vector<LoadRow> rows = Rows(m, c, ComputeLoads(m, c, required_rps));
+      size_t over = std::count_if(rows.begin(), rows.end(), [](const LoadRow& r) {
+        return r.utilization > r.target.value + 1e-12;
+      });
+      if (!best_effort || over < best_effort_over ||
+          (over == best_effort_over && c.objective < best_effort->objective - 1e-6))
+        best_effort = c, best_effort_over = over;
+      continue;
+    }
+    if (!best || c.objective < best->objective - 1e-6 ||
+        (std::fabs(c.objective - best->objective) <= 1e-6 && Preferred(c.enabled, best->enabled)))
+      best = c;
+  }
+  if (best) return *best;
+  if (best_effort) return *best_effort;
+  return Size(m, floor.enabled, required_rps, floor);
+}
+
+}  // namespace headroom::plan

@@ -1,0 +1,366 @@
+// The tier model: which work reaches which tier, and how close to its safe limit that puts it.
+// Each figure keeps the arithmetic that produced it, so plan.md can show its inputs.
+#include <algorithm>
+#include <cmath>
+
+#include "model/model.h"
+#include "plan/catalogue.h"
+#include "plan/planner_internal.h"
+
+namespace headroom::plan {
+namespace {
+
+double DefaultCeiling(TierKind kind) {
+  switch (kind) {
+    case TierKind::kApp: return 0.85;
+    case TierKind::kDatabase: return 0.80;
+    case TierKind::kCache: return 0.80;
+    case TierKind::kCdn: return 0.90;
+    case TierKind::kQueue: return 0.80;
+    case TierKind::kWorkers: return 0.90;
+  }
+  return 0.8;
+}
+
+constexpr double kConnectionCeiling = 0.8;
+
+}  // namespace
+
+Model::Model(const PlanInput& input) : in(input), tiers(input.tiers) {
+  auto index_of = [&](TierKind kind) {
+    for (size_t i = 0; i < tiers.size(); ++i)
+      if (tiers[i].kind == kind) return static_cast<int>(i);
+    return -1;
+  };
+  for (const Remedy& r : in.remedies) {
+    if (r.disabled) continue;
+    for (const TierSpec& t : r.adds_tiers) {
+      if (index_of(t.kind) >= 0) continue;
+      tiers.push_back(t);
+      tiers.back().added_by_remedy = true;
+    }
+  }
+  app = index_of(TierKind::kApp);
+  db = index_of(TierKind::kDatabase);
+  cache = index_of(TierKind::kCache);
+  cdn = index_of(TierKind::kCdn);
+  queue = index_of(TierKind::kQueue);
+  workers = index_of(TierKind::kWorkers);
+}
+
+int Model::RemedyIndex(const std::string& id) const {
+  for (size_t i = 0; i < in.remedies.size(); ++i)
+    if (in.remedies[i].id == id && !in.remedies[i].disabled) return static_cast<int>(i);
+  return -1;
+}
+
+bool Model::Has(const Config& c, const std::string& id) const {
+  int i = RemedyIndex(id);
+  return i >= 0 && i < static_cast<int>(c.enabled.size()) && c.enabled[i];
+}
+
+const Remedy* Model::Find(const std::string& id) const {
+  int i = RemedyIndex(id);
+  return i < 0 ? nullptr : &in.remedies[i];
+}
+
+double Model::Param(const std::string& id, const std::string& key, double fallback) const {
+  const Remedy* r = Find(id);
+  return r ? EffectParam(*r, key, fallback) : fallback;
+}
+
+double Model::CapacityFactor(int step) const {
+  return std::pow(Param("vertical_scaling", "capacity_factor", 2), step);
+}
+
+double Model::CostFactor(int step) const {
+  return std::pow(Param("vertical_scaling", "cost_factor", 2), step);
+}
+
+int Model::MaxStep(const Config& c) const {
+  if (!Has(c, "vertical_scaling")) return 0;
+  return static_cast<int>(Param("vertical_scaling", "max_steps", 2));
+}
+
+double Model::QueriesPerRequest() const {
+  const WorkloadSpec& w = in.workload;
+  return w.read_share * w.queries_per_read +
+         (1 - w.read_share) * (w.reads_per_write + w.writes_per_write);
+}
+
+double Model::CeilingOf(int tier) const {
+  return tiers[tier].max_utilization.value_or(DefaultCeiling(tiers[tier].kind));
+}
+
+std::optional<double> Model::BudgetMsOf(int tier) const {
+  const TierSpec& t = tiers[tier];
+  if (t.latency_budget_ms) return t.latency_budget_ms;
+  // The app's measured capacity already includes its calls to the tiers below, so it gets the
+  // whole p95 SLO; one database or cache operation gets the SLO divided by the operations a
+  // request makes.
+  double qpr = std::max(QueriesPerRequest(), 1.0);
+  switch (t.kind) {
+    case TierKind::kApp: return in.slo.p95_ms;
+    case TierKind::kDatabase: return in.slo.p95_ms / qpr;
+    case TierKind::kCache: return in.slo.p95_ms / qpr;
+    case TierKind::kWorkers:
+      if (in.slo.job_delay_s) return *in.slo.job_delay_s * 1e3;
+      return std::nullopt;
+    case TierKind::kCdn:
+    case TierKind::kQueue: return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+Figure Model::Target(int tier, int servers_per_unit, double service_ms) const {
+  double ceiling = CeilingOf(tier);
+  auto budget = BudgetMsOf(tier);
+  Figure f;
+  std::string ceiling_text = tiers[tier].max_utilization ? "max_utilization " + Pct(ceiling)
+                                                         : "ceiling " + Pct(ceiling);
+  if (!budget || service_ms <= 0) {
+    f.value = ceiling;
+    f.formula = ceiling_text;
+    return f;
+  }
+  auto key = std::make_tuple(servers_per_unit, service_ms, *budget);
+  auto it = target_memo_.find(key);
+  double rho;
+  if (it != target_memo_.end()) {
+    rho = it->second;
+  } else {
+    rho = model::MaxUtilizationForQuantile(servers_per_unit, service_ms, 0.95, *budget);
+    target_memo_.emplace(key, rho);
+  }
+  std::string queue_text = "M/M/" + std::to_string(servers_per_unit) + " with service " +
+                           Num(service_ms) + "ms keeps p95 <= " + Num(*budget) + "ms up to " +
+                           Pct(rho);
+  if (rho <= 0) {
+    f.value = 0;
+    f.formula = "unreachable: service time " + Num(service_ms) + "ms x ln(20) alone exceeds the " +
+                Num(*budget) + "ms p95 budget";
+  } else if (rho < ceiling) {
+    f.value = rho;
+    f.formula = queue_text;
+  } else {
+    f.value = ceiling;
+    f.formula = ceiling_text + " (" + queue_text + ")";
+  }
+  return f;
+}
+
+Config Model::Today() const {
+  Config c;
+  c.enabled.assign(in.remedies.size(), false);
+  c.tiers.resize(tiers.size());
+  for (size_t i = 0; i < tiers.size(); ++i) {
+    const TierSpec& t = tiers[i];
+    c.tiers[i].present = !t.added_by_remedy;
+    c.tiers[i].units = c.tiers[i].present ? t.count : 0;
+    c.tiers[i].replicas = c.tiers[i].present ? t.replicas : 0;
+  }
+  // Structures already in place count as applied remedies.
+  auto enable = [&](const std::string& id) {
+    int r = RemedyIndex(id);
+    if (r >= 0) c.enabled[r] = true;
+  };
+  if (db >= 0 && c.tiers[db].present && tiers[db].replicas > 0) enable("read_replicas");
+  if (db >= 0 && c.tiers[db].present && tiers[db].count > 1) enable("horizontal_sharding");
+  // Prerequisites of what is in place are in place too.
+  for (size_t r = 0; r < in.remedies.size(); ++r) {
+    if (!c.enabled[r]) continue;
+    for (const std::string& dep : in.remedies[r].requires_ids) enable(dep);
+  }
+  return c;
+}
+
+Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
+  const WorkloadSpec& w = m.in.workload;
+  Loads l;
+  l.required_rps = required_rps;
+  bool has_cdn = m.cdn >= 0 && c.tiers[m.cdn].present;
+  l.edge_hit = has_cdn ? m.Param("cdn", "edge_hit_ratio", 0.9) : 0;
+  l.cdn_rps = has_cdn ? required_rps : 0;
+  l.app_rps = required_rps * (1 - w.edge_cacheable * l.edge_hit);
+  l.app_formula = Num(required_rps) + " req/s required";
+  if (has_cdn && w.edge_cacheable > 0) {
+    l.app_formula += " x (1 - " + Pct(w.edge_cacheable) + " edge-cacheable x " + Pct(l.edge_hit) +
+                     " CDN hits)";
+  }
+  double read_req = l.app_rps * w.read_share, write_req = l.app_rps * (1 - w.read_share);
+  l.read_factor = m.Has(c, "query_optimization") ? m.Param("query_optimization", "read_factor", 0.7)
+                                                 : 1.0;
+  l.db_reads_raw = (read_req * w.queries_per_read + write_req * w.reads_per_write) * l.read_factor;
+  bool has_cache = m.cache >= 0 && c.tiers[m.cache].present;
+  if (has_cache) {
+    double declared = m.tiers[m.cache].added_by_remedy ? 0 : m.tiers[m.cache].hit_ratio;
+    l.hit_ratio = m.Has(c, "caching") ? std::max(declared, m.Param("caching", "hit_ratio", 0.8))
+                                      : declared;
+    l.cache_lookups = l.db_reads_raw * w.cacheable_reads;
+    l.cache_hits = l.cache_lookups * l.hit_ratio;
+  }
+  l.db_reads = l.db_reads_raw - l.cache_hits;
+  l.reads_formula = Num(l.app_rps) + " req/s x (" + Pct(w.read_share) + " reads x " +
+                    Num(w.queries_per_read) + " queries + " + Pct(1 - w.read_share) +
+                    " writes x " + Num(w.reads_per_write) + " reads)";
+  if (l.read_factor != 1) l.reads_formula += " x " + Num(l.read_factor) + " (query optimization)";
+  if (l.cache_hits > 0) {
+    l.reads_formula += " - " + Pct(w.cacheable_reads) + " cacheable x " + Pct(l.hit_ratio) +
+                       " hits";
+  }
+  l.writes = write_req * w.writes_per_write;
+  l.writes_formula = Num(l.app_rps) + " req/s x " + Pct(1 - w.read_share) + " writes x " +
+                     Num(w.writes_per_write) + " statements";
+  double batch = 1;
+  if (m.Has(c, "async_queue") && m.queue >= 0 && c.tiers[m.queue].present) {
+    l.deferred = l.writes * w.deferrable_writes;
+    batch = m.Param("async_queue", "batch_factor", 0.5);
+    l.writes_formula += ", " + Pct(w.deferrable_writes) + " deferred and batched x " + Num(batch);
+  }
+  l.primary_writes = l.writes - l.deferred + l.deferred * batch;
+  bool routed = m.db >= 0 && c.tiers[m.db].replicas > 0;
+  l.primary_reads = routed ? l.db_reads * w.strong_reads : l.db_reads;
+  l.replica_reads = l.db_reads - l.primary_reads;
+  l.jobs = l.app_rps * w.jobs_per_request + l.deferred;
+  l.jobs_formula = Num(l.app_rps) + " req/s x " + Num(w.jobs_per_request) + " jobs/request";
+  if (l.deferred > 0) l.jobs_formula += " + " + Num(l.deferred) + " deferred writes/s";
+  return l;
+}
+
+namespace {
+
+LoadRow SimpleRow(const Model& m, const Config& c, int tier, double load, const std::string& unit,
+                  const std::string& load_formula) {
+  const TierSpec& t = m.tiers[tier];
+  const TierState& s = c.tiers[tier];
+  LoadRow row;
+  row.tier = t.name;
+  row.kind = t.kind;
+  row.resource = t.limited_by;
+  row.load = {load, load_formula};
+  row.load_unit = unit;
+  double per_unit = t.capacity_rps * m.CapacityFactor(s.step);
+  row.capacity.value = s.units * per_unit;
+  row.capacity.formula = std::to_string(s.units) + " x " + Num(per_unit) + "/s" +
+                         (s.step > 0 ? " (" + t.capacity_source + " x " +
+                                           Num(m.CapacityFactor(s.step)) + " vertical)"
+                                     : " (" + t.capacity_source + ")");
+  int servers = static_cast<int>(std::lround(t.concurrency * m.CapacityFactor(s.step)));
+  row.target = m.Target(tier, std::max(servers, 1), 1e3 * t.concurrency / t.capacity_rps);
+  return row;
+}
+
+void Finish(LoadRow& row) {
+  row.utilization = row.capacity.value > 0 ? row.load.value / row.capacity.value
+                                           : (row.load.value > 0 ? 1e9 : 0);
+  row.headroom = row.load.value > 0 ? row.capacity.value * row.target.value / row.load.value : 1e9;
+}
+
+void DatabaseRows(const Model& m, const Config& c, const Loads& l, std::vector<LoadRow>& rows) {
+  const TierSpec& t = m.tiers[m.db];
+  const TierState& s = c.tiers[m.db];
+  int shards = std::max(s.units, 1);
+  double f = m.CapacityFactor(s.step);
+  double read_cap = t.capacity_rps * f;
+  double part = m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
+  double write_cap = t.write_capacity_rps * f * part;
+  int servers = std::max(1, static_cast<int>(std::lround(t.concurrency * f)));
+  Figure target = m.Target(m.db, servers, 1e3 * t.concurrency / t.capacity_rps);
+
+  LoadRow primary;
+  primary.tier = t.name;
+  primary.role = "primary";
+  primary.kind = t.kind;
+  double read_util = l.primary_reads / shards / read_cap;
+  double write_util = l.primary_writes / shards / write_cap;
+  primary.resource = write_util >= read_util ? Resource::kWrites : t.limited_by;
+  primary.load = {l.primary_reads + l.primary_writes,
+                  Num(l.primary_reads) + " reads/s + " + Num(l.primary_writes) + " writes/s"};
+  primary.load_unit = "queries/s";
+  double util = read_util + write_util;
+  primary.capacity.value = util > 0 ? primary.load.value / util : shards * read_cap;
+  primary.capacity.formula = "(" + Num(l.primary_reads) + " reads/s / " + Num(read_cap) + " + " +
+                             Num(l.primary_writes) + " writes/s / " + Num(write_cap) + ") / " +
+                             std::to_string(shards) + (shards == 1 ? " primary" : " primaries") +
+                             " (" + t.capacity_source + (f > 1 ? ", x" + Num(f) + " vertical" : "") +
+                             (part > 1 ? ", writes x" + Num(part) + " partitioning" : "") + ")";
+  primary.target = target;
+  Finish(primary);
+  rows.push_back(primary);
+
+  if (s.replicas > 0) {
+    LoadRow rep;
+    rep.tier = t.name;
+    rep.role = "replicas";
+    rep.kind = t.kind;
+    rep.resource = t.limited_by;
+    rep.load = {l.replica_reads, Num(l.db_reads) + " reads/s x (1 - " +
+                                     Pct(m.in.workload.strong_reads) + " strong reads)"};
+    rep.load_unit = "reads/s";
+    rep.capacity = {s.replicas * read_cap,
+                    std::to_string(s.replicas) + " x " + Num(read_cap) + " reads/s"};
+    rep.target = target;
+    Finish(rep);
+    rows.push_back(rep);
+  }
+  if (t.max_connections > 0 && m.app >= 0) {
+    LoadRow conn;
+    conn.tier = t.name;
+    conn.role = "connections";
+    conn.kind = t.kind;
+    conn.resource = Resource::kConnections;
+    conn.load_unit = "connections";
+    if (m.Has(c, "connection_pooling")) {
+      double per_core = m.Param("connection_pooling", "server_connections_per_core", 2);
+      conn.load = {servers * per_core, "pooler: " + std::to_string(servers) + " cores x " +
+                                           Num(per_core) + " server connections"};
+    } else {
+      int app_units = c.tiers[m.app].units;
+      double per = m.tiers[m.app].connections_per_unit;
+      conn.load = {app_units * per, std::to_string(app_units) + " app units x " + Num(per) +
+                                        " connections_per_unit"};
+    }
+    conn.capacity = {static_cast<double>(t.max_connections),
+                     "max_connections " + std::to_string(t.max_connections) + " per server"};
+    conn.target = {kConnectionCeiling, "ceiling " + Pct(kConnectionCeiling) + " of max_connections"};
+    Finish(conn);
+    rows.push_back(conn);
+  }
+}
+
+}  // namespace
+
+std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l) {
+  std::vector<LoadRow> rows;
+  for (size_t i = 0; i < m.tiers.size(); ++i) {
+    if (!c.tiers[i].present) continue;
+    int ti = static_cast<int>(i);
+    const TierSpec& t = m.tiers[i];
+    switch (t.kind) {
+      case TierKind::kApp:
+        rows.push_back(SimpleRow(m, c, ti, l.app_rps, "req/s", l.app_formula));
+        break;
+      case TierKind::kCdn:
+        rows.push_back(SimpleRow(m, c, ti, l.cdn_rps, "req/s", "every request reaches the edge"));
+        break;
+      case TierKind::kCache:
+        rows.push_back(SimpleRow(m, c, ti, l.cache_lookups, "ops/s",
+                                 Num(l.db_reads_raw) + " reads/s x " +
+                                     Pct(m.in.workload.cacheable_reads) + " cacheable"));
+        break;
+      case TierKind::kQueue:
+        rows.push_back(SimpleRow(m, c, ti, l.jobs, "msgs/s", l.jobs_formula));
+        break;
+      case TierKind::kWorkers:
+        rows.push_back(SimpleRow(m, c, ti, l.jobs, "jobs/s", l.jobs_formula));
+        break;
+      case TierKind::kDatabase:
+        DatabaseRows(m, c, l, rows);
+        continue;
+    }
+    Finish(rows.back());
+  }
+  return rows;
+}
+
+}  // namespace headroom::plan
