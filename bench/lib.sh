@@ -69,10 +69,10 @@ start_nginx() {
 $user_directive
 worker_processes 1;
 worker_cpu_affinity $mask;
-worker_rlimit_nofile $((conns * 2 + 100));
+worker_rlimit_nofile $((conns * 4 + 200));
 pid $dir/nginx.pid;
 error_log $dir/logs/error.log warn;
-events { worker_connections $((conns + 100)); }
+events { worker_connections $((conns * 2 + 100)); }
 http {
   access_log off;
   keepalive_requests 1000000;
