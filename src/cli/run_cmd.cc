@@ -8,7 +8,9 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/executor.h"
 #include "cli/run_support.h"
+#include "cli/scenario_source.h"
 #include "core/units.h"
 #include "http/http.h"
 #include "report/summary.h"
@@ -46,19 +48,26 @@ Result<std::string> ReadBody(const std::string& spec) {
   return s.str();
 }
 
-// Everything the engine needs, validated before any request is sent.
+bool LooksLikeScenario(const std::string& arg) {
+  auto ends = [&](std::string_view suffix) {
+    return arg.size() >= suffix.size() && arg.compare(arg.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends(".yaml") || ends(".yml");
+}
+
+int DefaultThreads(int flag) { return flag > 0 ? flag : int(std::max(1u, std::thread::hardware_concurrency())); }
+
+// Everything the executor needs, validated before any request is sent.
 struct Prepared {
-  engine::Config config;
+  ExecPlan plan;
   std::unique_ptr<engine::RequestSource> source;
-  std::vector<slo::Objective> objectives;
-  std::string target;
 };
 
-Result<Prepared> Prepare(const RunFlags& f) {
+// `headroom run URL`: one phase (baseline when a rate is given, closed otherwise) and one request.
+Result<Prepared> PrepareUrl(const RunFlags& f) {
   Prepared p;
   auto url = http::ParseUrl(f.url);
   if (!url) return std::unexpected(url.error());
-  p.target = f.url;
   http::RequestSpec spec;
   spec.method = f.method;
   spec.path_and_query = url->path_and_query;
@@ -79,38 +88,78 @@ Result<Prepared> Prepare(const RunFlags& f) {
 
   auto duration = ParseDurationNs(f.duration);
   if (!duration) return Fail("--duration: " + duration.error().message);
-  if (*duration <= 0) return Fail("--duration must be positive");
+  if (*duration < 1'000'000) return Fail("--duration must be at least 1ms");
   auto timeout = ParseDurationNs(f.timeout);
   if (!timeout) return Fail("--timeout: " + timeout.error().message);
   if (*timeout <= 0) return Fail("--timeout must be positive");
   if (f.arrival != "uniform" && f.arrival != "poisson") {
     return Fail("--arrival must be 'uniform' or 'poisson', not '" + f.arrival + "'");
   }
+  if (f.connections < 0) return Fail("--connections must be at least 1");
+  for (const std::string& e : f.slos) {
+    auto o = slo::ParseObjective(e);
+    if (!o) return Fail("--slo '" + e + "': " + o.error().message);
+    if (!o->request.empty()) return Fail("--slo '" + e + "': a plain run has one request; drop the name prefix");
+  }
   auto address = sys::Resolve(url->host, url->port);
   if (!address) return std::unexpected(address.error());
 
-  engine::Config& c = p.config;
-  c.address = *address;
-  c.duration_ns = *duration;
-  c.timeout_ns = *timeout;
-  c.threads = f.threads > 0 ? f.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  c.arrival = f.arrival == "poisson" ? engine::Arrival::kPoisson : engine::Arrival::kUniform;
-  c.seed = f.seed;
+  scenario::Phase phase;
+  phase.name = "run";
+  phase.duration_ns = *duration;
+  phase.arrival = f.arrival == "poisson" ? scenario::Arrival::kPoisson : scenario::Arrival::kUniform;
   if (!f.rate.empty()) {
     auto rate = ParseRatePerSec(f.rate);
     if (!rate) return Fail("--rate: " + rate.error().message);
     if (*rate <= 0) return Fail("--rate must be positive");
-    c.model = engine::Model::kOpen;
-    c.rate_profile = {{*duration, *rate, *rate}};
-    c.connections = f.connections > 0 ? f.connections : kDefaultOpenConnectionCap;
+    phase.kind = scenario::PhaseKind::kBaseline;
+    phase.rate_per_sec = *rate;
+    phase.connections = f.connections > 0 ? f.connections : kDefaultOpenConnectionCap;
   } else {
-    c.model = engine::Model::kClosed;
-    c.connections = f.connections > 0 ? f.connections : kDefaultClosedConnections;
+    phase.kind = scenario::PhaseKind::kClosed;
+    phase.connections = f.connections > 0 ? f.connections : kDefaultClosedConnections;
   }
-  if (f.connections < 0) return Fail("--connections must be at least 1");
-  auto objectives = ParseObjectives(f.slos);
-  if (!objectives) return std::unexpected(objectives.error());
-  p.objectives = std::move(*objectives);
+  for (const std::string& e : f.slos) p.plan.slos.push_back({e, "", {}});
+  ExecPlan& plan = p.plan;
+  plan.target = f.url;
+  plan.method = f.method;
+  plan.address = *address;
+  plan.phases = {phase};
+  plan.threads = DefaultThreads(f.threads);
+  plan.timeout_ns = *timeout;
+  plan.seed = f.seed;
+  return p;
+}
+
+// `headroom run scenario.yaml`: validated like `headroom validate`, then compiled.
+Result<Prepared> PrepareScenario(const RunFlags& f) {
+  auto sc = scenario::LoadScenario(f.url);
+  if (!sc) return std::unexpected(sc.error());
+  auto url = http::ParseUrl(sc->target);
+  if (!url) return Fail(f.url + ": target: " + url.error().message);
+  std::string base_path = url->path_and_query == "/" ? "" : url->path_and_query;
+  auto compiled = scenario::CompileRequests(*sc, url->authority, base_path);
+  if (!compiled) return std::unexpected(compiled.error());
+  auto picker = scenario::MakeRequestPicker(*sc);
+  if (!picker) return std::unexpected(picker.error());
+  auto address = sys::Resolve(url->host, url->port);
+  if (!address) return std::unexpected(address.error());
+  Prepared p;
+  ExecPlan& plan = p.plan;
+  plan.threads = DefaultThreads(f.threads);
+  p.source = std::make_unique<ScenarioSource>(*sc, std::move(*compiled), std::move(*picker), plan.threads);
+  plan.target = sc->target;
+  plan.scenario = sc->name.empty() ? f.url : sc->name;
+  plan.method = sc->requests.size() == 1 ? sc->requests[0].method : "mix";
+  plan.address = *address;
+  plan.phases = sc->phases;
+  plan.slos = sc->slos;
+  for (const scenario::RequestSpec& r : sc->requests) {
+    for (const scenario::SloSpec& s : r.slos) plan.slos.push_back(s);
+  }
+  plan.abort_on_fail = sc->abort_on_fail;
+  plan.timeout_ns = sc->defaults.timeout_ns;
+  plan.seed = sc->seed.value_or(f.seed);
   return p;
 }
 
@@ -121,7 +170,7 @@ int RunCommand(int argc, char** argv) {
                "so a stalled server cannot hide its stall); closed model otherwise.",
                "headroom run"};
   RunFlags f;
-  app.add_option("url", f.url, "http://host[:port]/path (a scenario file comes with scenarios)")->required();
+  app.add_option("target", f.url, "http://host[:port]/path, or a scenario file (.yaml) with phases")->required();
   app.add_option("-r,--rate", f.rate, "open model: target rate, e.g. 2000/s, 90000/min");
   app.add_option("--arrival", f.arrival, "open model arrivals: uniform | poisson (default uniform)");
   app.add_option("-c,--connections", f.connections,
@@ -133,7 +182,7 @@ int RunCommand(int argc, char** argv) {
   app.add_option("-H,--header", f.headers, "request header 'Name: value' (repeatable)");
   app.add_option("--body", f.body, "request body: TEXT or @file");
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
-  app.add_option("-o,--out", f.out, "write DIR/results.json and DIR/series.csv");
+  app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
   app.add_option("--seed", f.seed, "random seed for arrivals (default 1)");
   app.add_flag("-q,--quiet", f.quiet, "no live progress line");
   try {
@@ -146,37 +195,28 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "headroom run: %s (see 'headroom run --help')\n", e.what());
     return 2;
   }
-  auto prepared = Prepare(f);
+  auto prepared = LooksLikeScenario(f.url) ? PrepareScenario(f) : PrepareUrl(f);
   if (!prepared) {
-    std::fprintf(stderr, "headroom run: %s\n", prepared.error().message.c_str());
+    // Scenario errors are one "file:line:col: message" line each; print them all.
+    std::string msg = prepared.error().message;
+    std::string prefix = LooksLikeScenario(f.url) ? "" : "headroom run: ";
+    std::fprintf(stderr, "%s%s\n", prefix.c_str(), msg.c_str());
     return 2;
   }
   Prepared& p = *prepared;
-  p.config.source = p.source.get();
+  p.plan.source = p.source.get();
+  p.plan.out_dir = f.out;
+  p.plan.live = !f.quiet;
   sys::InstallStopSignals();
   sys::RaiseFileLimit();
-  p.config.stop = &sys::StopFlag();
-
-  double total_s = double(p.config.model == engine::Model::kOpen ? p.config.rate_profile[0].duration_ns
-                                                                   : p.config.duration_ns) / 1e9;
-  SeriesCollector series("run", total_s, !f.quiet);
-  auto stats = engine::Run(p.config, [&](const engine::SecondStats& s) { series.OnSecond(s); });
-  series.Finish();
-  if (!stats) {
-    std::fprintf(stderr, "headroom run: %s\n", stats.error().message.c_str());
+  auto results = Execute(p.plan);
+  if (!results) {
+    std::fprintf(stderr, "headroom run: %s\n", results.error().message.c_str());
     return 2;
   }
-  report::Results results = ToResults(*stats, p.config, p.target, f.method, series.TakeRows());
-  results.overall.slo = EvaluateObjectives(p.objectives, results.overall, results.requests);
-  std::fputs(report::FormatSummary(results).c_str(), stdout);
+  std::fputs(report::FormatSummary(*results).c_str(), stdout);
   std::fflush(stdout);
-  if (!f.out.empty()) {
-    if (auto s = report::WriteResults(results, f.out); !s) {
-      std::fprintf(stderr, "headroom run: %s\n", s.error().message.c_str());
-      return 2;
-    }
-  }
-  return GateExitCode(results.overall);
+  return results->passed ? 0 : 1;
 }
 
 }  // namespace headroom::cli

@@ -31,18 +31,4 @@ class SeriesCollector {
 void FillSection(report::Section& section, const engine::Counters& c, const Histogram& response_us,
                  const Histogram* service_us, double elapsed_s);
 
-// Builds the results model of one engine run.
-report::Results ToResults(const engine::RunStats& stats, const engine::Config& config, std::string target,
-                          std::string method, std::vector<report::SecondRow> series);
-
-// Parses every --slo expression; the first bad one is returned as an error.
-Result<std::vector<slo::Objective>> ParseObjectives(const std::vector<std::string>& exprs);
-// Evaluates objectives on a section; per-request objectives use the named request's section.
-std::vector<report::SloResult> EvaluateObjectives(const std::vector<slo::Objective>& objectives,
-                                                  const report::Section& overall,
-                                                  const std::vector<report::Section>& by_name);
-
-// 0 when every SLO passed and at least one request succeeded, else 1.
-int GateExitCode(const report::Section& overall);
-
 }  // namespace headroom::cli

@@ -80,6 +80,8 @@ struct Config {
   const RequestSource* source = nullptr;  // REQUIRES: outlives the run
   // Set by anyone (signal handler, abort policy) to end the run early. May be null.
   const std::atomic<bool>* stop = nullptr;
+  // A second, independent stop flag (e.g. an abort-on-fail policy beside the signal handler).
+  const std::atomic<bool>* abort = nullptr;
 };
 
 struct Counters {

@@ -92,7 +92,7 @@ void Worker::Loop() {
   epoll_event events[kMaxEvents];
   for (;;) {
     int64_t now = MonoNowNs();
-    if (config_.stop && config_.stop->load(std::memory_order_relaxed)) {
+    if (StopSignalled()) {
       interrupted_ = true;
       return;
     }
@@ -123,13 +123,18 @@ void Worker::Drain() {
   for (;;) {
     int64_t now = MonoNowNs();
     if (in_flight_ == 0 || now >= deadline) return;
-    if (config_.stop && config_.stop->load(std::memory_order_relaxed)) return;
+    if (StopSignalled()) return;
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
+}
+
+bool Worker::StopSignalled() const {
+  return (config_.stop && config_.stop->load(std::memory_order_relaxed)) ||
+         (config_.abort && config_.abort->load(std::memory_order_relaxed));
 }
 
 int64_t Worker::NextWakeNs(int64_t now) const {

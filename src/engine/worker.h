@@ -85,6 +85,7 @@ class Worker {
   void Flush(int64_t now, bool final);
   void CountError(ErrorClass cls, int request_id);
   int64_t NextWakeNs(int64_t now) const;
+  bool StopSignalled() const;
   bool Draining() const { return draining_; }
 
   const Config& config_;

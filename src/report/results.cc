@@ -84,8 +84,18 @@ json ToJson(const Results& r) {
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;
+  head["series"] = SeriesJson(r.series, true);
+  head["scenario"] = r.scenario.empty() ? json(nullptr) : json(r.scenario);
+  head["passed"] = r.passed;
+  json phases = json::array();
+  for (const PhaseResult& p : r.phases) phases.push_back(PhaseJson(p));
+  head["phases"] = phases;
+  return head;
+}
+
+json SeriesJson(const std::vector<SecondRow>& rows, bool with_histograms) {
   json series = json::array();
-  for (const SecondRow& row : r.series) {
+  for (const SecondRow& row : rows) {
     series.push_back({{"second", row.second},
                       {"span_s", row.span_s},
                       {"intended", row.intended},
@@ -98,11 +108,76 @@ json ToJson(const Results& r) {
                       {"p95_us", row.p95_us},
                       {"p99_us", row.p99_us},
                       {"max_us", row.max_us},
-                      {"mean_us", row.mean_us},
-                      {"histogram", row.histogram}});
+                      {"mean_us", row.mean_us}});
+    if (with_histograms) series.back()["histogram"] = row.histogram;
   }
-  head["series"] = series;
-  return head;
+  return series;
+}
+
+namespace {
+
+json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json StressJson(const StressResult& s) {
+  json curve = json::array();
+  for (const StressPoint& p : s.curve) {
+    curve.push_back({{"rate_rps", p.rate_rps},
+                     {"achieved_rps", p.achieved_rps},
+                     {"p50_us", p.p50_us},
+                     {"p95_us", p.p95_us},
+                     {"p99_us", p.p99_us},
+                     {"error_rate", p.error_rate},
+                     {"pass", p.pass},
+                     {"confirmation", p.confirmation},
+                     {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)}});
+  }
+  return {{"capacity_rps", Optional(s.capacity_rps)},
+          {"confirmed", s.confirmed},
+          {"reached_ceiling", s.reached_ceiling},
+          {"curve", curve}};
+}
+
+}  // namespace
+
+json PhaseJson(const PhaseResult& p) {
+  json j;
+  j["name"] = p.name;
+  j["kind"] = p.kind;
+  j["model"] = p.model;
+  j["status"] = p.status;
+  j["offset_s"] = p.offset_s;
+  j["duration_s"] = p.duration_s;
+  j["elapsed_s"] = p.elapsed_s;
+  json body = SectionJson(p.section);
+  body.erase("name");
+  j.update(body);
+  if (p.stress) j["stress"] = StressJson(*p.stress);
+  if (p.spike) {
+    const SpikeResult& s = *p.spike;
+    j["spike"] = {{"from_rps", s.from_rps},
+                  {"to_rps", s.to_rps},
+                  {"hold_s", s.hold_s},
+                  {"slo", s.slo.empty() ? json(nullptr) : json(s.slo)},
+                  {"recovered", s.recovered},
+                  {"recovery_s", Optional(s.recovery_s)}};
+  }
+  if (p.soak) {
+    const SoakResult& s = *p.soak;
+    j["soak"] = {{"window_s", s.window_s},
+                 {"p95_drift", s.p95_drift},
+                 {"p99_drift", s.p99_drift},
+                 {"error_rate_drift", s.error_rate_drift},
+                 {"throughput_drift", s.throughput_drift},
+                 {"first_p95_us", s.first_p95_us},
+                 {"last_p95_us", s.last_p95_us},
+                 {"first_error_rate", s.first_error_rate},
+                 {"last_error_rate", s.last_error_rate}};
+  }
+  json reqs = json::array();
+  for (const Section& s : p.requests) reqs.push_back(SectionJson(s));
+  j["requests_by_name"] = reqs;
+  j["series"] = SeriesJson(p.series, false);  // histograms: top-level series only
+  return j;
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {

@@ -15,7 +15,7 @@
 
 namespace headroom::report {
 
-inline constexpr const char* kResultsSchema = "headroom.results/1";
+inline constexpr const char* kResultsSchema = "headroom.results/2";
 
 struct SloResult {
   std::string expr;
@@ -62,6 +62,56 @@ struct Generator {
   int64_t rss_bytes = 0;
 };
 
+// One rate tried by a stress phase.
+struct StressPoint {
+  double rate_rps = 0;       // requested
+  double achieved_rps = 0;
+  int64_t p50_us = 0, p95_us = 0, p99_us = 0;
+  double error_rate = 0;
+  bool pass = false;         // every SLO of the phase held at this rate
+  bool confirmation = false; // a repeat of an earlier rate (stress `confirm`)
+  std::string broken;        // the first SLO that broke, as written
+};
+
+struct StressResult {
+  std::optional<double> capacity_rps;  // highest rate at which every SLO held; none if the first rate failed
+  bool confirmed = false;              // the capacity rate passed its repeat
+  bool reached_ceiling = false;        // no SLO broke up to the ceiling
+  std::vector<StressPoint> curve;      // in the order tried
+};
+
+struct SpikeResult {
+  double from_rps = 0, to_rps = 0;
+  double hold_s = 0;
+  std::string slo;                       // the latency SLO recovery is judged on ("" = none applies)
+  std::optional<double> recovery_s;      // from the end of the hold until p95 is back within the SLO
+  bool recovered = false;
+};
+
+struct SoakResult {
+  double window_s = 0;
+  // Relative change last window vs first window: (last - first) / first.
+  double p95_drift = 0, p99_drift = 0, error_rate_drift = 0, throughput_drift = 0;
+  int64_t first_p95_us = 0, last_p95_us = 0;
+  double first_error_rate = 0, last_error_rate = 0;
+};
+
+struct PhaseResult {
+  std::string name;
+  std::string kind;        // baseline | ramp | spike | soak | stress | closed | run
+  std::string model;       // open | closed
+  std::string status;      // passed | failed | aborted | skipped | interrupted
+  double duration_s = 0;   // planned (stress: the sum of its steps)
+  double elapsed_s = 0;
+  double offset_s = 0;     // start, seconds after the run's start
+  Section section;         // the phase's figures and SLO verdicts
+  std::vector<Section> requests;  // per request name
+  std::vector<SecondRow> series;
+  std::optional<StressResult> stress;
+  std::optional<SpikeResult> spike;
+  std::optional<SoakResult> soak;
+};
+
 struct Results {
   std::string tool_version;
   int64_t started_at_us = 0;    // wall clock, Unix epoch microseconds
@@ -80,12 +130,18 @@ struct Results {
   Section overall;
   std::vector<Section> requests;  // per request name
   Generator generator;
-  std::vector<SecondRow> series;
+  std::vector<SecondRow> series;   // the whole run, seconds from its start
+  std::string scenario;            // scenario name ("" for a plain URL run)
+  std::vector<PhaseResult> phases; // a plain URL run has one phase named "run"
+  bool passed = true;              // every phase passed (and at least one request succeeded)
 };
 
 // Percentile summary object {p50,p90,p95,p99,p99_9,max,mean,min,count} in microseconds.
 nlohmann::ordered_json LatencyJson(const Histogram& h);
 nlohmann::ordered_json SectionJson(const Section& s);
+nlohmann::ordered_json PhaseJson(const PhaseResult& p);
+// Per-second rows; the interval histograms are written once, in the run's top-level series.
+nlohmann::ordered_json SeriesJson(const std::vector<SecondRow>& rows, bool with_histograms);
 nlohmann::ordered_json ToJson(const Results& r);
 
 // Writes text to path atomically (temporary file in the same folder, fsync, rename).

@@ -36,6 +36,63 @@ std::string GeneratorLine(const Results& r) {
   return s;
 }
 
+std::string Percent(double fraction) { return Fixed(100.0 * fraction, 2) + "%"; }
+
+std::string StressBlock(const StressResult& s) {
+  std::ostringstream out;
+  if (s.capacity_rps) {
+    out << "    capacity     " << Fixed(*s.capacity_rps, 0) << "/s"
+        << (s.confirmed ? " (confirmed by a repeat)" : "") << (s.reached_ceiling ? " (the ceiling: no SLO broke)" : "")
+        << "\n";
+  } else {
+    out << "    capacity     none: the first rate already broke an SLO\n";
+  }
+  out << "    curve        rate -> achieved, p50 / p95 / p99, errors\n";
+  for (const StressPoint& p : s.curve) {
+    out << "      " << (p.pass ? "ok   " : "FAIL ") << Fixed(p.rate_rps, 0) << "/s -> " << Fixed(p.achieved_rps, 0)
+        << "/s, " << FormatDurationUs(double(p.p50_us)) << " / " << FormatDurationUs(double(p.p95_us)) << " / "
+        << FormatDurationUs(double(p.p99_us)) << ", " << Percent(p.error_rate)
+        << (p.confirmation ? " (repeat)" : "") << (p.broken.empty() ? "" : "  broke: " + p.broken) << "\n";
+  }
+  return out.str();
+}
+
+std::string PhaseBlock(const PhaseResult& p) {
+  std::ostringstream out;
+  out << "  phase " << p.name << " (" << p.kind << ", " << p.model << " model): " << p.status << "\n";
+  if (p.status == "skipped") return out.str();
+  const Section& s = p.section;
+  std::string rate = "achieved " + Fixed(s.achieved_rps, 1) + "/s";
+  if (s.requested_rps) rate = "requested " + Fixed(*s.requested_rps, 1) + "/s, " + rate;
+  out << "    requests     " << FormatCount(double(s.requests_total)) << ", errors "
+      << FormatCount(double(s.requests_errors)) << "; " << rate << "\n";
+  out << "    response     " << LatencyLine(s.response_time_us) << "\n";
+  if (p.stress) out << StressBlock(*p.stress);
+  if (p.spike) {
+    const SpikeResult& k = *p.spike;
+    out << "    spike        " << Fixed(k.from_rps, 0) << "/s -> " << Fixed(k.to_rps, 0) << "/s for " << Fixed(k.hold_s, 0)
+        << "s; recovery ";
+    if (k.slo.empty()) {
+      out << "not judged (no latency SLO)\n";
+    } else if (k.recovered) {
+      out << Fixed(*k.recovery_s, 0) << "s until " << k.slo << " held again\n";
+    } else {
+      out << "not reached before the phase ended (" << k.slo << ")\n";
+    }
+  }
+  if (p.soak) {
+    const SoakResult& k = *p.soak;
+    out << "    drift        p95 " << FormatDurationUs(double(k.first_p95_us)) << " -> "
+        << FormatDurationUs(double(k.last_p95_us)) << " (" << Fixed(100 * k.p95_drift, 1) << "%), error rate "
+        << Percent(k.first_error_rate) << " -> " << Percent(k.last_error_rate) << " over " << Fixed(k.window_s, 0)
+        << "s windows\n";
+  }
+  for (const SloResult& v : s.slo) {
+    out << "    " << (v.pass ? "PASS  " : "FAIL  ") << v.expr << "  (observed " << v.observed_text << ")\n";
+  }
+  return out.str();
+}
+
 }  // namespace
 
 std::string LatencyLine(const Histogram& h) {
@@ -97,7 +154,10 @@ std::string FormatSummary(const Results& r) {
           << FormatCount(double(s.requests_errors)) << " errors, " << LatencyLine(s.response_time_us) << "\n";
     }
   }
-  if (!o.slo.empty()) {
+  if (r.phases.size() > 1) {
+    for (const PhaseResult& p : r.phases) out << PhaseBlock(p);
+    out << "  verdict: " << (r.passed ? "PASS" : "FAIL") << "\n";
+  } else if (!o.slo.empty()) {
     out << "  SLOs:\n";
     for (const SloResult& s : o.slo) {
       out << "    " << (s.pass ? "PASS  " : "FAIL  ") << s.expr << "  (observed " << s.observed_text << ")\n";

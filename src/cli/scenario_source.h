@@ -1,0 +1,28 @@
+// Adapts a scenario's compiled, templated requests to the engine's RequestSource: each worker
+// gets its own render context (PRNG, sequences, CSV cursors) and picks requests by weight.
+#pragma once
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "scenario/scenario.h"
+
+namespace headroom::cli {
+
+class ScenarioSource final : public engine::RequestSource {
+ public:
+  // REQUIRES: requests compiled from `scenario` (same order). Keeps its own copies.
+  ScenarioSource(const scenario::Scenario& scenario, std::vector<scenario::CompiledRequest> requests,
+                 scenario::WeightedPicker picker, int worker_count);
+  std::vector<std::string> names() const override;
+  std::unique_ptr<engine::RequestStream> ForWorker(int worker_index, uint64_t seed) const override;
+
+ private:
+  std::vector<scenario::CompiledRequest> requests_;
+  std::vector<bool> head_;
+  scenario::WeightedPicker picker_;
+  int worker_count_;
+};
+
+}  // namespace headroom::cli

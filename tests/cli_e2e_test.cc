@@ -1,0 +1,212 @@
+// The headroom binary as a user runs it: exit codes, one-line errors, results files, SIGINT.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "target/target.h"
+
+namespace {
+
+struct Proc {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Runs headroom with args; if interrupt_after_ms > 0, sends SIGINT after that long.
+Proc RunHeadroom(const std::vector<std::string>& args, int interrupt_after_ms = 0) {
+  std::string dir = std::filesystem::temp_directory_path() / ("hr-e2e-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string out_path = dir + "/out", err_path = dir + "/err";
+  pid_t pid = fork();
+  if (pid == 0) {
+    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> argv;
+    std::string bin = HEADROOM_BINARY;
+    argv.push_back(bin.data());
+    std::vector<std::string> copy = args;
+    for (std::string& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(bin.c_str(), argv.data());
+    _exit(127);
+  }
+  if (interrupt_after_ms > 0) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
+    kill(pid, SIGINT);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Proc p;
+  p.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  p.out = Slurp(out_path);
+  p.err = Slurp(err_path);
+  return p;
+}
+
+int Lines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
+
+std::unique_ptr<headroom::target::Server> Target(headroom::target::Options o = {}) {
+  auto s = headroom::target::Server::Start(o);
+  EXPECT_TRUE(s.has_value());
+  return std::move(*s);
+}
+
+std::string Url(const headroom::target::Server& s, const std::string& path = "/") {
+  return "http://127.0.0.1:" + std::to_string(s.port()) + path;
+}
+
+std::string TempDir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() / ("hr-e2e-" + std::to_string(getpid()) + "-" + name);
+  std::filesystem::remove_all(p);
+  return p;
+}
+
+TEST(CliTest, HelpAndVersionExitZero) {
+  EXPECT_EQ(RunHeadroom({"--help"}).exit_code, 0);
+  Proc v = RunHeadroom({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_EQ(v.out.rfind("headroom ", 0), 0u);
+  Proc r = RunHeadroom({"run", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--rate"), std::string::npos);
+}
+
+TEST(CliTest, BadInputIsOneLineAndExitTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"run", "http://127.0.0.1:1/", "--rate", "2000"},          // rate without unit
+      {"run", "http://127.0.0.1:1/", "--duration", "10 s"},      // space in a duration
+      {"run", "http://127.0.0.1:1/", "--slo", "p95 < 300mss"},   // bad SLO unit
+      {"run", "http://127.0.0.1:1/", "--slo", "latency < 3ms"},  // unknown metric
+      {"run", "ftp://x/"},                                       // unsupported scheme
+      {"run", "http://127.0.0.1:1/", "--connections", "x"},      // not a number
+      {"run", "http://127.0.0.1:1/", "--arrival", "bursty"},
+      {"run", "http://127.0.0.1:1/", "--body", "@/nonexistent/file"},
+      {"run", "http://127.0.0.1:1/", "-H", "NoColon"},
+      {"run"},
+      {"frobnicate"},
+  };
+  for (const auto& args : cases) {
+    Proc p = RunHeadroom(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(p.exit_code, 2) << joined << "\n" << p.err;
+    EXPECT_EQ(Lines(p.err), 1) << joined << "\n" << p.err;
+    EXPECT_EQ(p.err.rfind("headroom", 0), 0u) << p.err;
+  }
+}
+
+TEST(CliTest, OpenRunWritesResultsAndPassesItsSlos) {
+  auto server = Target();
+  std::string dir = TempDir("open");
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "500/s", "--duration", "2s", "--slo", "p99 < 5s",
+                        "--slo", "error_rate < 1%", "--out", dir, "--quiet"});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  EXPECT_NE(p.out.find("open model"), std::string::npos);
+  EXPECT_NE(p.out.find("PASS  p99 < 5s"), std::string::npos);
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["schema"], "headroom.results/2");
+  EXPECT_EQ(j["model"], "open");
+  EXPECT_EQ(j["requests"]["total"], 1000);
+  EXPECT_EQ(j["requests"]["errors"], 0);
+  EXPECT_DOUBLE_EQ(j["throughput"]["requested_rps"].get<double>(), 500.0);
+  EXPECT_NEAR(j["throughput"]["achieved_rps"].get<double>(), 500.0, 5.0);
+  for (const char* k : {"p50", "p90", "p95", "p99", "p99_9", "max", "mean"}) {
+    EXPECT_TRUE(j["latency"]["response_time_us"].contains(k)) << k;
+    EXPECT_TRUE(j["latency"]["service_time_us"].contains(k)) << k;
+  }
+  EXPECT_EQ(j["slo"].size(), 2u);
+  EXPECT_TRUE(j["slo"][0]["pass"].get<bool>());
+  EXPECT_FALSE(j["interrupted"].get<bool>());
+  EXPECT_FALSE(j["histograms"]["response_time_us"].get<std::string>().empty());
+  EXPECT_GE(j["series"].size(), 2u);
+  std::string csv = Slurp(dir + "/series.csv");
+  EXPECT_EQ(csv.rfind("second,", 0), 0u);
+  EXPECT_GE(Lines(csv), 3);
+}
+
+TEST(CliTest, ClosedRunSaysSoAndHasNoRequestedRate) {
+  auto server = Target();
+  std::string dir = TempDir("closed");
+  Proc p = RunHeadroom({"run", Url(*server), "-c", "4", "-t", "1", "-d", "1s", "--out", dir, "-q"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_NE(p.out.find("closed model"), std::string::npos);
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["model"], "closed");
+  EXPECT_TRUE(j["throughput"]["requested_rps"].is_null());
+  EXPECT_GT(j["requests"]["ok"].get<int>(), 10);
+}
+
+TEST(CliTest, FailedSloExitsOne) {
+  headroom::target::Options o;
+  o.error_rate = 0.2;
+  auto server = Target(o);
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "200/s", "-d", "1s", "--slo", "error_rate < 1%", "-q"});
+  EXPECT_EQ(p.exit_code, 1) << p.out;
+  EXPECT_NE(p.out.find("FAIL  error_rate < 1%"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("http_5xx"), std::string::npos);
+}
+
+TEST(CliTest, NoSuccessfulRequestExitsOneAndStillWritesResults) {
+  uint16_t port;
+  {
+    auto server = Target();
+    port = server->port();
+  }
+  std::string dir = TempDir("refused");
+  Proc p = RunHeadroom({"run", "http://127.0.0.1:" + std::to_string(port) + "/", "--rate", "100/s", "-d", "1s",
+                        "--out", dir, "-q"});
+  EXPECT_EQ(p.exit_code, 1);
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"]["connect_refused"].get<int>(), 50);
+}
+
+TEST(CliTest, SigintEndsTheRunAndWritesInterruptedResults) {
+  auto server = Target();
+  std::string dir = TempDir("sigint");
+  auto start = std::chrono::steady_clock::now();
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "500/s", "-d", "60s", "--out", dir, "-q"}, 1500);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(took, 30.0);  // far below the 60 s asked for: the signal ended it
+  EXPECT_NE(p.out.find("interrupted"), std::string::npos) << p.out;
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_TRUE(j["interrupted"].get<bool>());
+  EXPECT_GT(j["requests"]["ok"].get<int>(), 100);
+}
+
+TEST(CliTest, MidResponseCloseIsReportedAsReset) {
+  headroom::target::Options o;
+  o.mode = headroom::target::Mode::kCloseMidResponse;
+  auto server = Target(o);
+  std::string dir = TempDir("reset");
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "100/s", "-d", "1s", "--out", dir, "-q"});
+  EXPECT_EQ(p.exit_code, 1);
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["errors"]["by_class"]["reset"], 100);
+}
+
+}  // namespace
