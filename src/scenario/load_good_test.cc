@@ -79,6 +79,7 @@ TEST(LoadGood, Requests) {
   EXPECT_EQ(order.slos[0].text, "p95 < 200ms");
   EXPECT_EQ(order.slos[0].request, "order");
   EXPECT_EQ(order.slos[0].objective.request, "order");
+  EXPECT_EQ(order.slos[0].objective.expr, "order.p95 < 200ms");
 }
 
 TEST(LoadGood, SlosAndRequestPrefix) {
@@ -86,7 +87,8 @@ TEST(LoadGood, SlosAndRequestPrefix) {
   ASSERT_EQ(s.slos.size(), 4u);
   EXPECT_EQ(s.slos[0].text, "p95 < 300ms");
   EXPECT_EQ(s.slos[0].request, "");
-  EXPECT_EQ(s.slos[2].text, "order.p99 < 1s");
+  EXPECT_EQ(s.slos[2].text, "p99 < 1s");
+  EXPECT_EQ(s.slos[2].objective.expr, "order.p99 < 1s");
   EXPECT_EQ(s.slos[2].request, "order");
   EXPECT_EQ(s.slos[2].objective.request, "order");
   EXPECT_EQ(s.slos[2].objective.metric, slo::Metric::kPercentile);

@@ -409,10 +409,13 @@ void ScenarioParser::ParseSlos(const YAML::Node& node, std::string_view path, st
       }
     }
     SloSpec slo;
-    slo.text = *text;
     slo.request = scope.empty() ? objective->request : std::string(scope);
+    slo.text = objective->expr;
+    if (!objective->request.empty()) slo.text = slo.text.substr(objective->request.size() + 1);
+    while (!slo.text.empty() && slo.text.front() == ' ') slo.text.erase(0, 1);
     slo.objective = std::move(*objective);
     slo.objective.request = slo.request;
+    if (!slo.request.empty()) slo.objective.expr = slo.request + "." + slo.text;
     slo.pos = PosOf(item);
     out.push_back(std::move(slo));
   }

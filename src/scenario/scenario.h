@@ -65,9 +65,10 @@ struct DataSource {
 
 // One SLO expression (syntax in docs/slo.md), parsed and checked against the request names.
 struct SloSpec {
-  std::string text;         // as written, e.g. "checkout.p95 < 200ms"
-  std::string request;      // empty: all requests; otherwise only this request's samples
-  slo::Objective objective;  // parsed; objective.request == request
+  std::string text;          // without any "request." prefix, e.g. "p95 < 200ms"
+  std::string request;       // empty: all requests; otherwise only this request's samples
+  slo::Objective objective;  // parsed; objective.request == request and, when scoped,
+                             // objective.expr == request + "." + text
   SourcePos pos;
 };
 
