@@ -13,12 +13,15 @@ need() {
   done
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
+# A TCP port on 127.0.0.1 that no socket uses now, below the ephemeral range (so that the
+# client sockets of an earlier run, possibly in TIME_WAIT, cannot hold it).
 free_port() {
-  local port
+  local low port
+  low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 12000 ] || low=32768
   for _ in $(seq 1 200); do
-    port=$((20000 + RANDOM % 40000))
-    if ! ss -Htln "sport = :$port" | grep -q .; then
+    port=$((10000 + RANDOM % (low - 10000)))
+    if ! ss -Htan "( sport = :$port or dport = :$port )" | grep -q .; then
       echo "$port"
       return 0
     fi
@@ -26,10 +29,12 @@ free_port() {
   die "no free port found"
 }
 
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (at most 10 s).
+# wait_port PORT PID LOG: until something accepts on 127.0.0.1:PORT (at most 10 s); fails with
+# the last line of LOG if process PID exits first.
 wait_port() {
   for _ in $(seq 1 100); do
     if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+    kill -0 "$2" 2>/dev/null || die "server exited before listening: $(tail -n 1 "$3" 2>/dev/null)"
     sleep 0.1
   done
   die "nothing is listening on 127.0.0.1:$1"
@@ -91,7 +96,7 @@ CONF
   nginx -p "$dir" -e "$dir/logs/error.log" -c "$dir/nginx.conf" -g 'daemon off;' \
     >"$dir/logs/stdout.log" 2>&1 &
   NGINX_PID=$!
-  wait_port "$NGINX_PORT"
+  wait_port "$NGINX_PORT" "$NGINX_PID" "$dir/logs/error.log"
 }
 
 stop_nginx() {
