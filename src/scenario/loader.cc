@@ -302,54 +302,10 @@ bool ScenarioParser::ParseRequest(const YAML::Node& node, std::string_view path,
     weight_ok = v.has_value();
     if (v) out.weight = *v;
   }
-  if (YAML::Node n = Get(node, "method"); n.IsDefined()) {
-    if (auto v = r_.String(n, JoinPath(path, "method"))) {
-      std::string upper = *v;
-      for (char& c : upper) c = (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
-      bool known = false;
-      for (std::string_view m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) known |= m == upper;
-      if (!known) {
-        r_.Error(n, JoinPath(path, "method"),
-                 "'" + *v + "' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" +
-                     DidYouMean(upper, {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}));
-      }
-      out.method = upper;
-    }
-  }
-  if (r_.Require(node, path, "path", "path: /")) {
-    YAML::Node n = Get(node, "path");
-    if (auto v = r_.String(n, JoinPath(path, "path"))) {
-      if (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) {
-        r_.Error(n, JoinPath(path, "path"), "path '" + *v + "' is a URL; put the scheme and host in 'target'");
-      } else if (v->empty() || (*v)[0] != '/') {
-        r_.Error(n, JoinPath(path, "path"), "path must start with '/', got '" + *v + "'");
-      } else if (v->find_first_of(" \t\r\n") != std::string::npos && v->find("{{") == std::string::npos) {
-        r_.Error(n, JoinPath(path, "path"), "path must not contain spaces; encode them as %20");
-      } else {
-        CheckTemplate(n, JoinPath(path, "path"), *v, s.data);
-      }
-      out.path = *v;
-    }
-  }
+  if (YAML::Node n = Get(node, "method"); n.IsDefined()) ParseMethod(n, JoinPath(path, "method"), out);
+  if (r_.Require(node, path, "path", "path: /")) ParsePath(Get(node, "path"), JoinPath(path, "path"), s, out);
   if (YAML::Node n = Get(node, "headers"); n.IsDefined()) {
-    std::vector<Header> own;
-    ParseHeaders(n, JoinPath(path, "headers"), own);
-    for (const Header& h : own) {
-      bool replaced = false;
-      for (Header& d : out.headers) {
-        if (EqualsIgnoreCase(d.name, h.name)) {
-          d = h;
-          replaced = true;
-        }
-      }
-      if (!replaced) out.headers.push_back(h);
-    }
-    for (auto it = n.begin(); n.IsMap() && it != n.end(); ++it) {
-      if (it->second.IsScalar()) {
-        CheckTemplate(it->second, JoinPath(JoinPath(path, "headers"), it->first.Scalar()), it->second.Scalar(),
-                      s.data);
-      }
-    }
+    ParseRequestHeaders(n, JoinPath(path, "headers"), s, out);
   }
   if (YAML::Node n = Get(node, "body"); n.IsDefined()) {
     if (!n.IsScalar()) {
@@ -370,6 +326,56 @@ bool ScenarioParser::ParseRequest(const YAML::Node& node, std::string_view path,
     ParseSlos(n, JoinPath(path, "slos"), out.name, s.requests, out.slos);
   }
   return weight_ok;
+}
+
+void ScenarioParser::ParseMethod(const YAML::Node& n, std::string_view path, RequestSpec& out) {
+  auto v = r_.String(n, path);
+  if (!v) return;
+  std::string upper = *v;
+  for (char& c : upper) c = (c >= 'a' && c <= 'z') ? char(c - 'a' + 'A') : c;
+  bool known = false;
+  for (std::string_view m : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) known |= m == upper;
+  if (!known) {
+    r_.Error(n, path,
+             "'" + *v + "' is not one of GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS" +
+                 DidYouMean(upper, {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}));
+  }
+  out.method = upper;
+}
+
+void ScenarioParser::ParsePath(const YAML::Node& n, std::string_view path, const Scenario& s, RequestSpec& out) {
+  auto v = r_.String(n, path);
+  if (!v) return;
+  if (v->rfind("http://", 0) == 0 || v->rfind("https://", 0) == 0) {
+    r_.Error(n, path, "path '" + *v + "' is a URL; put the scheme and host in 'target'");
+  } else if (v->empty() || (*v)[0] != '/') {
+    r_.Error(n, path, "path must start with '/', got '" + *v + "'");
+  } else if (v->find_first_of(" \t\r\n") != std::string::npos && v->find("{{") == std::string::npos) {
+    r_.Error(n, path, "path must not contain spaces; encode them as %20");
+  } else {
+    CheckTemplate(n, path, *v, s.data);
+  }
+  out.path = *v;
+}
+
+void ScenarioParser::ParseRequestHeaders(const YAML::Node& n, std::string_view path, const Scenario& s,
+                                         RequestSpec& out) {
+  std::vector<Header> own;
+  ParseHeaders(n, path, own);
+  // The request's own headers replace defaults of the same name (case-insensitive), in place.
+  for (const Header& h : own) {
+    bool replaced = false;
+    for (Header& d : out.headers) {
+      if (EqualsIgnoreCase(d.name, h.name)) {
+        d = h;
+        replaced = true;
+      }
+    }
+    if (!replaced) out.headers.push_back(h);
+  }
+  for (auto it = n.begin(); n.IsMap() && it != n.end(); ++it) {
+    if (it->second.IsScalar()) CheckTemplate(it->second, JoinPath(path, it->first.Scalar()), it->second.Scalar(), s.data);
+  }
 }
 
 void ScenarioParser::ParseSlos(const YAML::Node& node, std::string_view path, std::string_view scope,

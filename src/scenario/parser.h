@@ -25,6 +25,9 @@ class ScenarioParser {
   void ParseRequests(const YAML::Node& node, Scenario& out);
   // Returns false when the weight could not be read (the weight sum is then not checked).
   bool ParseRequest(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
+  void ParseMethod(const YAML::Node& node, std::string_view path, RequestSpec& out);
+  void ParsePath(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
+  void ParseRequestHeaders(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
   void CheckTemplate(const YAML::Node& node, std::string_view path, const std::string& text,
                      const std::vector<DataSource>& data);
   // `scope`: "" for top-level/phase lists (a "request." prefix selects a request), or the name of
@@ -37,10 +40,24 @@ class ScenarioParser {
   void ParsePhases(const YAML::Node& node, Scenario& out);
   bool ParsePhase(const YAML::Node& node, std::string_view path, const Scenario& s,
                   const std::optional<double>& previous_rate, std::string_view previous_reason, Phase& out);
-  void ParseKindBody(const YAML::Node& body, std::string_view path, const std::optional<double>& previous_rate,
-                     std::string_view previous_reason, Phase& out);
-  void ParseStressBody(const YAML::Node& body, std::string_view path, const std::optional<double>& previous_rate,
-                       std::string_view previous_reason, Phase& out);
+  // The map of one phase kind, where it is, and the previous phase's final rate (for multiples
+  // and omitted `from`). An empty previous_reason means "unknown because of earlier errors".
+  struct KindBody {
+    const YAML::Node& node;
+    std::string_view path;
+    const std::optional<double>& previous_rate;
+    std::string_view previous_reason;
+  };
+  void ParseKindBody(const KindBody& b, Phase& out);
+  void ParseStressBody(const KindBody& b, Phase& out);
+  void ParseSpikeBody(const KindBody& b, Phase& out);
+  void ParseSoakBody(const KindBody& b, Phase& out);
+  // Required positive duration `key` of the body; false if missing or invalid.
+  bool BodyDuration(const KindBody& b, std::string_view key, int64_t& field, std::string_view example);
+  // Rate or multiple `key` of the body; `positive` rejects 0.
+  bool BodyRate(const KindBody& b, std::string_view key, double& field, bool positive);
+  // Like BodyRate, but an absent key takes the previous phase's final rate.
+  bool BodyRateOrPrevious(const KindBody& b, std::string_view key, double& field);
   // A rate or a multiple ("3x") of the previous phase's final rate.
   std::optional<double> RateOrMultiple(const YAML::Node& node, std::string_view path,
                                        const std::optional<double>& previous_rate, std::string_view previous_reason);

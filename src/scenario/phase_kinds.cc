@@ -24,109 +24,114 @@ constexpr int64_t kDefaultSoakWindowNs = 5 * 60 * 1'000'000'000LL;
 
 }  // namespace
 
-void ScenarioParser::ParseKindBody(const YAML::Node& body, std::string_view path,
-                                   const std::optional<double>& previous_rate, std::string_view previous_reason,
-                                   Phase& out) {
-  auto at = [&](std::string_view key) { return JoinPath(path, key); };
-  // Reads a required positive duration.
-  auto duration = [&](std::string_view key, int64_t& field, std::string_view example) {
-    if (!r_.Require(body, path, key, example)) return false;
-    YAML::Node n = Get(body, key);
-    auto v = r_.DurationNs(n, at(key));
-    if (!v) return false;
-    if (*v == 0) {
-      r_.Error(n, at(key), "must be above 0");
-      return false;
-    }
-    field = *v;
-    return true;
-  };
-  // Reads a rate (or multiple); `positive` rejects 0.
-  auto rate = [&](std::string_view key, double& field, bool positive) {
-    YAML::Node n = Get(body, key);
-    auto v = RateOrMultiple(n, at(key), previous_rate, previous_reason);
-    if (!v) return false;
-    if (positive && *v <= 0) {
-      r_.Error(n, at(key), "must be above 0");
-      return false;
-    }
-    field = *v;
-    return true;
-  };
-  // A rate that defaults to the previous phase's final rate.
-  auto rate_or_previous = [&](std::string_view key, double& field) {
-    if (Get(body, key).IsDefined()) return rate(key, field, false);
-    if (!previous_rate) {
-      if (previous_reason.empty()) {
-        rate_unknown_ = true;
-        return false;
-      }
-      r_.Error(body, path, "missing '" + std::string(key) + "' (" + std::string(previous_reason) +
-                               ", so there is no previous rate to start from)");
-      return false;
-    }
-    field = *previous_rate;
-    return true;
-  };
+bool ScenarioParser::BodyDuration(const KindBody& b, std::string_view key, int64_t& field, std::string_view example) {
+  if (!r_.Require(b.node, b.path, key, example)) return false;
+  YAML::Node n = Get(b.node, key);
+  auto v = r_.DurationNs(n, JoinPath(b.path, key));
+  if (!v) return false;
+  if (*v == 0) {
+    r_.Error(n, JoinPath(b.path, key), "must be above 0");
+    return false;
+  }
+  field = *v;
+  return true;
+}
 
+bool ScenarioParser::BodyRate(const KindBody& b, std::string_view key, double& field, bool positive) {
+  YAML::Node n = Get(b.node, key);
+  auto v = RateOrMultiple(n, JoinPath(b.path, key), b.previous_rate, b.previous_reason);
+  if (!v) return false;
+  if (positive && *v <= 0) {
+    r_.Error(n, JoinPath(b.path, key), "must be above 0");
+    return false;
+  }
+  field = *v;
+  return true;
+}
+
+bool ScenarioParser::BodyRateOrPrevious(const KindBody& b, std::string_view key, double& field) {
+  if (Get(b.node, key).IsDefined()) return BodyRate(b, key, field, false);
+  if (!b.previous_rate) {
+    if (b.previous_reason.empty()) {
+      rate_unknown_ = true;
+      return false;
+    }
+    r_.Error(b.node, b.path, "missing '" + std::string(key) + "' (" + std::string(b.previous_reason) +
+                                 ", so there is no previous rate to start from)");
+    return false;
+  }
+  field = *b.previous_rate;
+  return true;
+}
+
+void ScenarioParser::ParseKindBody(const KindBody& b, Phase& out) {
   switch (out.kind) {
     case PhaseKind::kBaseline:
-      r_.CheckKeys(body, path, {"rate", "duration"}, OpenBodyHint);
-      if (r_.Require(body, path, "rate", "a baseline phase runs at a fixed rate, like rate: 200/s")) {
-        rate("rate", out.rate_per_sec, true);
+      r_.CheckKeys(b.node, b.path, {"rate", "duration"}, OpenBodyHint);
+      if (r_.Require(b.node, b.path, "rate", "a baseline phase runs at a fixed rate, like rate: 200/s")) {
+        BodyRate(b, "rate", out.rate_per_sec, true);
       }
-      duration("duration", out.duration_ns, "duration: 30s");
+      BodyDuration(b, "duration", out.duration_ns, "duration: 30s");
       break;
     case PhaseKind::kRamp:
-      r_.CheckKeys(body, path, {"from", "to", "duration"}, OpenBodyHint);
-      rate_or_previous("from", out.from_per_sec);
-      if (r_.Require(body, path, "to", "the rate to reach, like to: 600/s")) rate("to", out.to_per_sec, false);
-      duration("duration", out.duration_ns, "duration: 1m");
+      r_.CheckKeys(b.node, b.path, {"from", "to", "duration"}, OpenBodyHint);
+      BodyRateOrPrevious(b, "from", out.from_per_sec);
+      if (r_.Require(b.node, b.path, "to", "the rate to reach, like to: 600/s")) BodyRate(b, "to", out.to_per_sec, false);
+      BodyDuration(b, "duration", out.duration_ns, "duration: 1m");
       break;
     case PhaseKind::kSpike:
-      r_.CheckKeys(body, path, {"from", "to", "hold", "duration"}, OpenBodyHint);
-      rate_or_previous("from", out.from_per_sec);
-      if (r_.Require(body, path, "to", "the spike's rate, like to: 6x")) rate("to", out.to_per_sec, true);
-      if (duration("hold", out.hold_ns, "hold: 30s") && duration("duration", out.duration_ns, "duration: 2m") &&
-          out.hold_ns >= out.duration_ns) {
-        r_.Error(Get(body, "hold"), at("hold"), "hold must be shorter than duration, to leave time to recover");
-      }
+      ParseSpikeBody(b, out);
       break;
     case PhaseKind::kSoak:
-      r_.CheckKeys(body, path, {"rate", "duration", "window"}, OpenBodyHint);
-      if (r_.Require(body, path, "rate", "a soak phase runs at a fixed rate, like rate: 600/s")) {
-        rate("rate", out.rate_per_sec, true);
-      }
-      if (duration("duration", out.duration_ns, "duration: 30m")) {
-        out.window_ns = std::min(kDefaultSoakWindowNs, out.duration_ns / 2);
-        if (Get(body, "window").IsDefined() && duration("window", out.window_ns, "window: 5m") &&
-            out.window_ns * 2 > out.duration_ns) {
-          r_.Error(Get(body, "window"), at("window"), "window must be at most half of duration (first and last windows are compared)");
-        }
-      }
+      ParseSoakBody(b, out);
       break;
     case PhaseKind::kStress:
-      ParseStressBody(body, path, previous_rate, previous_reason, out);
+      ParseStressBody(b, out);
       break;
     case PhaseKind::kClosed:
-      r_.CheckKeys(body, path, {"connections", "think", "duration"}, ClosedBodyHint);
-      if (r_.Require(body, path, "connections", "the number of users, like connections: 50")) {
-        if (auto v = r_.Integer(Get(body, "connections"), at("connections"), 1)) {
+      r_.CheckKeys(b.node, b.path, {"connections", "think", "duration"}, ClosedBodyHint);
+      if (r_.Require(b.node, b.path, "connections", "the number of users, like connections: 50")) {
+        if (auto v = r_.Integer(Get(b.node, "connections"), JoinPath(b.path, "connections"), 1)) {
           out.connections = int(std::min<int64_t>(*v, 1 << 30));
         }
       }
-      if (YAML::Node n = Get(body, "think"); n.IsDefined()) {
-        if (auto v = r_.DurationNs(n, at("think"))) out.think_ns = *v;
+      if (YAML::Node n = Get(b.node, "think"); n.IsDefined()) {
+        if (auto v = r_.DurationNs(n, JoinPath(b.path, "think"))) out.think_ns = *v;
       }
-      duration("duration", out.duration_ns, "duration: 30s");
+      BodyDuration(b, "duration", out.duration_ns, "duration: 30s");
       break;
   }
 }
 
-void ScenarioParser::ParseStressBody(const YAML::Node& body, std::string_view path,
-                                     const std::optional<double>& previous_rate, std::string_view previous_reason,
-                                     Phase& out) {
-  auto at = [&](std::string_view key) { return JoinPath(path, key); };
+void ScenarioParser::ParseSpikeBody(const KindBody& b, Phase& out) {
+  r_.CheckKeys(b.node, b.path, {"from", "to", "hold", "duration"}, OpenBodyHint);
+  BodyRateOrPrevious(b, "from", out.from_per_sec);
+  if (r_.Require(b.node, b.path, "to", "the spike's rate, like to: 6x")) BodyRate(b, "to", out.to_per_sec, true);
+  const bool hold_ok = BodyDuration(b, "hold", out.hold_ns, "hold: 30s");
+  const bool duration_ok = BodyDuration(b, "duration", out.duration_ns, "duration: 2m");
+  if (hold_ok && duration_ok && out.hold_ns >= out.duration_ns) {
+    r_.Error(Get(b.node, "hold"), JoinPath(b.path, "hold"), "hold must be shorter than duration, to leave time to recover");
+  }
+}
+
+void ScenarioParser::ParseSoakBody(const KindBody& b, Phase& out) {
+  r_.CheckKeys(b.node, b.path, {"rate", "duration", "window"}, OpenBodyHint);
+  if (r_.Require(b.node, b.path, "rate", "a soak phase runs at a fixed rate, like rate: 600/s")) {
+    BodyRate(b, "rate", out.rate_per_sec, true);
+  }
+  if (!BodyDuration(b, "duration", out.duration_ns, "duration: 30m")) return;
+  out.window_ns = std::min(kDefaultSoakWindowNs, out.duration_ns / 2);
+  if (Get(b.node, "window").IsDefined() && BodyDuration(b, "window", out.window_ns, "window: 5m") &&
+      out.window_ns * 2 > out.duration_ns) {
+    r_.Error(Get(b.node, "window"), JoinPath(b.path, "window"),
+             "window must be at most half of duration (first and last windows are compared)");
+  }
+}
+
+void ScenarioParser::ParseStressBody(const KindBody& b, Phase& out) {
+  auto at = [&](std::string_view key) { return JoinPath(b.path, key); };
+  const YAML::Node& body = b.node;
+  std::string_view path = b.path;
   r_.CheckKeys(body, path, {"from", "ceiling", "step_duration", "search", "step", "resolution", "confirm"},
                OpenBodyHint);
   bool rates_ok = true;
@@ -138,7 +143,7 @@ void ScenarioParser::ParseStressBody(const YAML::Node& body, std::string_view pa
       continue;
     }
     YAML::Node n = Get(body, key);
-    auto v = RateOrMultiple(n, at(key), previous_rate, previous_reason);
+    auto v = RateOrMultiple(n, at(key), b.previous_rate, b.previous_reason);
     if (v && *v <= 0) r_.Error(n, at(key), "must be above 0");
     if (!v || *v <= 0) {
       rates_ok = false;
@@ -164,7 +169,7 @@ void ScenarioParser::ParseStressBody(const YAML::Node& body, std::string_view pa
   if (out.search == StressSearch::kSteps) {
     if (resolution.IsDefined()) r_.Error(resolution, at("resolution"), "resolution applies to search: exponential only");
     if (r_.Require(body, path, "step", "search: steps needs the rate added per step, like step: 100/s")) {
-      if (auto v = RateOrMultiple(step, at("step"), previous_rate, previous_reason)) {
+      if (auto v = RateOrMultiple(step, at("step"), b.previous_rate, b.previous_reason)) {
         if (*v <= 0) r_.Error(step, at("step"), "must be above 0");
         out.step_per_sec = *v;
       }

@@ -156,7 +156,7 @@ bool ScenarioParser::ParsePhase(const YAML::Node& node, std::string_view path, c
   std::string kind_path = JoinPath(path, PhaseKindName(out.kind));
   YAML::Node body = Get(node, PhaseKindName(out.kind));
   if (r_.ExpectMap(body, kind_path, KindExample(out.kind))) {
-    ParseKindBody(body, kind_path, previous_rate, previous_reason, out);
+    ParseKindBody(KindBody{body, kind_path, previous_rate, previous_reason}, out);
   }
   if (diag_.size() != errors_before || rate_unknown_) return false;
   CheckPhaseRules(node, path, s, out);
