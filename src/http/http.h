@@ -174,6 +174,7 @@ class ResponseParser {
   // Per-response state.
   State state_ = State::kHeaders;
   LineScan line_scan_ = LineScan::kMidLine;
+  uint8_t status_prefix_ = 0;  // bytes of "HTTP/" already matched in the current header block
   ParseError error_ = ParseError::kNone;
   bool head_request_ = false;
   bool http10_ = false;

@@ -46,6 +46,7 @@ ResponseParser::ResponseParser(size_t max_header_bytes)
 void ResponseParser::Reset(bool head_request) {
   state_ = State::kHeaders;
   line_scan_ = LineScan::kMidLine;
+  status_prefix_ = 0;
   error_ = ParseError::kNone;
   head_request_ = head_request;
   http10_ = conn_close_ = conn_keep_alive_ = false;
@@ -159,6 +160,15 @@ size_t ResponseParser::ScanForBlankLine(const char* data, size_t len, bool* foun
 // Scans at most the bytes that still fit under max_header_bytes, so the limit trips at the same
 // byte however the input is split, and a flood without a blank line is not scanned past it.
 size_t ResponseParser::FeedHeaders(const char* data, size_t len) {
+  // Fail at once on bytes that cannot begin a status line (a TLS record, binary noise) instead of
+  // waiting for a blank line that may never come; a close would otherwise look like a reset.
+  static constexpr char kPrefix[] = "HTTP/";
+  for (size_t k = 0; status_prefix_ < 5 && k < len; ++k, ++status_prefix_) {
+    if (data[k] != kPrefix[status_prefix_]) {
+      Fail(ParseError::kBadStatusLine);
+      return k;
+    }
+  }
   const size_t room = max_header_bytes_ - header_buf_len_;
   bool found = false;
   const size_t used = ScanForBlankLine(data, std::min(len, room), &found);
@@ -181,6 +191,7 @@ size_t ResponseParser::FeedHeaders(const char* data, size_t len) {
     ParseHeaderBlock(header_buf_.get(), block_len);
   }
   line_scan_ = LineScan::kMidLine;
+  status_prefix_ = 0;  // an interim 1xx block may be followed by another status line
   return used;
 }
 

@@ -25,7 +25,9 @@ constexpr int64_t kLingerNs = 2'000'000'000;    // wait for the peer's FIN after
 constexpr int64_t kAcceptPauseNs = 100'000'000;  // after EMFILE
 constexpr std::string_view kMidResponse =
     "HTTP/1.1 200 OK\r\nServer: headroom-target\r\nContent-Length: 100\r\n\r\n0123456789";
-constexpr std::string_view kGarbage = "\x16\x03\x01\x00garbage: this is not an HTTP response\r\n\r\n";
+// Sized explicitly: the bytes contain a NUL, which would end a plain C-string view early.
+constexpr char kGarbageBytes[] = "\x16\x03\x01\x00garbage: this is not an HTTP response\r\n\r\n";
+constexpr std::string_view kGarbage(kGarbageBytes, sizeof kGarbageBytes - 1);
 
 timespec ToTimespec(int64_t ns) {
   if (ns < 0) ns = 0;
