@@ -21,6 +21,7 @@ constexpr uint64_t kStopKey = ~uint64_t{0} - 1;
 constexpr size_t kReadBufBytes = 64 * 1024;
 constexpr size_t kMaxQueuedResponses = 1024;    // per connection, before reading pauses
 constexpr size_t kMaxQueuedBytes = 4 << 20;     // per connection, before reading pauses
+constexpr size_t kKeptBufferBytes = 256 * 1024;  // output capacity kept between bursts
 constexpr int64_t kLingerNs = 2'000'000'000;    // wait for the peer's FIN after our close
 constexpr int64_t kAcceptPauseNs = 100'000'000;  // after EMFILE
 constexpr std::string_view kMidResponse =
@@ -399,7 +400,15 @@ Worker::FlushResult Worker::Flush(Conn& c) {
       if (static_cast<size_t>(n) < want) return FlushResult::kBlocked;
       continue;
     }
-    if (c.queued() == 0) return FlushResult::kDone;
+    if (c.queued() == 0) {
+      // A burst of pipelined requests must not pin megabytes to an idle connection.
+      if (c.out.capacity() > kKeptBufferBytes) std::string().swap(c.out);
+      if (c.waiting.capacity() > 64) {
+        std::vector<Pending>().swap(c.waiting);
+        c.waiting_head = 0;
+      }
+      return FlushResult::kDone;
+    }
     if (c.waiting[c.waiting_head].ready_ns > now_ns_) {
       ArmTimer(c, c.waiting[c.waiting_head].ready_ns);
       return FlushResult::kWaiting;
