@@ -134,20 +134,23 @@ std::optional<TierSpec> ReadTierWith(
     d.Add(node, path, "expected a map with name, kind, capacity, unit_cost, ...");
     return std::nullopt;
   }
-  CheckKeys(node, path,
-            {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
-             "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
-             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
-            d);
   size_t before = d.size();
   TierSpec t;
   if (auto v = ReadString(node["name"], path + ".name", d)) t.name = *v;
   if (t.name.empty() && !node["name"]) d.Add(node, path, "missing 'name'");
   std::string p = path + (t.name.empty() ? "" : "(" + t.name + ")");
+  CheckKeys(node, p,
+            {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
+             "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
+             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
+            d);
   if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
+  bool kind_ok = false;
   if (auto v = ReadChoice(node["kind"], p + ".kind",
-                          {"app", "cache", "database", "queue", "workers", "cdn"}, d))
+                          {"app", "cache", "database", "queue", "workers", "cdn"}, d)) {
     t.kind = *KindFromName(*v);
+    kind_ok = true;
+  }
   if (auto v = ReadCount(node["count"], p + ".count", d, 0)) t.count = *v;
   if (!node["capacity"]) {
     d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')");
@@ -194,17 +197,20 @@ std::optional<TierSpec> ReadTierWith(
     }
   }
   if (auto v = ReadDurationS(node["startup"], p + ".startup", d)) t.startup_s = *v;
-  // Kind-specific requirements.
-  if (t.kind == TierKind::kDatabase && node["kind"] && !node["write_capacity"])
+  // Kind-specific requirements, checked only when the kind itself is valid.
+  auto only = [&](const char* key, bool allowed, const char* message) {
+    if (kind_ok && !allowed && node[key]) d.Add(node[key], p + "." + key, message);
+  };
+  bool is_db = t.kind == TierKind::kDatabase, is_app = t.kind == TierKind::kApp;
+  if (kind_ok && is_db && !node["write_capacity"])
     d.Add(node, p, "a database needs 'write_capacity' (write statements/s per primary)");
-  if (t.kind != TierKind::kDatabase && node["write_capacity"])
-    d.Add(node["write_capacity"], p + ".write_capacity", "only a database has a write capacity");
-  if (t.kind != TierKind::kApp && (node["sessions"] || node["connections_per_unit"]))
-    d.Add(node, p, "'sessions' and 'connections_per_unit' apply to an app tier only");
-  if (t.kind != TierKind::kDatabase && (node["max_connections"] || node["replicas"]))
-    d.Add(node, p, "'max_connections' and 'replicas' apply to a database tier only");
-  if (t.kind != TierKind::kCache && node["hit_ratio"])
-    d.Add(node["hit_ratio"], p + ".hit_ratio", "only a cache tier has a hit ratio");
+  only("write_capacity", is_db, "only a database tier has a write capacity");
+  only("max_connections", is_db, "only a database tier has max_connections");
+  only("replicas", is_db, "only a database tier has replicas");
+  only("sessions", is_app, "only an app tier has sessions");
+  only("connections_per_unit", is_app, "only an app tier opens database connections");
+  only("local_state", is_app, "only an app tier has local state");
+  only("hit_ratio", t.kind == TierKind::kCache, "only a cache tier has a hit ratio");
   if (d.size() != before) return std::nullopt;
   return t;
 }

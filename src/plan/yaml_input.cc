@@ -115,7 +115,7 @@ std::optional<double> ReadNumber(const YAML::Node& node, const std::string& path
   }
   if (*v < min_value || *v > max_value) {
     d.Add(node, path, "'" + *text + "' is out of range (expected " + FormatCount(min_value) +
-                          (max_value < 1e300 ? " to " + FormatCount(max_value) : " or more") + ")");
+                          (max_value < 1e12 ? " to " + FormatCount(max_value) : " or more") + ")");
     return std::nullopt;
   }
   return v;
