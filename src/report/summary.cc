@@ -112,19 +112,31 @@ std::string FormatSummary(const Results& r) {
   std::string model = r.model == "open" ? "open model (" + r.arrival + " arrivals), up to " +
                                               std::to_string(r.connections) + " connections"
                                         : "closed model, " + std::to_string(r.connections) + " connections";
-  out << "headroom run " << r.target << "\n";
-  Row(out, "model", model + ", " + std::to_string(r.threads) + " thread(s), " + Fixed(r.elapsed_s, 1) + "s" +
-                        (r.interrupted ? " (interrupted)" : ""));
+  const bool multi = r.phases.size() > 1;
+  if (!r.scenario.empty()) {
+    out << "headroom run " << r.scenario << " -> " << r.target << "\n";
+  } else {
+    out << "headroom run " << r.target << "\n";
+  }
+  if (multi) {
+    Row(out, "phases", std::to_string(r.phases.size()) + " in " + Fixed(r.elapsed_s, 1) + "s, " +
+                           std::to_string(r.threads) + " thread(s)" + (r.interrupted ? " (interrupted)" : ""));
+  } else {
+    Row(out, "model", model + ", " + std::to_string(r.threads) + " thread(s), " + Fixed(r.elapsed_s, 1) + "s" +
+                          (r.interrupted ? " (interrupted)" : ""));
+  }
   double err_pct = o.requests_total ? 100.0 * double(o.requests_errors) / double(o.requests_total) : 0;
   Row(out, "requests", FormatCount(double(o.requests_total)) + " total, " + FormatCount(double(o.requests_ok)) +
                            " ok, " + FormatCount(double(o.requests_errors)) + " errors (" + Fixed(err_pct, 2) + "%)");
-  std::string rate = "achieved " + Fixed(o.achieved_rps, 1) + "/s";
-  if (o.requested_rps) rate = "requested " + Fixed(*o.requested_rps, 1) + "/s, " + rate;
-  Row(out, "rate", rate);
-  Row(out, "response time", LatencyLine(o.response_time_us));
-  Row(out, "service time", LatencyLine(o.service_time_us));
-  if (r.model == "open") {
-    out << "                 (response time = completion - intended start; service time = completion - write)\n";
+  if (!multi) {
+    std::string rate = "achieved " + Fixed(o.achieved_rps, 1) + "/s";
+    if (o.requested_rps) rate = "requested " + Fixed(*o.requested_rps, 1) + "/s, " + rate;
+    Row(out, "rate", rate);
+    Row(out, "response time", LatencyLine(o.response_time_us));
+    Row(out, "service time", LatencyLine(o.service_time_us));
+    if (r.model == "open") {
+      out << "                 (response time = completion - intended start; service time = completion - write)\n";
+    }
   }
   if (!o.errors_by_class.empty()) {
     std::string e;
@@ -147,7 +159,7 @@ std::string FormatSummary(const Results& r) {
              " (raise --connections if the server can take more)\n";
     }
   }
-  if (r.requests.size() > 1) {
+  if (r.requests.size() > 1 && !multi) {
     out << "  per request:\n";
     for (const Section& s : r.requests) {
       out << "    " << s.name << ": " << FormatCount(double(s.requests_total)) << " req, "
