@@ -53,13 +53,17 @@ std::string MemoryExpr(const std::string& job) {
          "\"}) / sum(node_memory_MemTotal_bytes{job=\"" + job + "\"})";
 }
 
+// Warning at 90 % of the planned target (time to scale ahead), critical at the target itself
+// (past it the predicted p95 breaks the SLO, or the tier's ceiling is reached).
 void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std::string& what,
-                const std::string& expr, double warning, double critical) {
+                const std::string& expr, double target) {
   std::string t = Title(tier) + what;
+  double warning = std::floor(target * 90) / 100;
   out.push_back({t + "High", expr + " > " + Ratio(warning), "10m", "warning",
-                 tier + " " + what + " above " + Pct(warning) + " (planned target)"});
-  out.push_back({t + "Critical", expr + " > " + Ratio(critical), "5m", "critical",
-                 tier + " " + what + " above " + Pct(critical) + " (ceiling): scale now (runbook)"});
+                 tier + " " + what + " above " + Pct(warning) + " (90 % of the planned target)"});
+  out.push_back({t + "Critical", expr + " > " + Ratio(target), "5m", "critical",
+                 tier + " " + what + " above the " + Pct(target) +
+                     " planned target: scale now (runbook)"});
 }
 
 const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
@@ -94,18 +98,17 @@ void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {
     const TierSpec& t = m.tiers[i];
     if (t.kind == TierKind::kCdn) continue;
     const LoadRow* row = FindRow(ph.after, t.name, t.kind == TierKind::kDatabase ? "primary" : "");
-    double target = row ? row->target.value : 0.7;
-    double ceiling = std::max(m.CeilingOf(static_cast<int>(i)), target);
+    double target = row ? row->target.value : m.CeilingOf(static_cast<int>(i));
     if (t.limited_by == Resource::kMemory) {
-      Saturation(out, t.name, "Memory", MemoryExpr(t.name), target, ceiling);
+      Saturation(out, t.name, "Memory", MemoryExpr(t.name), target);
     } else {
-      Saturation(out, t.name, "Cpu", CpuExpr(t.name), target, ceiling);
+      Saturation(out, t.name, "Cpu", CpuExpr(t.name), target);
     }
     if (t.kind == TierKind::kDatabase && t.max_connections > 0) {
       Saturation(out, t.name, "Connections",
                  "sum(pg_stat_activity_count{job=\"" + t.name +
                      "\"}) / max(pg_settings_max_connections{job=\"" + t.name + "\"})",
-                 0.7, 0.8);
+                 0.8);
     }
     if (t.kind == TierKind::kQueue) {
       double delay = in.slo.job_delay_s.value_or(300);

@@ -59,8 +59,9 @@ std::string RemedyDetail(const Model& m, const std::string& id, const Loads& bef
                          const Loads& after, const Config& c) {
   auto units_of = [&](int tier) { return tier >= 0 ? c.tiers[tier].units : 0; };
   if (id == "query_optimization")
-    return "database reads x" + Num(after.read_factor) + ": " + Num(before.db_reads) + " -> " +
-           Num(after.db_reads) + " reads/s";
+    return "database read queries x" + Num(after.read_factor) + ": " +
+           Num(after.db_reads_raw / after.read_factor) + " -> " + Num(after.db_reads_raw) +
+           " reads/s before any cache";
   if (id == "connection_pooling")
     return "server connections per database server capped at cores x " +
            Num(m.Param(id, "server_connections_per_core", 2)) + "; app units share them";
@@ -71,8 +72,8 @@ std::string RemedyDetail(const Model& m, const std::string& id, const Loads& bef
     return "sessions and local state leave the app process, so the app scales horizontally";
   if (id == "caching")
     return std::to_string(units_of(m.cache)) + " cache node(s) at " + Pct(after.hit_ratio) +
-           " hit ratio: database reads " + Num(before.db_reads) + " -> " + Num(after.db_reads) +
-           " reads/s";
+           " hit ratio on " + Pct(m.in.workload.cacheable_reads) + " cacheable reads: database "
+           "reads " + Num(after.db_reads_raw) + " -> " + Num(after.db_reads) + " reads/s";
   if (id == "cdn")
     return "edge answers " + Pct(m.in.workload.edge_cacheable) + " x " + Pct(after.edge_hit) +
            ": app requests " + Num(before.app_rps) + " -> " + Num(after.app_rps) + " req/s";

@@ -212,10 +212,11 @@ void Traffic(const Model& m, const Config& c, const std::vector<LoadRow>& rows, 
                   (flash > limit ? "; autoscaling must add capacity, and a waiting room should "
                                    "hold the excess until it does."
                                  : "; within the planned capacity."));
-  out.push_back("Degradation ladder: (1) utilization above " + Pct(row ? row->target.value : 0.7) +
-                " or p95 > " + Num(m.in.slo.p95_ms) + "ms for 5m: disable non-critical features "
-                "(recommendations, live counters, exports); (2) utilization above " + Pct(ceiling) +
-                " or p95 > " + Num(2 * m.in.slo.p95_ms) + "ms: serve cached data up to " +
+  double target = row ? row->target.value : ceiling;
+  out.push_back("Degradation ladder: (1) utilization above " + Pct(0.9 * target) +
+                " (90 % of target) or p95 > " + Num(m.in.slo.p95_ms) + "ms for 5m: disable "
+                "non-critical features (recommendations, live counters, exports); (2) utilization "
+                "above " + Pct(target) + " (target) or p95 > " + Num(2 * m.in.slo.p95_ms) + "ms: serve cached data up to " +
                 Num(10 * m.in.workload.freshness_s) + "s stale; (3) database primary above 95 % or "
                 "replication lag above " + Num(10 * m.in.workload.freshness_s) +
                 "s: read-only mode, writes refused with a clear message" +
