@@ -196,6 +196,19 @@ TEST(Results, ReadsStressCapacityAndCurve) {
   EXPECT_GT(fit->r2, 0.9);
 }
 
+TEST(Results, SkipsConfirmationRepeatsAndNullCapacity) {
+  auto r = ParseResultsSummary(R"({"schema": "headroom.results/2", "phases": [{"stress": {
+      "capacity_rps": null, "curve": [
+        {"rate_rps": 100, "achieved_rps": 100, "confirmation": false},
+        {"rate_rps": 200, "achieved_rps": 150, "confirmation": false},
+        {"rate_rps": 100, "achieved_rps": 99, "confirmation": true}]}}]})",
+                               "inline");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  EXPECT_FALSE(r->capacity_rps.has_value());
+  ASSERT_EQ(r->curve.size(), 2u);
+  EXPECT_EQ(r->curve[1].rate_rps, 200);
+}
+
 TEST(Results, ReadsPlainRun) {
   auto r = ReadResultsSummary(kTestdata + "results_plain.json");
   ASSERT_TRUE(r.has_value()) << r.error().message;
@@ -209,6 +222,9 @@ TEST(Results, RejectsFilesWithoutFigures) {
   EXPECT_FALSE(ReadResultsSummary(kTestdata + "results_empty.json").has_value());
   EXPECT_FALSE(ParseResultsSummary("{not json", "inline").has_value());
   EXPECT_FALSE(ParseResultsSummary("[1,2]", "inline").has_value());
+  EXPECT_FALSE(
+      ParseResultsSummary(R"({"schema": "other/1", "throughput": {"achieved_rps": 5}})", "inline")
+          .has_value());
   EXPECT_FALSE(ReadResultsSummary(kTestdata + "nope.json").has_value());
 }
 

@@ -31,6 +31,10 @@ std::vector<CurvePoint> ReadCurve(const json& stress) {
   if (it == stress.end() || !it->is_array()) return curve;
   for (const json& item : *it) {
     if (!item.is_object()) continue;
+    // A stress `confirm` step repeats an earlier rate; keep one point per rate.
+    auto confirmation = item.find("confirmation");
+    if (confirmation != item.end() && confirmation->is_boolean() && confirmation->get<bool>())
+      continue;
     auto rate = NumberAt(item, {"rate_rps"});
     auto achieved = NumberAt(item, {"achieved_rps"});
     if (!rate || !achieved) continue;
@@ -50,6 +54,11 @@ Result<ResultsSummary> ParseResultsSummary(std::string_view json_text, const std
   json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object())
     return Fail(source + ": not a JSON object (expected a headroom results.json)");
+  auto schema = doc.find("schema");
+  if (schema != doc.end() &&
+      (!schema->is_string() || schema->get<std::string>().rfind("headroom.results/", 0) != 0)) {
+    return Fail(source + ": schema is not headroom.results/N (is this a headroom results.json?)");
+  }
   ResultsSummary out;
   out.source = source;
   auto phases = doc.find("phases");
