@@ -43,6 +43,23 @@ TEST(PlanCli, WritesPlanAndArtifacts) {
     EXPECT_TRUE(std::filesystem::exists(out + "/" + f)) << f;
 }
 
+// Every emitted gate is a scenario `headroom validate` accepts, including user request mixes.
+TEST(PlanCli, GatesPassValidate) {
+  std::string out = ::testing::TempDir() + "/headroom_cli_gates";
+  std::filesystem::remove_all(out);
+  auto r = RunShell("'" + kBin + "' plan src/plan/testdata/gate_requests.yaml --out " + out + " -q");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  int gates = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(out)) {
+    if (entry.path().filename() != "gate.yaml") continue;
+    auto v = RunShell("'" + kBin + "' validate '" + entry.path().string() + "'");
+    EXPECT_EQ(v.exit_code, 0) << entry.path() << "\n" << v.output;
+    EXPECT_NE(v.output.find("ok (3 phases, 3 requests)"), std::string::npos) << v.output;
+    ++gates;
+  }
+  EXPECT_EQ(gates, 4);
+}
+
 TEST(PlanCli, ResultsFeedCapacity) {
   std::string out = ::testing::TempDir() + "/headroom_cli_results";
   auto r = RunShell("'" + kBin + "' plan src/plan/testdata/with_results.yaml --results "
