@@ -40,7 +40,10 @@ ordered_json RowJson(const LoadRow& r) {
   return j;
 }
 
-ordered_json PhaseJson(const PlanInput& in, const PhaseResult& ph) {
+void OperationsJson(const PhaseResult& ph, ordered_json& j);
+
+// Where the phase starts and what changes.
+ordered_json PhaseJson(const PhaseResult& ph) {
   ordered_json j;
   j["multiplier"] = ph.multiplier;
   j["month_reached"] =
@@ -74,6 +77,12 @@ ordered_json PhaseJson(const PlanInput& in, const PhaseResult& ph) {
   ordered_json after = ordered_json::array();
   for (const LoadRow& r : ph.after) after.push_back(RowJson(r));
   j["after"] = after;
+  OperationsJson(ph, j);
+  return j;
+}
+
+// Everything after the changes: feasibility, cost, artifacts and the descriptive sections.
+void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["feasible"] = ph.feasible;
   j["unresolved"] = ph.unresolved;
   j["monthly_cost"] = Rate(ph.monthly_cost.value);
@@ -104,8 +113,6 @@ ordered_json PhaseJson(const PlanInput& in, const PhaseResult& ph) {
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},
                     {"prometheus_rules", dir + "prometheus-rules.yaml"}};
-  (void)in;
-  return j;
 }
 
 }  // namespace
@@ -144,7 +151,7 @@ std::string JsonPlan(const PlanOutput& plan) {
     j["writes_outgrow_primary"] = nullptr;
   }
   ordered_json phases = ordered_json::array();
-  for (const PhaseResult& ph : plan.phases) phases.push_back(PhaseJson(in, ph));
+  for (const PhaseResult& ph : plan.phases) phases.push_back(PhaseJson(ph));
   j["phases"] = phases;
   return j.dump(2) + "\n";
 }

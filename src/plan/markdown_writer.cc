@@ -59,7 +59,8 @@ void Summary(std::string& md, const PlanOutput& plan) {
   md += "\n";
 }
 
-void Phase(std::string& md, const PlanInput& in, const PhaseResult& ph) {
+// Sections 1-3: where the phase starts, when it arrives, what changes.
+void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   std::string label = PhaseLabel(ph.multiplier);
   md += "## Phase " + label + " (" + Month(ph.month_reached) + ")\n\n";
   md += "Demand " + Num(ph.demand_rps.value) + " req/s = " + ph.demand_rps.formula +
@@ -81,6 +82,9 @@ void Phase(std::string& md, const PlanInput& in, const PhaseResult& ph) {
         (ph.month_reached.value == 0 ? "now" : ph.month_reached.value < 0 ? "never" : "in month " + Num(ph.month_reached.value)) +
         ": " + ph.month_reached.formula + ".\n";
 
+}
+
+void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "\n### 3. Changes\n\n";
   if (ph.changes.empty()) md += "None needed.\n";
   for (size_t i = 0; i < ph.changes.size(); ++i) {
@@ -100,6 +104,10 @@ void Phase(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "\nAfter the changes:\n\n";
   Table(md, ph.after);
 
+}
+
+// Sections 4-8: how the architecture and operations change.
+void Operations(std::string& md, const PhaseResult& ph) {
   md += "\n### 4. Database path\n\n";
   Lines(md, ph.database, "No database tier.");
   md += "\n### 5. Caching hierarchy\n\n";
@@ -128,6 +136,10 @@ void Phase(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "\n### 8. Traffic management\n\n";
   Lines(md, ph.traffic, "");
 
+}
+
+// Sections 9-12: what watches, what it costs, what proves it, what to do by hand.
+void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "\n### 9. Monitoring and alerting\n\n";
   md += "SLIs: availability (non-5xx responses / all responses), p95 latency from the request "
         "duration histogram, saturation per tier. SLOs: availability " + Pct(in.slo.availability) +
@@ -186,7 +198,12 @@ std::string MarkdownPlan(const PlanOutput& plan) {
         "tier's latency budget, capped by its ceiling; remedies are chosen as the cheapest set "
         "that brings every tier within target, listed in the order they are applied.\n\n";
   Summary(md, plan);
-  for (const PhaseResult& ph : plan.phases) Phase(md, in, ph);
+  for (const PhaseResult& ph : plan.phases) {
+    Assessment(md, in, ph);
+    Changes(md, in, ph);
+    Operations(md, ph);
+    Enforcement(md, in, ph);
+  }
   return md;
 }
 

@@ -127,36 +127,10 @@ std::optional<TierKind> KindFromName(const std::string& name) {
 
 }  // namespace
 
-std::optional<TierSpec> ReadTierWith(
-    const YAML::Node& node, const std::string& path, Diagnostics& d,
-    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity) {
-  if (!node.IsMap()) {
-    d.Add(node, path, "expected a map with name, kind, capacity, unit_cost, ...");
-    return std::nullopt;
-  }
-  size_t before = d.size();
-  TierSpec t;
-  if (auto v = ReadString(node["name"], path + ".name", d)) t.name = *v;
-  if (t.name.empty() && !node["name"]) d.Add(node, path, "missing 'name'");
-  std::string p = path + (t.name.empty() ? "" : "(" + t.name + ")");
-  CheckKeys(node, p,
-            {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
-             "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
-             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
-            d);
-  if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
-  bool kind_ok = false;
-  if (auto v = ReadChoice(node["kind"], p + ".kind",
-                          {"app", "cache", "database", "queue", "workers", "cdn"}, d)) {
-    t.kind = *KindFromName(*v);
-    kind_ok = true;
-  }
-  if (auto v = ReadCount(node["count"], p + ".count", d, 0)) t.count = *v;
-  if (!node["capacity"]) {
-    d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')");
-  } else {
-    read_capacity(node["capacity"], t);
-  }
+namespace {
+
+// The per-unit figures and options of a tier (everything but name, kind and capacity).
+void ReadTierValues(const YAML::Node& node, const std::string& p, TierSpec& t, Diagnostics& d) {
   if (auto v = ReadRate(node["write_capacity"], p + ".write_capacity", d)) t.write_capacity_rps = *v;
   if (auto v = ReadCount(node["concurrency"], p + ".concurrency", d, 1)) t.concurrency = *v;
   if (auto v = ReadNumber(node["unit_cost"], p + ".unit_cost", d, 0, 1e12)) t.unit_cost = *v;
@@ -197,6 +171,11 @@ std::optional<TierSpec> ReadTierWith(
     }
   }
   if (auto v = ReadDurationS(node["startup"], p + ".startup", d)) t.startup_s = *v;
+}
+
+// Keys that only make sense for some kinds; checked only when the kind itself is valid.
+void CheckKindRules(const YAML::Node& node, const std::string& p, const TierSpec& t,
+                    bool kind_ok, Diagnostics& d) {
   // Kind-specific requirements, checked only when the kind itself is valid.
   auto only = [&](const char* key, bool allowed, const char* message) {
     if (kind_ok && !allowed && node[key]) d.Add(node[key], p + "." + key, message);
@@ -211,6 +190,42 @@ std::optional<TierSpec> ReadTierWith(
   only("connections_per_unit", is_app, "only an app tier opens database connections");
   only("local_state", is_app, "only an app tier has local state");
   only("hit_ratio", t.kind == TierKind::kCache, "only a cache tier has a hit ratio");
+}
+
+}  // namespace
+
+std::optional<TierSpec> ReadTierWith(
+    const YAML::Node& node, const std::string& path, Diagnostics& d,
+    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity) {
+  if (!node.IsMap()) {
+    d.Add(node, path, "expected a map with name, kind, capacity, unit_cost, ...");
+    return std::nullopt;
+  }
+  size_t before = d.size();
+  TierSpec t;
+  if (auto v = ReadString(node["name"], path + ".name", d)) t.name = *v;
+  if (t.name.empty() && !node["name"]) d.Add(node, path, "missing 'name'");
+  std::string p = path + (t.name.empty() ? "" : "(" + t.name + ")");
+  CheckKeys(node, p,
+            {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
+             "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
+             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
+            d);
+  if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
+  bool kind_ok = false;
+  if (auto v = ReadChoice(node["kind"], p + ".kind",
+                          {"app", "cache", "database", "queue", "workers", "cdn"}, d)) {
+    t.kind = *KindFromName(*v);
+    kind_ok = true;
+  }
+  if (auto v = ReadCount(node["count"], p + ".count", d, 0)) t.count = *v;
+  if (!node["capacity"]) {
+    d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')");
+  } else {
+    read_capacity(node["capacity"], t);
+  }
+  ReadTierValues(node, p, t, d);
+  CheckKindRules(node, p, t, kind_ok, d);
   if (d.size() != before) return std::nullopt;
   return t;
 }

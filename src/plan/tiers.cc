@@ -256,76 +256,103 @@ void Finish(LoadRow& row) {
   row.headroom = row.load.value > 0 ? row.capacity.value * row.target.value / row.load.value : 1e9;
 }
 
-void DatabaseRows(const Model& m, const Config& c, const Loads& l, std::vector<LoadRow>& rows) {
+// The database's effective per-server figures at its configured vertical step.
+struct DbShape {
+  int shards = 1, servers = 1;
+  double factor = 1, read_cap = 0, write_cap = 0, partition = 1;
+  Figure target;
+};
+
+DbShape Shape(const Model& m, const Config& c) {
   const TierSpec& t = m.tiers[m.db];
   const TierState& s = c.tiers[m.db];
-  int shards = std::max(s.units, 1);
-  double f = m.CapacityFactor(s.step);
-  double read_cap = t.capacity_rps * f;
-  double part = m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
-  double write_cap = t.write_capacity_rps * f * part;
-  int servers = std::max(1, static_cast<int>(std::lround(t.concurrency * f)));
-  Figure target = m.Target(m.db, servers, 1e3 * t.concurrency / t.capacity_rps);
+  DbShape d;
+  d.shards = std::max(s.units, 1);
+  d.factor = m.CapacityFactor(s.step);
+  d.read_cap = t.capacity_rps * d.factor;
+  d.partition = m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
+  d.write_cap = t.write_capacity_rps * d.factor * d.partition;
+  d.servers = std::max(1, static_cast<int>(std::lround(t.concurrency * d.factor)));
+  d.target = m.Target(m.db, d.servers, 1e3 * t.concurrency / t.capacity_rps);
+  return d;
+}
 
-  LoadRow primary;
-  primary.tier = t.name;
-  primary.role = "primary";
-  primary.kind = t.kind;
-  double read_util = l.primary_reads / shards / read_cap;
-  double write_util = l.primary_writes / shards / write_cap;
-  primary.resource = write_util >= read_util ? Resource::kWrites : t.limited_by;
-  primary.load = {l.primary_reads + l.primary_writes,
-                  Num(l.primary_reads) + " reads/s + " + Num(l.primary_writes) + " writes/s"};
-  primary.load_unit = "queries/s";
+LoadRow PrimaryRow(const Model& m, const Loads& l, const DbShape& d) {
+  const TierSpec& t = m.tiers[m.db];
+  LoadRow row;
+  row.tier = t.name;
+  row.role = "primary";
+  row.kind = t.kind;
+  double read_util = l.primary_reads / d.shards / d.read_cap;
+  double write_util = l.primary_writes / d.shards / d.write_cap;
+  row.resource = write_util >= read_util ? Resource::kWrites : t.limited_by;
+  row.load = {l.primary_reads + l.primary_writes,
+              Num(l.primary_reads) + " reads/s + " + Num(l.primary_writes) + " writes/s"};
+  row.load_unit = "queries/s";
   double util = read_util + write_util;
-  primary.capacity.value = util > 0 ? primary.load.value / util : shards * read_cap;
-  primary.capacity.formula = "(" + Num(l.primary_reads) + " reads/s / " + Num(read_cap) + " + " +
-                             Num(l.primary_writes) + " writes/s / " + Num(write_cap) + ") / " +
-                             std::to_string(shards) + (shards == 1 ? " primary" : " primaries") +
-                             " (" + t.capacity_source + (f > 1 ? ", x" + Num(f) + " vertical" : "") +
-                             (part > 1 ? ", writes x" + Num(part) + " partitioning" : "") + ")";
-  primary.target = target;
-  Finish(primary);
-  rows.push_back(primary);
+  row.capacity.value = util > 0 ? row.load.value / util : d.shards * d.read_cap;
+  std::string& f = row.capacity.formula;
+  f += '(';
+  f += Num(l.primary_reads) + " reads/s / " + Num(d.read_cap) + " + ";
+  f += Num(l.primary_writes) + " writes/s / " + Num(d.write_cap) + ") / ";
+  f += std::to_string(d.shards) + (d.shards == 1 ? " primary (" : " primaries (");
+  f += t.capacity_source;
+  if (d.factor > 1) f += ", x" + Num(d.factor) + " vertical";
+  if (d.partition > 1) f += ", writes x" + Num(d.partition) + " partitioning";
+  f += ')';
+  row.target = d.target;
+  Finish(row);
+  return row;
+}
 
-  if (s.replicas > 0) {
-    LoadRow rep;
-    rep.tier = t.name;
-    rep.role = "replicas";
-    rep.kind = t.kind;
-    rep.resource = t.limited_by;
-    rep.load = {l.replica_reads, Num(l.db_reads) + " reads/s x (1 - " +
-                                     Pct(m.in.workload.strong_reads) + " strong reads)"};
-    rep.load_unit = "reads/s";
-    rep.capacity = {s.replicas * read_cap,
-                    std::to_string(s.replicas) + " x " + Num(read_cap) + " reads/s"};
-    rep.target = target;
-    Finish(rep);
-    rows.push_back(rep);
+LoadRow ReplicaRow(const Model& m, const Config& c, const Loads& l, const DbShape& d) {
+  const TierSpec& t = m.tiers[m.db];
+  int replicas = c.tiers[m.db].replicas;
+  LoadRow row;
+  row.tier = t.name;
+  row.role = "replicas";
+  row.kind = t.kind;
+  row.resource = t.limited_by;
+  row.load = {l.replica_reads, Num(l.db_reads) + " reads/s x (1 - " +
+                                   Pct(m.in.workload.strong_reads) + " strong reads)"};
+  row.load_unit = "reads/s";
+  row.capacity = {replicas * d.read_cap,
+                  std::to_string(replicas) + " x " + Num(d.read_cap) + " reads/s"};
+  row.target = d.target;
+  Finish(row);
+  return row;
+}
+
+LoadRow ConnectionRow(const Model& m, const Config& c, const DbShape& d) {
+  const TierSpec& t = m.tiers[m.db];
+  LoadRow row;
+  row.tier = t.name;
+  row.role = "connections";
+  row.kind = t.kind;
+  row.resource = Resource::kConnections;
+  row.load_unit = "connections";
+  if (m.Has(c, "connection_pooling")) {
+    double per_core = m.Param("connection_pooling", "server_connections_per_core", 2);
+    row.load = {d.servers * per_core, "pooler: " + std::to_string(d.servers) + " cores x " +
+                                          Num(per_core) + " server connections"};
+  } else {
+    int app_units = c.tiers[m.app].units;
+    double per = m.tiers[m.app].connections_per_unit;
+    row.load = {app_units * per,
+                std::to_string(app_units) + " app units x " + Num(per) + " connections_per_unit"};
   }
-  if (t.max_connections > 0 && m.app >= 0) {
-    LoadRow conn;
-    conn.tier = t.name;
-    conn.role = "connections";
-    conn.kind = t.kind;
-    conn.resource = Resource::kConnections;
-    conn.load_unit = "connections";
-    if (m.Has(c, "connection_pooling")) {
-      double per_core = m.Param("connection_pooling", "server_connections_per_core", 2);
-      conn.load = {servers * per_core, "pooler: " + std::to_string(servers) + " cores x " +
-                                           Num(per_core) + " server connections"};
-    } else {
-      int app_units = c.tiers[m.app].units;
-      double per = m.tiers[m.app].connections_per_unit;
-      conn.load = {app_units * per, std::to_string(app_units) + " app units x " + Num(per) +
-                                        " connections_per_unit"};
-    }
-    conn.capacity = {static_cast<double>(t.max_connections),
-                     "max_connections " + std::to_string(t.max_connections) + " per server"};
-    conn.target = {kConnectionCeiling, "ceiling " + Pct(kConnectionCeiling) + " of max_connections"};
-    Finish(conn);
-    rows.push_back(conn);
-  }
+  row.capacity = {static_cast<double>(t.max_connections),
+                  "max_connections " + std::to_string(t.max_connections) + " per server"};
+  row.target = {kConnectionCeiling, "ceiling " + Pct(kConnectionCeiling) + " of max_connections"};
+  Finish(row);
+  return row;
+}
+
+void DatabaseRows(const Model& m, const Config& c, const Loads& l, std::vector<LoadRow>& rows) {
+  DbShape d = Shape(m, c);
+  rows.push_back(PrimaryRow(m, l, d));
+  if (c.tiers[m.db].replicas > 0) rows.push_back(ReplicaRow(m, c, l, d));
+  if (m.tiers[m.db].max_connections > 0 && m.app >= 0) rows.push_back(ConnectionRow(m, c, d));
 }
 
 }  // namespace
