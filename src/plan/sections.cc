@@ -299,10 +299,11 @@ void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResul
     a.target_utilization = std::floor(target * 100) / 100;
     if (metric == "queue_depth") {
       double delay = in.slo.job_delay_s.value_or(60);
-      a.target_queue_depth = std::max(1.0, std::floor(per_unit * target * delay));
+      // Scale at half the delay budget, leaving the other half for new workers to start.
+      a.target_queue_depth = std::max(1.0, std::floor(per_unit * target * delay / 2));
       a.rationale = "each worker drains " + Num(per_unit * target) + " jobs/s at target, so " +
-                    Num(a.target_queue_depth) + " waiting jobs per worker clear within " +
-                    Num(delay) + "s";
+                    Num(a.target_queue_depth) + " waiting jobs per worker clear within half the " +
+                    Num(delay) + "s job-delay budget";
     } else {
       a.rationale = "min: off-peak " + Num(off_peak) + "/s (peak / daily factor " +
                     Num(in.traffic.daily_peak_factor) + ") at " + Pct(target) + ", at least 2; max: " +
