@@ -107,9 +107,11 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
 }
 
 // Sections 4-8: how the architecture and operations change.
-void Operations(std::string& md, const PhaseResult& ph) {
+void Operations(std::string& md, const PlanOutput& plan, const PhaseResult& ph) {
   md += "\n### 4. Database path\n\n";
   Lines(md, ph.database, "No database tier.");
+  if (!ph.database.empty() && plan.writes_outgrow_primary_multiplier)
+    md += "- Sharding timeline: " + plan.writes_outgrow_detail + ".\n";
   md += "\n### 5. Caching hierarchy\n\n";
   Lines(md, ph.caching, "No cacheable work declared.");
   md += "\n### 6. Horizontal-scaling readiness\n\n";
@@ -201,7 +203,7 @@ std::string MarkdownPlan(const PlanOutput& plan) {
   for (const PhaseResult& ph : plan.phases) {
     Assessment(md, in, ph);
     Changes(md, in, ph);
-    Operations(md, ph);
+    Operations(md, plan, ph);
     Enforcement(md, in, ph);
   }
   return md;
