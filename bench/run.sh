@@ -116,7 +116,7 @@ open_model() {
     echo "Open model: skipped (no closed-model maximum from headroom)"
     return
   fi
-  echo "Open model: headroom --rate at 50% and 90% of the closed-model maximum ($max req/s), ${DURATION_S}s each"
+  echo "Open model: headroom --rate at 50% and 90% of the closed-model maximum ($(fmt 0 "$max") req/s), ${DURATION_S}s each"
   printf '%-6s %14s %14s %12s %18s\n' load "requested/s" "achieved/s" "achieved %" "pacer late p99"
   for pct in 50 90; do
     rate=$(awk "BEGIN { printf \"%d\", $max * $pct / 100 }")
