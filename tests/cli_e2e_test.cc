@@ -16,74 +16,11 @@
 #include <vector>
 
 #include "target/target.h"
+#include "e2e_util.h"
 
 namespace {
 
-struct Proc {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Runs headroom with args; if interrupt_after_ms > 0, sends SIGINT after that long.
-Proc RunHeadroom(const std::vector<std::string>& args, int interrupt_after_ms = 0) {
-  std::string dir = std::filesystem::temp_directory_path() / ("hr-e2e-" + std::to_string(getpid()));
-  std::filesystem::create_directories(dir);
-  std::string out_path = dir + "/out", err_path = dir + "/err";
-  pid_t pid = fork();
-  if (pid == 0) {
-    int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int null = open("/dev/null", O_RDONLY);
-    dup2(null, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    std::vector<char*> argv;
-    std::string bin = HEADROOM_BINARY;
-    argv.push_back(bin.data());
-    std::vector<std::string> copy = args;
-    for (std::string& a : copy) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(bin.c_str(), argv.data());
-    _exit(127);
-  }
-  if (interrupt_after_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(interrupt_after_ms));
-    kill(pid, SIGINT);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  Proc p;
-  p.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  p.out = Slurp(out_path);
-  p.err = Slurp(err_path);
-  return p;
-}
-
-int Lines(const std::string& s) { return int(std::count(s.begin(), s.end(), '\n')); }
-
-std::unique_ptr<headroom::target::Server> Target(headroom::target::Options o = {}) {
-  auto s = headroom::target::Server::Start(o);
-  EXPECT_TRUE(s.has_value());
-  return std::move(*s);
-}
-
-std::string Url(const headroom::target::Server& s, const std::string& path = "/") {
-  return "http://127.0.0.1:" + std::to_string(s.port()) + path;
-}
-
-std::string TempDir(const std::string& name) {
-  auto p = std::filesystem::temp_directory_path() / ("hr-e2e-" + std::to_string(getpid()) + "-" + name);
-  std::filesystem::remove_all(p);
-  return p;
-}
+using namespace e2e;
 
 TEST(CliTest, HelpAndVersionExitZero) {
   EXPECT_EQ(RunHeadroom({"--help"}).exit_code, 0);

@@ -36,7 +36,7 @@ std::vector<scenario::Phase> DemoPhases() {
   stress.search = scenario::StressSearch::kExponential;
   stress.resolution = 0.1;
   stress.connections = 500;
-  stress.slos = {{"p99 < 50ms", "", {}}};
+  stress.slos = {{"p99 < 50ms", "", {}, {}}};
   return {baseline, stress};
 }
 
@@ -88,7 +88,7 @@ int DemoCommand(int argc, char** argv) {
   plan.address = *address;
   plan.source = source.get();
   plan.phases = DemoPhases();
-  plan.slos = {{"p95 < 25ms", "", {}}, {"error_rate < 0.5%", "", {}}};
+  plan.slos = {{"p95 < 25ms", "", {}, {}}, {"error_rate < 0.5%", "", {}, {}}};
   plan.threads = 1;
   plan.timeout_ns = 5 * kSec;
   plan.out_dir = out;

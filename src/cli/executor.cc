@@ -132,6 +132,10 @@ Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::
 
 Executor::Executor(const ExecPlan& plan) : plan_(plan) {}
 
+Executor::~Executor() {
+  if (hlog_ != nullptr) std::fclose(hlog_);
+}
+
 bool Executor::Stopped() const { return sys::StopRequested() || abort_.load(); }
 
 std::string Executor::Label(size_t index, const scenario::Phase& phase) const {
@@ -184,6 +188,14 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   std::vector<int64_t> broken_since(abort_objectives ? abort_objectives->size() : 0, -1);
   auto on_second = [&](const engine::SecondStats& s) {
     collector.OnSecond(s);
+    if (hlog_ != nullptr) {
+      const Histogram& h = s.response_time_us;
+      std::fputs(report::HlogIntervalLine(double(hlog_seconds_), s.span_s, h.Count() ? h.Max() : 0,
+                                          h.EncodeCompressedBase64())
+                     .c_str(),
+                 hlog_);
+    }
+    ++hlog_seconds_;
     running_counters_.Add(s.counters);
     running_us_.Add(s.response_time_us);
     if (keep_seconds) run.seconds.push_back(s.response_time_us);
@@ -328,6 +340,7 @@ void Executor::Checkpoint(const scenario::Phase* phase, const std::vector<report
   int64_t now = MonoNowNs();
   if (!force && now - last_checkpoint_ns_ < kCheckpointEveryNs) return;
   last_checkpoint_ns_ = now;
+  if (hlog_ != nullptr) std::fflush(hlog_);
   std::error_code ec;
   std::filesystem::create_directories(plan_.out_dir, ec);
   if (phase == nullptr) {
@@ -417,6 +430,18 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
 Result<report::Results> Executor::Run() {
   started_at_us_ = WallNowUs();
   last_checkpoint_ns_ = MonoNowNs();
+  if (!plan_.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(plan_.out_dir, ec);
+    if (ec) return Fail("cannot create " + plan_.out_dir + ": " + ec.message());
+    std::string path = plan_.out_dir + "/results.hlog";
+    hlog_ = std::fopen(path.c_str(), "w");
+    if (hlog_ == nullptr) return Fail("cannot write " + path);
+    std::fputs(report::HlogHeader(HEADROOM_VERSION, plan_.scenario.empty() ? plan_.target : plan_.scenario,
+                                  started_at_us_)
+                   .c_str(),
+               hlog_);
+  }
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& phase = plan_.phases[i];
     phase_index_ = i;
@@ -432,6 +457,10 @@ Result<report::Results> Executor::Run() {
     }
     auto objectives = PhaseObjectives(plan_.slos, phase);
     if (!objectives) return std::unexpected(objectives.error());
+    if (hlog_ != nullptr) {
+      std::fputs(report::HlogPhaseComment(phase.name, std::string(scenario::PhaseKindName(phase.kind)), offset_s_).c_str(),
+                 hlog_);
+    }
     auto result = phase.kind == scenario::PhaseKind::kStress ? RunStress(i, phase, *objectives)
                                                               : RunPhase(i, phase, *objectives);
     if (!result) return std::unexpected(result.error());
@@ -440,6 +469,10 @@ Result<report::Results> Executor::Run() {
     Checkpoint(nullptr, nullptr, true);
   }
   report::Results r = Assemble(true, nullptr, nullptr);
+  if (hlog_ != nullptr) {
+    std::fclose(hlog_);
+    hlog_ = nullptr;
+  }
   if (!plan_.out_dir.empty()) {
     if (auto s = WriteAllOutputs(r, plan_.out_dir); !s) return std::unexpected(s.error());
   }
@@ -454,8 +487,8 @@ Result<report::Results> Execute(const ExecPlan& plan) {
 Status WriteAllOutputs(const report::Results& results, const std::string& dir) {
   if (auto s = report::WriteResults(results, dir); !s) return s;
   if (auto s = report::WriteFileAtomic(dir + "/junit.xml", report::JunitXml(results)); !s) return s;
-  if (auto s = report::WriteFileAtomic(dir + "/summary.md", report::MarkdownSummary(results)); !s) return s;
-  return report::WriteFileAtomic(dir + "/results.hlog", report::HlogText(results));
+  // results.hlog was written second by second during the run.
+  return report::WriteFileAtomic(dir + "/summary.md", report::MarkdownSummary(results));
 }
 
 }  // namespace headroom::cli

@@ -37,7 +37,7 @@ Result<report::Results> Execute(const ExecPlan& plan);
 Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::SloSpec>& top,
                                                     const scenario::Phase& phase);
 
-// Writes DIR/results.json, series.csv, junit.xml, summary.md and results.hlog.
+// Writes DIR/results.json, series.csv, junit.xml and summary.md (results.hlog is streamed by Execute).
 Status WriteAllOutputs(const report::Results& results, const std::string& dir);
 
 }  // namespace headroom::cli

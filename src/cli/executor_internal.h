@@ -1,6 +1,7 @@
 // Private to the executor: the state of one engine run as seen second by second.
 #pragma once
 #include <atomic>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -51,6 +52,7 @@ namespace headroom::cli {
 class Executor {
  public:
   explicit Executor(const ExecPlan& plan);
+  ~Executor();
   Result<report::Results> Run();
 
  private:
@@ -81,6 +83,8 @@ class Executor {
   engine::Counters running_counters_;
   Histogram running_us_;
   int64_t last_checkpoint_ns_ = 0;
+  std::FILE* hlog_ = nullptr;  // results.hlog, written as the seconds arrive
+  int64_t hlog_seconds_ = 0;
   int64_t started_at_us_ = 0;
   size_t phase_index_ = 0;
 };

@@ -119,7 +119,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
     phase.kind = scenario::PhaseKind::kClosed;
     phase.connections = f.connections > 0 ? f.connections : kDefaultClosedConnections;
   }
-  for (const std::string& e : f.slos) p.plan.slos.push_back({e, "", {}});
+  for (const std::string& e : f.slos) p.plan.slos.push_back({e, "", {}, {}});
   ExecPlan& plan = p.plan;
   plan.target = f.url;
   plan.method = f.method;

@@ -10,12 +10,16 @@
 
 namespace headroom::cli {
 
-SeriesCollector::SeriesCollector(std::string label, double total_s, bool live)
-    : label_(std::move(label)), total_s_(total_s), live_(live && isatty(STDERR_FILENO)) {}
+SeriesCollector::SeriesCollector(std::string label, double total_s, bool live, bool keep_histograms)
+    : label_(std::move(label)),
+      total_s_(total_s),
+      live_(live && isatty(STDERR_FILENO)),
+      keep_histograms_(keep_histograms) {}
 
 void SeriesCollector::OnSecond(const engine::SecondStats& s) {
   report::SecondRow row;
   row.second = s.second;
+  row.span_s = s.span_s;
   const Histogram& h = s.response_time_us;
   row.intended = s.counters.intended;
   row.completed = s.counters.completed;
@@ -27,7 +31,7 @@ void SeriesCollector::OnSecond(const engine::SecondStats& s) {
   row.p99_us = h.ValueAtPercentile(99);
   row.max_us = h.Count() ? h.Max() : 0;
   row.mean_us = h.Count() ? h.Mean() : 0;
-  row.histogram = h.EncodeCompressedBase64();
+  if (keep_histograms_) row.histogram = h.EncodeCompressedBase64();
   rows_.push_back(std::move(row));
   if (!live_) return;
   const report::SecondRow& r = rows_.back();

@@ -13,7 +13,9 @@ namespace headroom::cli {
 // Collects per-second rows (and prints live progress when stderr is a terminal).
 class SeriesCollector {
  public:
-  SeriesCollector(std::string label, double total_s, bool live);
+  // keep_histograms: also keep each second's encoded histogram in its row (memory grows with the
+  // run's length; long runs stream them to results.hlog instead).
+  SeriesCollector(std::string label, double total_s, bool live, bool keep_histograms = false);
   void OnSecond(const engine::SecondStats& s);
   void Finish();  // ends the live line
   const std::vector<report::SecondRow>& rows() const { return rows_; }
@@ -23,6 +25,7 @@ class SeriesCollector {
   std::string label_;
   double total_s_;
   bool live_;
+  bool keep_histograms_;
   bool printed_ = false;
   std::vector<report::SecondRow> rows_;
 };

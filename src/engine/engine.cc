@@ -110,6 +110,7 @@ class Reporter {
     while (!pending_.empty()) {
       auto it = pending_.begin();
       if (it->second.reported < int(workers_.size()) && !all_done) break;
+      it->second.stats->span_s = it->second.span_s;
       stats_.counters.Add(it->second.stats->counters);
       stats_.response_time_us.Add(it->second.stats->response_time_us);
       if (cb_) cb_(*it->second.stats);

@@ -110,6 +110,7 @@ struct RequestStats {
 // One second of the run, merged over workers.
 struct SecondStats {
   int64_t second = 0;  // 0-based from the run's start
+  double span_s = 1.0; // length of the interval (the last one may be partial)
   Counters counters;
   Histogram response_time_us;
 };

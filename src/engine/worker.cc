@@ -259,7 +259,10 @@ void Worker::ContinueWrite(Conn& c, int64_t now) {
 
 void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
   Conn& c = conns_[uint32_t(data)];
-  if (c.generation != uint32_t(data >> 32) || c.fd < 0) return;  // stale event for a closed slot
+  const uint32_t generation = uint32_t(data >> 32);
+  if (c.generation != generation || c.fd < 0) return;  // stale event for a closed slot
+  // Any step below may close the connection and reopen the slot (new generation): the rest of
+  // this event then belongs to the old socket and is dropped.
   if (c.state == State::kConnecting) {
     if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
     int err = sys::ConnectResult(c.fd);
@@ -269,10 +272,10 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
       return;
     }
     GiveWork(c, now);
-    if (c.fd < 0 || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return;
+    if (c.generation != generation || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return;
   }
   if (c.state == State::kWriting && (events & (EPOLLOUT | EPOLLERR))) ContinueWrite(c, now);
-  if (c.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+  if (c.generation == generation && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
     OnReadable(c, now, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
   }
 }
@@ -280,6 +283,7 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
 // `closing`: the peer's FIN or an error came with this edge, so read on until EOF instead of
 // stopping at a short read (no later edge would report it).
 void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
+  const uint32_t generation = c.generation;
   for (;;) {
     ssize_t n = read(c.fd, read_buf_.get(), kReadBufBytes);
     if (n < 0) {
@@ -305,7 +309,7 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     }
     if (st == http::ParseStatus::kComplete) {
       Complete(c, now);
-      if (c.fd < 0) return;
+      if (c.generation != generation) return;  // closed (and maybe reopened) meanwhile
     }
     // A short read drained the socket; edge-triggered epoll reports the next arrival.
     if (size_t(n) < kReadBufBytes && !closing) return;
@@ -315,8 +319,9 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
 void Worker::OnEof(Conn& c, int64_t now, bool reset) {
   if (c.state == State::kReading || c.state == State::kWriting) {
     if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
-      Complete(c, now);
-      if (c.fd >= 0) {
+      const uint32_t generation = c.generation;
+      Complete(c, now);  // a close-delimited body: Complete sees keep_alive() false and closes
+      if (c.generation == generation) {
         CloseConn(c);
         AfterClose(c, now, false);
       }
@@ -335,7 +340,8 @@ void Worker::OnEof(Conn& c, int64_t now, bool reset) {
     return;
   }
   if (c.state == State::kIdle) {
-    idle_.erase(std::find(idle_.begin(), idle_.end(), int(&c - conns_.data())));
+    auto it = std::find(idle_.begin(), idle_.end(), int(&c - conns_.data()));
+    if (it != idle_.end()) idle_.erase(it);  // idle while draining is not listed
   }
   CloseConn(c);
   AfterClose(c, now, false);

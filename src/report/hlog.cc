@@ -77,6 +77,25 @@ Result<HlogInterval> ParseLine(std::string_view line, size_t line_no) {
 
 }  // namespace
 
+std::string HlogHeader(const std::string& tool_version, const std::string& title, int64_t started_at_us) {
+  const std::string start = Fixed3(double(started_at_us) / 1e6);
+  std::string out = "#[headroom " + OneLine(tool_version) + " interval log: " + OneLine(title) + "]\n";
+  out += "#[Histogram log format version 1.3]\n";
+  out += "#[StartTime: " + start + " (seconds since epoch), " + UtcDate(started_at_us) + "]\n";
+  out += "#[BaseTime: " + start + " (seconds since epoch)]\n";
+  out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
+  return out;
+}
+
+std::string HlogPhaseComment(const std::string& name, const std::string& kind, double offset_s) {
+  return "#[Phase " + OneLine(name) + ": from " + Fixed3(offset_s) + "s " + OneLine(kind) + "]\n";
+}
+
+std::string HlogIntervalLine(double start_s, double length_s, int64_t max_us, const std::string& payload) {
+  return Fixed3(start_s) + "," + Fixed3(length_s) + "," + Fixed3(double(max_us) / kHlogMaxValueUnitRatio) + "," +
+         payload + "\n";
+}
+
 std::string HlogText(const Results& r) {
   const std::string start = Fixed3(double(r.started_at_us) / 1e6);
   std::string out = "#[headroom " + OneLine(r.tool_version) + " interval log: " +

@@ -30,6 +30,12 @@ inline constexpr double kHlogMaxValueUnitRatio = 1000.0;  // histogram unit (us)
 
 std::string HlogText(const Results& r);
 
+// The same log written piece by piece while a run goes on, so per-second histograms go to disk
+// instead of staying in memory: the header first, then comment and interval lines in order.
+std::string HlogHeader(const std::string& tool_version, const std::string& title, int64_t started_at_us);
+std::string HlogPhaseComment(const std::string& name, const std::string& kind, double offset_s);
+std::string HlogIntervalLine(double start_s, double length_s, int64_t max_us, const std::string& payload);
+
 struct HlogInterval {
   std::string tag;        // from an optional leading "Tag=<name>," field; "" when absent
   double start_s = 0;     // as written: relative to the log's BaseTime when the log has one

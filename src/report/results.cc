@@ -109,7 +109,7 @@ json SeriesJson(const std::vector<SecondRow>& rows, bool with_histograms) {
                       {"p99_us", row.p99_us},
                       {"max_us", row.max_us},
                       {"mean_us", row.mean_us}});
-    if (with_histograms) series.back()["histogram"] = row.histogram;
+    if (with_histograms && !row.histogram.empty()) series.back()["histogram"] = row.histogram;
   }
   return series;
 }

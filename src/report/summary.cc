@@ -166,7 +166,8 @@ std::string FormatSummary(const Results& r) {
           << FormatCount(double(s.requests_errors)) << " errors, " << LatencyLine(s.response_time_us) << "\n";
     }
   }
-  if (r.phases.size() > 1) {
+  const bool extras = r.phases.size() == 1 && (r.phases[0].stress || r.phases[0].spike || r.phases[0].soak);
+  if (r.phases.size() > 1 || extras) {
     for (const PhaseResult& p : r.phases) out << PhaseBlock(p);
     out << "  verdict: " << (r.passed ? "PASS" : "FAIL") << "\n";
   } else if (!o.slo.empty()) {

@@ -1,0 +1,139 @@
+// Scenario runs end to end: the breakpoint search, abort_on_fail, checkpoints that survive
+// kill -9, spike recovery, and the CI outputs. Each test starts its own target on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include "e2e_util.h"
+#include "report/hlog.h"
+
+namespace {
+
+using namespace e2e;
+using nlohmann::json;
+
+std::string WriteScenario(const std::string& name, const std::string& text) {
+  std::string dir = TempDir("scn-" + name);
+  std::filesystem::create_directories(dir);
+  std::string path = dir + "/" + name + ".yaml";
+  std::ofstream(path) << text;
+  return path;
+}
+
+json ReadJson(const std::string& path) { return json::parse(Slurp(path)); }
+
+// One target thread burning 1 ms per request: about 1,000 req/s of capacity.
+TEST(ScenarioE2E, StressFindsTheBreakpointOfACpuBoundTarget) {
+  headroom::target::Options o;
+  o.threads = 1;
+  auto server = Target(o);
+  std::string url = Url(*server, "/cpu/1000");
+  std::string max_dir = TempDir("max");
+  Proc max = RunHeadroom({"run", url, "-c", "16", "-t", "1", "-d", "4s", "--out", max_dir, "-q"});
+  ASSERT_EQ(max.exit_code, 0) << max.err;
+  double measured_max = ReadJson(max_dir + "/results.json")["throughput"]["achieved_rps"].get<double>();
+  ASSERT_GT(measured_max, 100);
+
+  std::string path = WriteScenario("stress", "name: breakpoint\ntarget: " + Url(*server) + "\n" + R"(
+requests: [ { name: burn, path: /cpu/1000 } ]
+defaults: { connections: 400, timeout: 5s }
+phases:
+  - name: limit
+    stress: { from: 200/s, ceiling: 4000/s, step_duration: 3s, search: exponential, resolution: 5% }
+    slos: [ "p99 < 50ms" ]
+)");
+  std::string dir = TempDir("stress-out");
+  Proc p = RunHeadroom({"run", path, "-t", "1", "--out", dir, "-q"});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  json phase = ReadJson(dir + "/results.json")["phases"][0];
+  ASSERT_EQ(phase["kind"], "stress");
+  ASSERT_FALSE(phase["stress"]["capacity_rps"].is_null()) << p.out;
+  double capacity = phase["stress"]["capacity_rps"].get<double>();
+  EXPECT_NEAR(capacity, measured_max, 0.15 * measured_max) << p.out;
+  // The curve shows the knee: low latency below the capacity, a broken p99 above it.
+  bool below_ok = false, above_broken = false;
+  for (const json& point : phase["stress"]["curve"]) {
+    double rate = point["rate_rps"].get<double>();
+    if (rate <= capacity && point["pass"].get<bool>() && point["p99_us"].get<int64_t>() < 50'000) below_ok = true;
+    if (rate > capacity && !point["pass"].get<bool>() && point["p99_us"].get<int64_t>() >= 50'000) above_broken = true;
+  }
+  EXPECT_TRUE(below_ok) << p.out;
+  EXPECT_TRUE(above_broken) << p.out;
+}
+
+TEST(ScenarioE2E, AbortOnFailStopsEarlyAndSkipsTheRest) {
+  auto server = Target();
+  std::string path = WriteScenario("abort", "name: abort\ntarget: " + Url(*server) + "\n" + R"(
+requests: [ { name: broken, path: /status/503 } ]
+slos: [ "error_rate < 1%" ]
+abort_on_fail: { grace: 2s }
+phases:
+  - { name: long, baseline: { rate: 100/s, duration: 60s } }
+  - { name: after, baseline: { rate: 100/s, duration: 10s } }
+)");
+  std::string dir = TempDir("abort-out");
+  auto start = std::chrono::steady_clock::now();
+  Proc p = RunHeadroom({"run", path, "--out", dir, "-q"});
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(p.exit_code, 1) << p.out;
+  EXPECT_LT(took, 30.0);
+  json j = ReadJson(dir + "/results.json");
+  EXPECT_EQ(j["phases"][0]["status"], "aborted");
+  EXPECT_EQ(j["phases"][1]["status"], "skipped");
+  EXPECT_FALSE(j["passed"].get<bool>());
+  std::string junit = Slurp(dir + "/junit.xml");
+  EXPECT_NE(junit.find("<failure"), std::string::npos);
+  EXPECT_NE(junit.find("<skipped"), std::string::npos);
+}
+
+TEST(ScenarioE2E, KillNineLeavesResultsCoveringAllButTheLastTenSeconds) {
+  auto server = Target();
+  std::string path = WriteScenario("soak", "name: soak\ntarget: " + Url(*server) + "\n" + R"(
+requests: [ { name: home, path: / } ]
+slos: [ "p99 < 1s" ]
+phases:
+  - { name: soak, soak: { rate: 200/s, duration: 5m, window: 30s } }
+)");
+  std::string dir = TempDir("kill-out");
+  const int kill_after_ms = 23'000;
+  Proc p = RunHeadroom({"run", path, "--out", dir, "-q"}, kill_after_ms, SIGKILL);
+  EXPECT_EQ(p.exit_code, 128 + SIGKILL);
+  json j = ReadJson(dir + "/results.json");  // parses: written atomically
+  EXPECT_FALSE(j["complete"].get<bool>());
+  EXPECT_EQ(j["phases"][0]["status"], "running");
+  int covered = int(j["series"].size());
+  EXPECT_GE(covered, kill_after_ms / 1000 - 10 - 1);
+  EXPECT_GE(j["requests"]["ok"].get<int>(), 200 * (kill_after_ms / 1000 - 11));
+}
+
+TEST(ScenarioE2E, SpikeReportsRecoveryAndOutputsAreConsistent) {
+  headroom::target::Options o;
+  o.threads = 1;
+  auto server = Target(o);
+  std::string path = WriteScenario("spike", "name: spike\ntarget: " + Url(*server) + "\n" + R"(
+requests: [ { name: burn, path: /cpu/1000 } ]
+defaults: { connections: 2000, timeout: 10s }
+slos: [ "p95 < 20ms" ]
+phases:
+  - { name: before, baseline: { rate: 400/s, duration: 3s } }
+  - { name: sale, spike: { to: 4x, hold: 2s, duration: 10s } }
+)");
+  std::string dir = TempDir("spike-out");
+  Proc p = RunHeadroom({"run", path, "-t", "1", "--out", dir, "-q"});
+  json j = ReadJson(dir + "/results.json");
+  json spike = j["phases"][1]["spike"];
+  EXPECT_EQ(spike["slo"], "p95 < 20ms");
+  EXPECT_DOUBLE_EQ(spike["to_rps"].get<double>(), 1600.0);
+  ASSERT_TRUE(spike["recovered"].get<bool>()) << p.out;
+  EXPECT_GT(spike["recovery_s"].get<double>(), 0.0) << p.out;  // the backlog took time to drain
+  EXPECT_LT(spike["recovery_s"].get<double>(), 8.0) << p.out;
+  // The hlog holds the same per-second histograms as results.json.
+  auto intervals = headroom::report::ParseHlog(Slurp(dir + "/results.hlog"));
+  ASSERT_TRUE(intervals.has_value());
+  ASSERT_EQ(intervals->size(), j["series"].size());
+  for (size_t i = 0; i < intervals->size(); ++i) {
+    EXPECT_EQ((*intervals)[i].histogram.ValueAtPercentile(95), j["series"][i]["p95_us"].get<int64_t>());
+    EXPECT_EQ((*intervals)[i].histogram.Count(), j["series"][i]["completed"].get<int64_t>());
+  }
+  EXPECT_NE(Slurp(dir + "/summary.md").find("sale"), std::string::npos);
+}
+
+}  // namespace
