@@ -5,6 +5,8 @@
 #                           then the open model at 50% and 90% of the measured maximum
 #   bench/run.sh memory     RSS per connection of headroom at 10,000 connections
 #   bench/run.sh soak       RSS every 10 s over a 5-minute run (flat = no leak)
+#   bench/run.sh mix        a 3-request weighted mix with templated paths (scenario file) vs the
+#                           plain single-URL run, both closed model: the cost of templating
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
@@ -202,9 +204,59 @@ soak() {
   stop_nginx
 }
 
+# mix: scenario runs render templated requests and keep per-request statistics; compare them with
+# the plain run, interleaved, same connections and duration.
+mix() {
+  start_nginx 1000
+  local scenario="$WORK/mix.yaml"
+  cat >"$scenario" <<YAML
+name: bench-mix
+target: http://127.0.0.1:$NGINX_PORT
+requests:
+  - { name: home, weight: 60, path: / }
+  - { name: item, weight: 30, path: "/items/{{ randint(1, 100000) }}?ref={{ choice(a, b, c) }}" }
+  - { name: user, weight: 10, path: "/users/{{ seq() }}/{{ uuid() }}" }
+phases:
+  - { name: mix, closed: { connections: $CONNECTIONS, duration: ${DURATION_S}s } }
+YAML
+  echo "Templated mix vs plain: closed model, $CONNECTIONS connections, 1 thread on CPU $CLIENT_CPU, $ROUNDS rounds of ${DURATION_S}s"
+  printf '%-6s %-7s %12s %14s\n' round run "req/s" "cpu_us/req"
+  local plain_rps=() plain_cpu=() mix_rps=() mix_cpu=() i rps req cpu
+  for i in $(seq 1 "$ROUNDS"); do
+    if hr_run "plain.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
+      rps=$(hr_field "plain.$i" .throughput.achieved_rps)
+      req=$(hr_field "plain.$i" .requests.total)
+      cpu=$(calc "$(cpu_seconds "$WORK/plain.$i.time") * 1e6 / $req")
+      plain_rps+=("$rps") && plain_cpu+=("$cpu")
+      printf '%-6s %-7s %12.0f %14.3f\n' "$i" plain "$rps" "$cpu"
+    fi
+    if /usr/bin/time -f "%U %S" -o "$WORK/mix.$i.time" taskset -c "$CLIENT_CPU" \
+      "$HEADROOM" run "$scenario" --threads 1 --out "$WORK/mix.$i" --quiet >"$WORK/mix.$i.log" 2>&1; then
+      rps=$(hr_field "mix.$i" .throughput.achieved_rps)
+      req=$(hr_field "mix.$i" .requests.total)
+      cpu=$(calc "$(cpu_seconds "$WORK/mix.$i.time") * 1e6 / $req")
+      mix_rps+=("$rps") && mix_cpu+=("$cpu")
+      printf '%-6s %-7s %12.0f %14.3f\n' "$i" mix "$rps" "$cpu"
+    else
+      echo "  mix run failed: $(tail -n 1 "$WORK/mix.$i.log")" >&2
+    fi
+  done
+  local a b c d
+  a=$(median "${mix_rps[@]+"${mix_rps[@]}"}")
+  b=$(median "${plain_rps[@]+"${plain_rps[@]}"}")
+  c=$(median "${mix_cpu[@]+"${mix_cpu[@]}"}")
+  d=$(median "${plain_cpu[@]+"${plain_cpu[@]}"}")
+  echo
+  printf '%-20s %12s %12s %12s\n' median mix plain mix/plain
+  printf '%-20s %12s %12s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")"
+  printf '%-20s %12s %12s %12s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  stop_nginx
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
   memory) memory ;;
   soak) soak ;;
-  *) die "usage: bench/run.sh [closed|memory|soak]" ;;
+  mix) mix ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix]" ;;
 esac

@@ -14,6 +14,7 @@ namespace {
 
 constexpr size_t kReadBufBytes = 64 * 1024;
 constexpr int kMaxEvents = 512;
+constexpr int kPacerCheckEvery = 8;  // events handled between two looks at the pacer (power of 2)
 constexpr int64_t kSecondNs = 1'000'000'000;
 constexpr int64_t kSweepEveryNs = 10'000'000;
 constexpr int64_t kMaxWaitNs = 50'000'000;   // the stop flag is seen within this
@@ -108,7 +109,14 @@ void Worker::Loop() {
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
     if (n == 0) continue;
     now = MonoNowNs();
-    for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
+    for (int i = 0; i < n; ++i) {
+      OnEvent(events[i].data.u64, events[i].events, now);
+      // A large batch takes a while: keep the schedule by firing due arrivals between events.
+      if (open_ && (i & (kPacerCheckEvery - 1)) == kPacerCheckEvery - 1) {
+        now = MonoNowNs();
+        FirePacer(now);
+      }
+    }
   }
 }
 
