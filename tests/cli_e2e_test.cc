@@ -45,6 +45,7 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"run", "http://127.0.0.1:1/", "-H", "NoColon"},
       {"run"},
       {"frobnicate"},
+      {"run", HEADROOM_SOURCE_DIR "/examples/baseline.yaml", "--rate", "10/s"},  // flag for a URL run only
   };
   for (const auto& args : cases) {
     Proc p = RunHeadroom(args);
@@ -54,6 +55,16 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(Lines(p.err), 1) << joined << "\n" << p.err;
     EXPECT_EQ(p.err.rfind("headroom", 0), 0u) << p.err;
   }
+}
+
+TEST(CliTest, ScenarioErrorsNameTheFileAndExitTwo) {
+  Proc missing = RunHeadroom({"run", "/nonexistent/scenario.yaml"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_EQ(Lines(missing.err), 1) << missing.err;
+  EXPECT_NE(missing.err.find("/nonexistent/scenario.yaml"), std::string::npos) << missing.err;
+  Proc bad = RunHeadroom({"run", HEADROOM_SOURCE_DIR "/src/scenario/testdata/bad/unknown_key.yaml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("unknown_key.yaml:"), std::string::npos) << bad.err;
 }
 
 TEST(CliTest, OpenRunWritesResultsAndPassesItsSlos) {

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/executor.h"
 #include "engine/engine.h"
@@ -48,16 +49,7 @@ int DemoCommand(int argc, char** argv) {
                "headroom demo"};
   std::string out = "headroom-results";
   app.add_option("-o,--out", out, "output folder (default ./headroom-results)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      std::fputs(app.help().c_str(), stdout);
-      return 0;
-    }
-    std::fprintf(stderr, "headroom demo: %s\n", e.what());
-    return 2;
-  }
+  if (auto code = ParseArgs(app, argc, argv, "demo")) return *code;
   target::Options topts;
   topts.threads = 1;
   auto server = target::Server::Start(topts);

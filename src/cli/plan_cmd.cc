@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "plan/plan.h"
 
@@ -33,14 +34,7 @@ int PlanCommand(int argc, char** argv) {
   app.add_option("--out", out_dir, "output directory for plan.md, plan.json and artifacts/")
       ->required();
   app.add_flag("--quiet,-q", quiet, "print nothing on success");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "headroom plan: %s (run 'headroom plan --help')\n", e.what());
-    return 2;
-  }
+  if (auto code = ParseArgs(app, argc, argv, "plan")) return *code;
   auto input = plan::LoadPlanFile(plan_path, results_path);
   if (!input) return PrintErrors(input.error().message);
   auto output = plan::BuildPlan(*input);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "cli/executor.h"
 #include "cli/run_support.h"
@@ -185,15 +186,16 @@ int RunCommand(int argc, char** argv) {
   app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
   app.add_option("--seed", f.seed, "random seed for arrivals (default 1)");
   app.add_flag("-q,--quiet", f.quiet, "no live progress line");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    if (e.get_exit_code() == 0) {
-      std::fputs(app.help().c_str(), stdout);
-      return 0;
+  if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
+  if (LooksLikeScenario(f.url)) {
+    for (const char* flag : {"--rate", "--arrival", "--connections", "--duration", "--timeout", "--method", "--header",
+                             "--body", "--slo"}) {
+      if (app.count(flag) > 0) {
+        std::fprintf(stderr, "headroom run: %s does not apply to a scenario file; set it in %s\n", flag,
+                     f.url.c_str());
+        return 2;
+      }
     }
-    std::fprintf(stderr, "headroom run: %s (see 'headroom run --help')\n", e.what());
-    return 2;
   }
   auto prepared = LooksLikeScenario(f.url) ? PrepareScenario(f) : PrepareUrl(f);
   if (!prepared) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <string>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "core/units.h"
 #include "target/target.h"
@@ -83,14 +84,7 @@ int TargetCommand(int argc, char** argv) {
   app.add_option("--latency", f.latency, "delay added to every response, e.g. 5ms (does not block a thread)");
   app.add_option("--close-every", f.close_every, "close each connection after N responses");
   app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    return UsageError(e.what());
-  }
+  if (auto code = ParseArgs(app, argc, argv, "target")) return *code;
   auto options = BuildOptions(f, app, o);
   if (!options) return UsageError(options.error().message);
 
