@@ -136,4 +136,22 @@ phases:
   EXPECT_NE(Slurp(dir + "/summary.md").find("sale"), std::string::npos);
 }
 
+TEST(ScenarioE2E, DemoMeasuresFindsCapacityAndPlans) {
+  std::string dir = TempDir("demo");
+  Proc p = RunHeadroom({"demo", "--out", dir});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  EXPECT_NE(p.out.find("measured capacity:"), std::string::npos) << p.out;
+  json r = ReadJson(dir + "/results.json");
+  ASSERT_EQ(r["phases"].size(), 2u);
+  EXPECT_EQ(r["phases"][0]["kind"], "baseline");
+  EXPECT_EQ(r["phases"][1]["kind"], "stress");
+  EXPECT_FALSE(r["phases"][1]["stress"]["capacity_rps"].is_null());
+  json plan = ReadJson(dir + "/plan/plan.json");
+  ASSERT_EQ(plan["phases"].size(), 4u);
+  EXPECT_DOUBLE_EQ(plan["phases"][3]["multiplier"].get<double>(), 100.0);
+  for (const char* f : {"/junit.xml", "/summary.md", "/series.csv", "/results.hlog", "/plan/plan.md"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir + f)) << f;
+  }
+}
+
 }  // namespace

@@ -14,7 +14,9 @@ SeriesCollector::SeriesCollector(std::string label, double total_s, bool live, b
     : label_(std::move(label)),
       total_s_(total_s),
       live_(live && isatty(STDERR_FILENO)),
-      keep_histograms_(keep_histograms) {}
+      keep_histograms_(keep_histograms) {
+  rows_.reserve(size_t(total_s) + 2);  // one row a second (plus the partial last): no regrowth mid-run
+}
 
 void SeriesCollector::OnSecond(const engine::SecondStats& s) {
   report::SecondRow row;
