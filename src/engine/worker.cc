@@ -38,7 +38,6 @@ ErrorClass ClassifyConnectErrno(int err) {
 Worker::Worker(const Config& config, int index, int64_t start_ns, int connections,
                std::vector<RateSegment> profile, double phase)
     : config_(config),
-      index_(index),
       start_ns_(start_ns),
       end_ns_(start_ns + config.duration_ns),
       connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns

@@ -89,7 +89,6 @@ class Worker {
   bool Draining() const { return draining_; }
 
   const Config& config_;
-  const int index_;
   const int64_t start_ns_;
   const int64_t end_ns_;
   const int64_t connect_timeout_ns_;
