@@ -136,6 +136,28 @@ phases:
   EXPECT_NE(Slurp(dir + "/summary.md").find("sale"), std::string::npos);
 }
 
+TEST(ScenarioE2E, EachRequestHasItsOwnTimeout) {
+  auto server = Target();
+  std::string path = WriteScenario("timeouts", "name: timeouts\ntarget: " + Url(*server) + "\n" + R"(
+defaults: { timeout: 5s }
+requests:
+  - { name: slow, path: /sleep/1500, timeout: 300ms }
+  - { name: fast, path: /sleep/20 }
+phases:
+  - { name: run, baseline: { rate: 20/s, duration: 2s } }
+)");
+  std::string dir = TempDir("timeouts-out");
+  Proc p = RunHeadroom({"run", path, "--out", dir, "-q"});
+  json j = ReadJson(dir + "/results.json");
+  json slow, fast;
+  for (const json& r : j["requests_by_name"]) (r["name"] == "slow" ? slow : fast) = r;
+  EXPECT_EQ(slow["requests"]["ok"], 0) << p.out;
+  EXPECT_EQ(slow["errors"]["by_class"]["request_timeout"], slow["requests"]["total"]);
+  EXPECT_GT(slow["requests"]["total"].get<int>(), 5);
+  EXPECT_EQ(fast["requests"]["errors"], 0) << p.out;
+  EXPECT_GT(fast["requests"]["ok"].get<int>(), 5);
+}
+
 TEST(ScenarioE2E, DemoMeasuresFindsCapacityAndPlans) {
   std::string dir = TempDir("demo");
   Proc p = RunHeadroom({"demo", "--out", dir});

@@ -159,7 +159,9 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
     for (const scenario::SloSpec& s : r.slos) plan.slos.push_back(s);
   }
   plan.abort_on_fail = sc->abort_on_fail;
+  // The run-wide timeout bounds the drain and requests queued in the generator: the longest one.
   plan.timeout_ns = sc->defaults.timeout_ns;
+  for (const scenario::RequestSpec& r : sc->requests) plan.timeout_ns = std::max(plan.timeout_ns, r.timeout_ns);
   plan.seed = sc->seed.value_or(f.seed);
   return p;
 }

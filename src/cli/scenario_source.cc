@@ -45,6 +45,12 @@ std::vector<std::string> ScenarioSource::names() const {
   return out;
 }
 
+std::vector<int64_t> ScenarioSource::timeouts_ns() const {
+  std::vector<int64_t> out;
+  for (const scenario::CompiledRequest& r : requests_) out.push_back(r.timeout_ns());
+  return out;
+}
+
 std::unique_ptr<engine::RequestStream> ScenarioSource::ForWorker(int worker_index, uint64_t seed) const {
   return std::make_unique<Stream>(requests_, head_, picker_,
                                   scenario::MakeRenderContext(requests_, seed, worker_index, worker_count_));

@@ -16,6 +16,7 @@ class ScenarioSource final : public engine::RequestSource {
   ScenarioSource(const scenario::Scenario& scenario, std::vector<scenario::CompiledRequest> requests,
                  scenario::WeightedPicker picker, int worker_count);
   std::vector<std::string> names() const override;
+  std::vector<int64_t> timeouts_ns() const override;
   std::unique_ptr<engine::RequestStream> ForWorker(int worker_index, uint64_t seed) const override;
 
  private:

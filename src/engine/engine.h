@@ -58,6 +58,8 @@ class RequestSource {
  public:
   virtual ~RequestSource() = default;
   virtual std::vector<std::string> names() const = 0;  // request names, for per-request statistics
+  // Per-request timeouts in the order of names(); 0 or missing = Config::timeout_ns.
+  virtual std::vector<int64_t> timeouts_ns() const { return {}; }
   virtual std::unique_ptr<RequestStream> ForWorker(int worker_index, uint64_t seed) const = 0;
 };
 

@@ -55,6 +55,11 @@ Worker::Worker(const Config& config, int index, int64_t start_ns, int connection
   for (const std::string& name : config.source->names()) {
     requests_.push_back(RequestStats{name, Histogram(), Counters{}});
   }
+  timeouts_ns_ = config.source->timeouts_ns();
+  timeouts_ns_.resize(requests_.size(), 0);
+  for (int64_t& t : timeouts_ns_) {
+    if (t <= 0) t = config.timeout_ns;
+  }
 }
 
 Worker::~Worker() {
@@ -235,6 +240,7 @@ void Worker::Send(Conn& c, int64_t intended_ns, int64_t now) {
   std::string_view bytes;
   bool head = false;
   c.request_id = stream_->Next(c.scratch, &bytes, &head);
+  c.timeout_ns = timeouts_ns_[c.request_id];
   c.parser.Reset(head);
   c.intended_ns = intended_ns;
   c.write_ns = now;
@@ -467,7 +473,7 @@ void Worker::RunTimers(int64_t now) {
 void Worker::Sweep(int64_t now) {
   next_sweep_ns_ = now + kSweepEveryNs;
   for (Conn& c : conns_) {
-    if ((c.state == State::kWriting || c.state == State::kReading) && now - c.write_ns > config_.timeout_ns) {
+    if ((c.state == State::kWriting || c.state == State::kReading) && now - c.write_ns > c.timeout_ns) {
       FailRequest(c, ErrorClass::kRequestTimeout, now);
     } else if (c.state == State::kConnecting && now - c.connect_start_ns > connect_timeout_ns_) {
       CloseConn(c);

@@ -56,6 +56,7 @@ class Worker {
     int64_t connect_start_ns = 0;
     int64_t intended_ns = 0;
     int64_t write_ns = 0;
+    int64_t timeout_ns = 0;  // of the request in flight
     const char* out = nullptr;
     size_t out_len = 0;
     size_t out_off = 0;
@@ -116,6 +117,7 @@ class Worker {
   Histogram service_us_;
   Histogram lateness_us_;
   std::vector<RequestStats> requests_;
+  std::vector<int64_t> timeouts_ns_;  // per request id
   Handoff handoff_;
 };
 
