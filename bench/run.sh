@@ -53,6 +53,13 @@ hr_run() {
 }
 hr_field() { jq -r "$2 // empty" "$WORK/$1/results.json"; }
 
+# hr_figures TAG: "REQ_PER_S CPU_US_PER_REQUEST" of a finished headroom run (CPU from $WORK/TAG.time).
+hr_figures() {
+  local req
+  req=$(hr_field "$1" .requests.total)
+  echo "$(hr_field "$1" .throughput.achieved_rps) $(calc "$(cpu_seconds "$WORK/$1.time") * 1e6 / $req")"
+}
+
 wrk_run() {
   local tag=$1 seconds=$2
   /usr/bin/time -f "%U %S" -o "$WORK/$tag.time" taskset -c "$CLIENT_CPU" \
@@ -68,9 +75,7 @@ closed_model() {
   local hr_rps=() hr_cpu=() wrk_rps_list=() wrk_cpu=() i rps req cpu
   for i in $(seq 1 "$ROUNDS"); do
     if hr_run "hr.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
-      rps=$(hr_field "hr.$i" .throughput.achieved_rps)
-      req=$(hr_field "hr.$i" .requests.total)
-      cpu=$(calc "$(cpu_seconds "$WORK/hr.$i.time") * 1e6 / $req")
+      read -r rps cpu <<<"$(hr_figures "hr.$i")"
       hr_rps+=("$rps") && hr_cpu+=("$cpu")
       printf '%-6s %-9s %12.0f %14.3f\n' "$i" headroom "$rps" "$cpu"
     else
@@ -227,17 +232,13 @@ YAML
   local plain_rps=() plain_cpu=() mix_rps=() mix_cpu=() i rps req cpu
   for i in $(seq 1 "$ROUNDS"); do
     if hr_run "plain.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
-      rps=$(hr_field "plain.$i" .throughput.achieved_rps)
-      req=$(hr_field "plain.$i" .requests.total)
-      cpu=$(calc "$(cpu_seconds "$WORK/plain.$i.time") * 1e6 / $req")
+      read -r rps cpu <<<"$(hr_figures "plain.$i")"
       plain_rps+=("$rps") && plain_cpu+=("$cpu")
       printf '%-6s %-7s %12.0f %14.3f\n' "$i" plain "$rps" "$cpu"
     fi
     if /usr/bin/time -f "%U %S" -o "$WORK/mix.$i.time" taskset -c "$CLIENT_CPU" \
       "$HEADROOM" run "$scenario" --threads 1 --out "$WORK/mix.$i" --quiet >"$WORK/mix.$i.log" 2>&1; then
-      rps=$(hr_field "mix.$i" .throughput.achieved_rps)
-      req=$(hr_field "mix.$i" .requests.total)
-      cpu=$(calc "$(cpu_seconds "$WORK/mix.$i.time") * 1e6 / $req")
+      read -r rps cpu <<<"$(hr_figures "mix.$i")"
       mix_rps+=("$rps") && mix_cpu+=("$cpu")
       printf '%-6s %-7s %12.0f %14.3f\n' "$i" mix "$rps" "$cpu"
     else

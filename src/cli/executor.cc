@@ -444,7 +444,6 @@ Result<report::Results> Executor::Run() {
   }
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& phase = plan_.phases[i];
-    phase_index_ = i;
     if (Stopped()) {
       report::PhaseResult skipped;
       skipped.name = phase.name;

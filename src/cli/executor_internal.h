@@ -86,7 +86,6 @@ class Executor {
   std::FILE* hlog_ = nullptr;  // results.hlog, written as the seconds arrive
   int64_t hlog_seconds_ = 0;
   int64_t started_at_us_ = 0;
-  size_t phase_index_ = 0;
 };
 
 }  // namespace headroom::cli

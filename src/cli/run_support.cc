@@ -10,11 +10,8 @@
 
 namespace headroom::cli {
 
-SeriesCollector::SeriesCollector(std::string label, double total_s, bool live, bool keep_histograms)
-    : label_(std::move(label)),
-      total_s_(total_s),
-      live_(live && isatty(STDERR_FILENO)),
-      keep_histograms_(keep_histograms) {
+SeriesCollector::SeriesCollector(std::string label, double total_s, bool live)
+    : label_(std::move(label)), total_s_(total_s), live_(live && isatty(STDERR_FILENO)) {
   rows_.reserve(size_t(total_s) + 2);  // one row a second (plus the partial last): no regrowth mid-run
 }
 
@@ -33,7 +30,6 @@ void SeriesCollector::OnSecond(const engine::SecondStats& s) {
   row.p99_us = h.ValueAtPercentile(99);
   row.max_us = h.Count() ? h.Max() : 0;
   row.mean_us = h.Count() ? h.Mean() : 0;
-  if (keep_histograms_) row.histogram = h.EncodeCompressedBase64();
   rows_.push_back(std::move(row));
   if (!live_) return;
   const report::SecondRow& r = rows_.back();

@@ -13,9 +13,8 @@ namespace headroom::cli {
 // Collects per-second rows (and prints live progress when stderr is a terminal).
 class SeriesCollector {
  public:
-  // keep_histograms: also keep each second's encoded histogram in its row (memory grows with the
-  // run's length; long runs stream them to results.hlog instead).
-  SeriesCollector(std::string label, double total_s, bool live, bool keep_histograms = false);
+  // Rows hold figures only: the seconds' histograms are streamed to results.hlog by the executor.
+  SeriesCollector(std::string label, double total_s, bool live);
   void OnSecond(const engine::SecondStats& s);
   void Finish();  // ends the live line
   const std::vector<report::SecondRow>& rows() const { return rows_; }
@@ -25,7 +24,6 @@ class SeriesCollector {
   std::string label_;
   double total_s_;
   bool live_;
-  bool keep_histograms_;
   bool printed_ = false;
   std::vector<report::SecondRow> rows_;
 };

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace headroom::report {
@@ -227,18 +226,6 @@ Status WriteResults(const Results& r, const std::string& dir) {
   if (ec) return Fail("cannot create " + dir + ": " + ec.message());
   if (auto s = WriteFileAtomic(dir + "/results.json", ToJson(r).dump(2) + "\n"); !s) return s;
   return WriteFileAtomic(dir + "/series.csv", SeriesCsv(r));
-}
-
-Result<json> ReadResultsJson(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Fail("cannot read " + path);
-  json j = json::parse(in, nullptr, false);
-  if (j.is_discarded()) return Fail(path + ": not valid JSON");
-  if (!j.contains("schema") || !j["schema"].is_string() ||
-      j["schema"].get<std::string>().rfind("headroom.results/", 0) != 0) {
-    return Fail(path + ": not a headroom results file (no \"schema\": \"headroom.results/...\")");
-  }
-  return j;
 }
 
 }  // namespace headroom::report

@@ -150,7 +150,4 @@ Status WriteFileAtomic(const std::string& path, const std::string& text);
 Status WriteResults(const Results& r, const std::string& dir);
 std::string SeriesCsv(const Results& r);
 
-// Reads a results.json (for merge/report/plan), rebuilding histograms from their encodings.
-Result<nlohmann::ordered_json> ReadResultsJson(const std::string& path);
-
 }  // namespace headroom::report

@@ -124,7 +124,6 @@ void InstallStopSignals() {
 }
 
 bool StopRequested() { return g_stop.load(std::memory_order_relaxed); }
-void ResetStopRequested() { g_stop.store(false); }
 const std::atomic<bool>& StopFlag() { return g_stop; }
 
 int64_t RaiseFileLimit() {

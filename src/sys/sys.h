@@ -52,7 +52,6 @@ class Poller {
 // SIGINT/SIGTERM set a process-wide flag instead of killing the process.
 void InstallStopSignals();
 bool StopRequested();
-void ResetStopRequested();
 const std::atomic<bool>& StopFlag();
 
 // Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft limit.
