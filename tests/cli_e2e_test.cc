@@ -144,6 +144,18 @@ TEST(CliTest, SigintEndsTheRunAndWritesInterruptedResults) {
   auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
   EXPECT_TRUE(j["interrupted"].get<bool>());
   EXPECT_GT(j["requests"]["ok"].get<int>(), 100);
+  // Never a false green: its own exit code and verdict, the same in every output.
+  EXPECT_EQ(p.exit_code, 3) << p.out << p.err;
+  EXPECT_EQ(j["verdict"], "INTERRUPTED");
+  EXPECT_EQ(j["exit_code"], 3);
+  EXPECT_FALSE(j["passed"].get<bool>());
+  EXPECT_NE(p.out.find("verdict: INTERRUPTED"), std::string::npos) << p.out;
+  const std::string md = Slurp(dir + "/summary.md");
+  EXPECT_NE(md.find("INTERRUPTED"), std::string::npos) << md;
+  EXPECT_EQ(md.find("PASS"), std::string::npos) << md;
+  const std::string junit = Slurp(dir + "/junit.xml");
+  EXPECT_NE(junit.find("type=\"interrupted\""), std::string::npos) << junit;
+  EXPECT_EQ(junit.find("failures=\"0\""), std::string::npos) << junit;
 }
 
 TEST(CliTest, MidResponseCloseIsReportedAsReset) {

@@ -7,7 +7,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/executor.h"
+#include "cli/progress.h"
+#include "exec/exec.h"
 #include "engine/engine.h"
 #include "http/http.h"
 #include "plan/plan.h"
@@ -74,7 +75,7 @@ int DemoCommand(int argc, char** argv) {
     std::fprintf(stderr, "headroom demo: %s\n", address.error().message.c_str());
     return 2;
   }
-  ExecPlan plan;
+  exec::ExecPlan plan;
   plan.target = url;
   plan.scenario = "demo";
   plan.address = *address;
@@ -84,14 +85,18 @@ int DemoCommand(int argc, char** argv) {
   plan.threads = 1;
   plan.timeout_ns = 5 * kSec;
   plan.out_dir = out;
+  StderrProgress progress(false);
+  plan.progress = &progress;
+  plan.stop = &sys::StopFlag();
   sys::InstallStopSignals();
-  auto results = Execute(plan);
+  auto results = exec::Execute(plan);
   (*server)->Stop();
   if (!results) {
     std::fprintf(stderr, "headroom demo: %s\n", results.error().message.c_str());
     return 2;
   }
   std::fputs(report::FormatSummary(*results).c_str(), stdout);
+  if (results->verdict == report::Verdict::kInterrupted) return report::VerdictExitCode(results->verdict);
   std::optional<double> capacity;
   for (const report::PhaseResult& p : results->phases) {
     if (p.stress && p.stress->capacity_rps) capacity = p.stress->capacity_rps;
@@ -123,7 +128,7 @@ int DemoCommand(int argc, char** argv) {
                 ph.monthly_cost.value);
   }
   std::printf("plan: %s/plan/plan.md (plan.json, artifacts/)\n", out.c_str());
-  return results->passed ? 0 : 1;
+  return report::VerdictExitCode(results->verdict);
 }
 
 }  // namespace headroom::cli

@@ -9,9 +9,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "cli/executor.h"
-#include "cli/run_support.h"
-#include "cli/scenario_source.h"
+#include "cli/progress.h"
+#include "exec/exec.h"
 #include "core/units.h"
 #include "http/http.h"
 #include "report/summary.h"
@@ -37,9 +36,6 @@ struct RunFlags {
   bool quiet = false;
 };
 
-constexpr int kDefaultClosedConnections = 50;
-constexpr int kDefaultOpenConnectionCap = 1000;
-
 Result<std::string> ReadBody(const std::string& spec) {
   if (spec.empty() || spec[0] != '@') return spec;
   std::ifstream in(spec.substr(1), std::ios::binary);
@@ -60,7 +56,7 @@ int DefaultThreads(int flag) { return flag > 0 ? flag : int(std::max(1u, std::th
 
 // Everything the executor needs, validated before any request is sent.
 struct Prepared {
-  ExecPlan plan;
+  exec::ExecPlan plan;
   std::unique_ptr<engine::RequestSource> source;
 };
 
@@ -115,13 +111,13 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
     if (*rate <= 0) return Fail("--rate must be positive");
     phase.kind = scenario::PhaseKind::kBaseline;
     phase.rate_per_sec = *rate;
-    phase.connections = f.connections > 0 ? f.connections : kDefaultOpenConnectionCap;
+    phase.connections = f.connections > 0 ? f.connections : scenario::kDefaultConnectionCap;
   } else {
     phase.kind = scenario::PhaseKind::kClosed;
-    phase.connections = f.connections > 0 ? f.connections : kDefaultClosedConnections;
+    phase.connections = f.connections > 0 ? f.connections : scenario::kDefaultClosedConnections;
   }
   for (const std::string& e : f.slos) p.plan.slos.push_back({e, "", {}, {}});
-  ExecPlan& plan = p.plan;
+  exec::ExecPlan& plan = p.plan;
   plan.target = f.url;
   plan.method = f.method;
   plan.address = *address;
@@ -146,9 +142,9 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   auto address = sys::Resolve(url->host, url->port);
   if (!address) return std::unexpected(address.error());
   Prepared p;
-  ExecPlan& plan = p.plan;
+  exec::ExecPlan& plan = p.plan;
   plan.threads = DefaultThreads(f.threads);
-  p.source = std::make_unique<ScenarioSource>(*sc, std::move(*compiled), std::move(*picker), plan.threads);
+  p.source = exec::MakeScenarioSource(*sc, std::move(*compiled), std::move(*picker), plan.threads);
   plan.target = sc->target;
   plan.scenario = sc->name.empty() ? f.url : sc->name;
   plan.method = sc->requests.size() == 1 ? sc->requests[0].method : "mix";
@@ -187,7 +183,7 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
   app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
   app.add_option("--seed", f.seed, "random seed for arrivals (default 1)");
-  app.add_flag("-q,--quiet", f.quiet, "no live progress line");
+  app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {
     for (const char* flag : {"--rate", "--arrival", "--connections", "--duration", "--timeout", "--method", "--header",
@@ -210,17 +206,19 @@ int RunCommand(int argc, char** argv) {
   Prepared& p = *prepared;
   p.plan.source = p.source.get();
   p.plan.out_dir = f.out;
-  p.plan.live = !f.quiet;
+  StderrProgress progress(f.quiet);
+  p.plan.progress = &progress;
+  p.plan.stop = &sys::StopFlag();
   sys::InstallStopSignals();
   sys::RaiseFileLimit();
-  auto results = Execute(p.plan);
+  auto results = exec::Execute(p.plan);
   if (!results) {
     std::fprintf(stderr, "headroom run: %s\n", results.error().message.c_str());
     return 2;
   }
   std::fputs(report::FormatSummary(*results).c_str(), stdout);
   std::fflush(stdout);
-  return results->passed ? 0 : 1;
+  return report::VerdictExitCode(results->verdict);
 }
 
 }  // namespace headroom::cli

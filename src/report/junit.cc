@@ -53,8 +53,9 @@ std::string Timestamp(int64_t epoch_us) {
 std::string PhaseFigures(const PhaseResult& p) {
   const Section& s = p.section;
   const Histogram& h = s.response_time_us;
-  const double error_rate = s.requests_total ? double(s.requests_errors) / double(s.requests_total) : 0;
-  std::string out = "phase " + p.name + " (" + p.kind + ", " + p.model + " model, " + p.status + "): ";
+  const double error_rate = s.error_rate();
+  std::string out = "phase " + p.name + " (" + p.kind + ", " + std::string(LoadModelName(p.model)) + " model, " +
+                    std::string(PhaseStatusName(p.status)) + "): ";
   out += FormatCount(double(s.requests_total)) + " requests, " + FormatCount(double(s.requests_errors)) +
          " errors (" + Fixed(error_rate * 100, 2) + "%), ";
   if (s.requested_rps) out += FormatCount(*s.requested_rps) + " req/s requested, ";
@@ -68,7 +69,7 @@ std::string PhaseFigures(const PhaseResult& p) {
 }
 
 std::vector<Case> PhaseCases(const PhaseResult& p) {
-  const bool skipped = p.status == "skipped";
+  const bool skipped = p.status == PhaseStatus::kSkipped;
   std::vector<Case> cases;
   for (const SloResult& slo : p.section.slo) {
     Case c{slo.expr, Outcome::kPass, "", ""};
@@ -98,9 +99,10 @@ std::vector<Case> PhaseCases(const PhaseResult& p) {
   }
   bool any_failed = false;
   for (const Case& c : cases) any_failed |= c.outcome == Outcome::kFail;
-  if (!skipped && p.status != "passed" && !any_failed) {
-    Case c{"phase " + p.status, Outcome::kFail, "", PhaseFigures(p)};
-    c.message = "phase " + p.status + " after " + Fixed(p.elapsed_s, 3) + "s of " + Fixed(p.duration_s, 3) +
+  if (!skipped && p.status != PhaseStatus::kPassed && !any_failed) {
+    const std::string status(PhaseStatusName(p.status));
+    Case c{"phase " + status, Outcome::kFail, "", PhaseFigures(p)};
+    c.message = "phase " + status + " after " + Fixed(p.elapsed_s, 3) + "s of " + Fixed(p.duration_s, 3) +
                 "s planned";
     cases.push_back(std::move(c));
   }
@@ -137,8 +139,8 @@ void WriteSuite(std::string& out, const Results& r, const PhaseResult& p, const 
   }
   out += ">\n    <properties>\n";
   Property(out, "kind", p.kind);
-  Property(out, "model", p.model);
-  Property(out, "status", p.status);
+  Property(out, "model", std::string(LoadModelName(p.model)));
+  Property(out, "status", std::string(PhaseStatusName(p.status)));
   if (p.section.requested_rps) Property(out, "requested_rps", Fixed(*p.section.requested_rps, 3));
   Property(out, "achieved_rps", Fixed(p.section.achieved_rps, 3));
   Property(out, "requests_total", std::to_string(p.section.requests_total));
@@ -194,6 +196,12 @@ std::string XmlEscape(std::string_view text) {
 std::string JunitXml(const Results& r) {
   std::vector<std::vector<Case>> per_phase;
   Counts total;
+  // A run stopped by a signal is never a pass, even when every phase it finished held its SLOs.
+  const bool interrupted = r.verdict == Verdict::kInterrupted;
+  if (interrupted) {
+    ++total.tests;
+    ++total.failures;
+  }
   for (const PhaseResult& p : r.phases) {
     per_phase.push_back(PhaseCases(p));
     const Counts n = CountOf(per_phase.back());
@@ -207,6 +215,14 @@ std::string JunitXml(const Results& r) {
          "\" errors=\"0\" skipped=\"" + std::to_string(total.skipped) + "\" time=\"" + Fixed(r.elapsed_s, 3) +
          "\">\n";
   for (size_t i = 0; i < r.phases.size(); ++i) WriteSuite(out, r, r.phases[i], per_phase[i]);
+  if (interrupted) {
+    out += "  <testsuite name=\"run\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"" +
+           Fixed(r.elapsed_s, 3) + "\">\n    <testcase name=\"run finished\" classname=\"" +
+           XmlEscape("headroom." + ClassPart(RunName(r)) + ".run") + "\">\n      <failure message=\"" +
+           XmlEscape("interrupted by a signal after " + Fixed(r.elapsed_s, 3) + "s of " + Fixed(r.duration_s, 3) +
+                     "s planned: verdict INTERRUPTED") +
+           "\" type=\"interrupted\"/>\n    </testcase>\n  </testsuite>\n";
+  }
   out += "</testsuites>\n";
   return out;
 }

@@ -80,12 +80,12 @@ int CountOf(const std::string& text, const std::string& needle) {
   return n;
 }
 
-PhaseResult Phase(const std::string& name, const std::string& status, std::vector<SloResult> slo,
+PhaseResult Phase(const std::string& name, PhaseStatus status, std::vector<SloResult> slo,
                   int64_t ok = 10) {
   PhaseResult p;
   p.name = name;
   p.kind = "baseline";
-  p.model = "open";
+  p.model = LoadModel::kOpen;
   p.status = status;
   p.section.requests_ok = ok;
   p.section.requests_total = ok;
@@ -133,7 +133,7 @@ TEST(JunitTest, EscapesUserText) {
 TEST(JunitTest, HostileNamesStayWellFormed) {
   Results r;
   r.target = "http://h/\"<x>&y";
-  r.phases = {Phase("a<b>&\"c\"", "failed", {{"req\"x\".p95 < 1ms & more", 2000, "2.00ms <&>", false}})};
+  r.phases = {Phase("a<b>&\"c\"", PhaseStatus::kFailed, {{"req\"x\".p95 < 1ms & more", 2000, "2.00ms <&>", false}})};
   const std::string xml = JunitXml(r);
   EXPECT_EQ(CheckXml(xml), "") << xml;
   EXPECT_NE(xml.find("name=\"req&quot;x&quot;.p95 &lt; 1ms &amp; more\""), std::string::npos) << xml;
@@ -147,7 +147,7 @@ TEST(JunitTest, HostileNamesStayWellFormed) {
 TEST(JunitTest, FailureMessageNamesObservedAndExpected) {
   Results r;
   r.scenario = "shop";
-  r.phases = {Phase("baseline", "failed", {{"p95 < 300ms", 312'400, "312.4ms", false}, {"max < 2s", 1, "1us", true}})};
+  r.phases = {Phase("baseline", PhaseStatus::kFailed, {{"p95 < 300ms", 312'400, "312.4ms", false}, {"max < 2s", 1, "1us", true}})};
   const std::string xml = JunitXml(r);
   EXPECT_NE(xml.find("<testcase name=\"p95 &lt; 300ms\" classname=\"headroom.shop.baseline\">\n"
                      "      <failure message=\"observed 312.4ms, expected p95 &lt; 300ms\" type=\"slo\">"),
@@ -160,7 +160,7 @@ TEST(JunitTest, FailureMessageNamesObservedAndExpected) {
 TEST(JunitTest, PhaseWithoutSlosChecksThatRequestsSucceeded) {
   Results r;
   r.scenario = "s";
-  r.phases = {Phase("good", "passed", {}, 5), Phase("dead", "failed", {}, 0)};
+  r.phases = {Phase("good", PhaseStatus::kPassed, {}, 5), Phase("dead", PhaseStatus::kFailed, {}, 0)};
   const std::string xml = JunitXml(r);
   EXPECT_EQ(CountOf(xml, "name=\"requests succeeded\""), 2);
   EXPECT_EQ(CountOf(xml, "<failure "), 1);
@@ -171,8 +171,8 @@ TEST(JunitTest, PhaseWithoutSlosChecksThatRequestsSucceeded) {
 TEST(JunitTest, SkippedPhaseSkipsEveryCase) {
   Results r;
   r.scenario = "s";
-  r.phases = {Phase("later", "skipped", {{"p95 < 1s", 0, "", false}, {"p99 < 2s", 0, "", false}}),
-              Phase("empty", "skipped", {}, 0)};
+  r.phases = {Phase("later", PhaseStatus::kSkipped, {{"p95 < 1s", 0, "", false}, {"p99 < 2s", 0, "", false}}),
+              Phase("empty", PhaseStatus::kSkipped, {}, 0)};
   const std::string xml = JunitXml(r);
   EXPECT_EQ(CountOf(xml, "<skipped message=\"phase skipped\"/>"), 3);
   EXPECT_EQ(CountOf(xml, "<failure "), 0);
@@ -182,7 +182,7 @@ TEST(JunitTest, SkippedPhaseSkipsEveryCase) {
 TEST(JunitTest, AbortedPhaseFailsOnBrokenSlosOnly) {
   Results r;
   r.scenario = "s";
-  r.phases = {Phase("ramp", "aborted", {{"p95 < 1s", 2e6, "2.00s", false}, {"error_rate < 1%", 0, "0%", true}})};
+  r.phases = {Phase("ramp", PhaseStatus::kAborted, {{"p95 < 1s", 2e6, "2.00s", false}, {"error_rate < 1%", 0, "0%", true}})};
   const std::string xml = JunitXml(r);
   EXPECT_EQ(CountOf(xml, "<failure "), 1);
   EXPECT_EQ(CountOf(xml, "<testcase "), 2);
@@ -191,7 +191,7 @@ TEST(JunitTest, AbortedPhaseFailsOnBrokenSlosOnly) {
 TEST(JunitTest, NonPassingPhaseWithoutBrokenSloStillFails) {
   Results r;
   r.scenario = "s";
-  PhaseResult p = Phase("ramp", "interrupted", {{"p95 < 1s", 1000, "1.00ms", true}});
+  PhaseResult p = Phase("ramp", PhaseStatus::kInterrupted, {{"p95 < 1s", 1000, "1.00ms", true}});
   p.elapsed_s = 4;
   p.duration_s = 60;
   r.phases = {p};

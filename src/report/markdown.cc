@@ -52,40 +52,48 @@ std::string Code(std::string_view text) {
   return fence + escaped + close;
 }
 
-double ErrorRate(const Section& s) {
-  return s.requests_total ? double(s.requests_errors) / double(s.requests_total) : 0.0;
-}
-
 std::string Pct(const Histogram& h, double p) {
   return h.Count() ? FormatDurationUs(double(h.ValueAtPercentile(p))) : kNone;
 }
 
-std::string StatusCell(const std::string& status) {
-  if (status == "passed") return "✅ passed";
-  if (status == "skipped") return "⏭️ skipped";
-  return "❌ " + MarkdownEscape(status);
+std::string StatusCell(PhaseStatus status) {
+  if (status == PhaseStatus::kPassed) return "✅ passed";
+  if (status == PhaseStatus::kSkipped) return "⏭️ skipped";
+  return "❌ " + std::string(PhaseStatusName(status));
+}
+
+std::string VerdictBadge(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "✅ PASS";
+    case Verdict::kFail: return "❌ FAIL";
+    case Verdict::kInterrupted: return "⛔ INTERRUPTED";
+  }
+  return "❌ FAIL";
 }
 
 void Headline(std::string& out, const Results& r) {
   int passed = 0, failed = 0, skipped = 0, slo_total = 0, slo_met = 0;
   for (const PhaseResult& p : r.phases) {
-    if (p.status == "passed") ++passed;
-    else if (p.status == "skipped") ++skipped;
+    if (p.status == PhaseStatus::kPassed) ++passed;
+    else if (p.status == PhaseStatus::kSkipped) ++skipped;
     else ++failed;
-    if (p.status == "skipped") continue;
+    if (p.status == PhaseStatus::kSkipped) continue;
     for (const SloResult& s : p.section.slo) {
       ++slo_total;
       slo_met += s.pass;
     }
   }
   const std::string name = r.scenario.empty() ? r.target : r.scenario;
-  out += "## headroom: " + std::string(r.passed ? "✅ PASS" : "❌ FAIL") + " — " + MarkdownEscape(name) + "\n\n";
-  out += "**" + std::string(r.passed ? "PASS" : "FAIL") + "**: " + std::to_string(r.phases.size()) + (r.phases.size() == 1 ? " phase (" : " phases (") +
+  out += "## headroom: " + VerdictBadge(r.verdict) + " — " + MarkdownEscape(name) + "\n\n";
+  out += "**" + std::string(VerdictName(r.verdict)) + "**: " + std::to_string(r.phases.size()) + (r.phases.size() == 1 ? " phase (" : " phases (") +
          std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
          " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
-         FormatCount(double(r.overall.requests_total)) + " requests, " + Percent(ErrorRate(r.overall)) +
+         FormatCount(double(r.overall.requests_total)) + " requests, " + Percent(r.overall.error_rate()) +
          " errors, " + Seconds(r.elapsed_s) + " elapsed";
-  if (r.interrupted) out += ", **interrupted**";
+  if (r.verdict == Verdict::kInterrupted) {
+    out += ", **interrupted: stopped by a signal before the end; not a pass (exit code " +
+           std::to_string(VerdictExitCode(r.verdict)) + ")**";
+  }
   if (!r.complete) out += ", **incomplete (checkpoint)**";
   out += "\n\n";
 }
@@ -96,11 +104,11 @@ void PhaseTable(std::string& out, const Results& r) {
   out += "|---|---|---|---:|---:|---:|---:|---:|---:|---|\n";
   for (const PhaseResult& p : r.phases) {
     const Section& s = p.section;
-    const bool ran = p.status != "skipped";
-    out += "| " + MarkdownEscape(p.name) + " | " + MarkdownEscape(p.kind) + " | " + MarkdownEscape(p.model) + " | " +
+    const bool ran = p.status != PhaseStatus::kSkipped;
+    out += "| " + MarkdownEscape(p.name) + " | " + MarkdownEscape(p.kind) + " | " + std::string(LoadModelName(p.model)) + " | " +
            (s.requested_rps ? Rate(*s.requested_rps) : kNone) + " | " + (ran ? Rate(s.achieved_rps) : kNone) + " | " +
            Pct(s.response_time_us, 50) + " | " + Pct(s.response_time_us, 95) + " | " + Pct(s.response_time_us, 99) +
-           " | " + (ran ? Percent(ErrorRate(s)) : kNone) + " | " + StatusCell(p.status) + " |\n";
+           " | " + (ran ? Percent(s.error_rate()) : kNone) + " | " + StatusCell(p.status) + " |\n";
   }
   out += "\n";
 }
@@ -112,8 +120,8 @@ void SloTable(std::string& out, const Results& r) {
   out += "### SLOs\n\n| phase | SLO | observed | verdict |\n|---|---|---:|---|\n";
   for (const PhaseResult& p : r.phases) {
     for (const SloResult& s : p.section.slo) {
-      const std::string verdict = p.status == "skipped" ? "⏭️ skipped" : (s.pass ? "✅" : "❌");
-      const std::string observed = p.status == "skipped" ? kNone : MarkdownEscape(s.observed_text);
+      const std::string verdict = p.status == PhaseStatus::kSkipped ? "⏭️ skipped" : (s.pass ? "✅" : "❌");
+      const std::string observed = p.status == PhaseStatus::kSkipped ? kNone : MarkdownEscape(s.observed_text);
       out += "| " + MarkdownEscape(p.name) + " | " + Code(s.expr) + " | " + observed + " | " + verdict + " |\n";
     }
   }

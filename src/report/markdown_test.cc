@@ -20,7 +20,7 @@ TEST(MarkdownTest, Deterministic) {
 
 TEST(MarkdownTest, HeadlineSaysPassWithCounts) {
   Results r = fixture::SampleResults();
-  r.passed = true;
+  r.verdict = Verdict::kPass;
   r.phases.resize(1);
   const std::string md = MarkdownSummary(r);
   EXPECT_EQ(md.rfind("## headroom: ✅ PASS — checkout \\& search\n\n**PASS**: 1 phase (1 passed, 0 failed, 0 skipped), "
@@ -35,7 +35,7 @@ TEST(MarkdownTest, PipesAndMarkupInNamesDoNotBreakTables) {
   r.target = "http://x/";
   PhaseResult p;
   p.name = "a|b*<c>";
-  p.status = "failed";
+  p.status = PhaseStatus::kFailed;
   p.section.slo = {{"p95 | x < 1ms", 0, "2ms|3", false}, {"odd `tick`", 0, "1", true}};
   r.phases = {p};
   const std::string md = MarkdownSummary(r);
@@ -74,7 +74,7 @@ TEST(MarkdownTest, SpikeRecovery) {
   r.target = "t";
   PhaseResult p;
   p.name = "flash";
-  p.status = "passed";
+  p.status = PhaseStatus::kPassed;
   p.spike = SpikeResult{100, 600, 30, "p95 < 300ms", 4.25, true};
   r.phases = {p};
   EXPECT_NE(MarkdownSummary(r).find("100 req/s → 600 req/s for 30.0s. Recovered ✅ in **4.2s** after the hold "

@@ -13,6 +13,38 @@ namespace headroom::report {
 
 using json = nlohmann::ordered_json;
 
+std::string_view PhaseStatusName(PhaseStatus s) {
+  switch (s) {
+    case PhaseStatus::kPassed: return "passed";
+    case PhaseStatus::kFailed: return "failed";
+    case PhaseStatus::kAborted: return "aborted";
+    case PhaseStatus::kSkipped: return "skipped";
+    case PhaseStatus::kInterrupted: return "interrupted";
+    case PhaseStatus::kRunning: return "running";
+  }
+  return "unknown";
+}
+
+std::string_view LoadModelName(LoadModel m) { return m == LoadModel::kOpen ? "open" : "closed"; }
+
+std::string_view VerdictName(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return "PASS";
+    case Verdict::kFail: return "FAIL";
+    case Verdict::kInterrupted: return "INTERRUPTED";
+  }
+  return "FAIL";
+}
+
+int VerdictExitCode(Verdict v) {
+  switch (v) {
+    case Verdict::kPass: return 0;
+    case Verdict::kFail: return 1;
+    case Verdict::kInterrupted: return 3;
+  }
+  return 1;
+}
+
 json LatencyJson(const Histogram& h) {
   json j;
   j["count"] = h.Count();
@@ -31,7 +63,7 @@ json SectionJson(const Section& s) {
   json j;
   if (!s.name.empty()) j["name"] = s.name;
   j["requests"] = {{"total", s.requests_total}, {"ok", s.requests_ok}, {"errors", s.requests_errors}};
-  j["error_rate"] = s.requests_total ? double(s.requests_errors) / double(s.requests_total) : 0.0;
+  j["error_rate"] = s.error_rate();
   j["throughput"] = {{"requested_rps", s.requested_rps ? json(*s.requested_rps) : json(nullptr)},
                      {"achieved_rps", s.achieved_rps}};
   j["latency"] = {{"response_time_us", LatencyJson(s.response_time_us)},
@@ -61,13 +93,14 @@ json ToJson(const Results& r) {
   head["started_at_us"] = r.started_at_us;
   head["target"] = r.target;
   head["method"] = r.method;
-  head["model"] = r.model;
-  head["arrival"] = r.model == "open" ? json(r.arrival) : json(nullptr);
+  head["model"] = LoadModelName(r.model);
+  head["arrival"] = r.model == LoadModel::kOpen ? json(r.arrival) : json(nullptr);
   head["threads"] = r.threads;
   head["connections"] = r.connections;
   head["duration_s"] = r.duration_s;
   head["elapsed_s"] = r.elapsed_s;
   head["interrupted"] = r.interrupted;
+  head["notices"] = r.notices;
   head["complete"] = r.complete;
   head["bytes"] = {{"read", r.bytes_read}, {"written", r.bytes_written}};
   head.update(j);
@@ -85,7 +118,9 @@ json ToJson(const Results& r) {
   head["requests_by_name"] = reqs;
   head["series"] = SeriesJson(r.series, true);
   head["scenario"] = r.scenario.empty() ? json(nullptr) : json(r.scenario);
-  head["passed"] = r.passed;
+  head["passed"] = r.passed();
+  head["verdict"] = VerdictName(r.verdict);
+  head["exit_code"] = VerdictExitCode(r.verdict);
   json phases = json::array();
   for (const PhaseResult& p : r.phases) phases.push_back(PhaseJson(p));
   head["phases"] = phases;
@@ -142,8 +177,8 @@ json PhaseJson(const PhaseResult& p) {
   json j;
   j["name"] = p.name;
   j["kind"] = p.kind;
-  j["model"] = p.model;
-  j["status"] = p.status;
+  j["model"] = LoadModelName(p.model);
+  j["status"] = PhaseStatusName(p.status);
   j["offset_s"] = p.offset_s;
   j["duration_s"] = p.duration_s;
   j["elapsed_s"] = p.elapsed_s;

@@ -17,6 +17,19 @@ namespace headroom::report {
 
 inline constexpr const char* kResultsSchema = "headroom.results/2";
 
+// How a phase ended. Named only where JSON, Markdown and text are written (PhaseStatusName).
+enum class PhaseStatus { kPassed, kFailed, kAborted, kSkipped, kInterrupted, kRunning };
+// The load model of a phase or a run.
+enum class LoadModel { kOpen, kClosed };
+// The run's verdict: every SLO held, one failed (or nothing succeeded), or the run was stopped by a
+// signal before it finished (an incomplete run is never a pass). Exit codes: 0, 1, 3.
+enum class Verdict { kPass, kFail, kInterrupted };
+
+std::string_view PhaseStatusName(PhaseStatus s);  // "passed", "failed", ...
+std::string_view LoadModelName(LoadModel m);      // "open" | "closed"
+std::string_view VerdictName(Verdict v);          // "PASS" | "FAIL" | "INTERRUPTED"
+int VerdictExitCode(Verdict v);                   // 0 | 1 | 3
+
 struct SloResult {
   std::string expr;
   double observed = 0;       // in the objective's unit: us for latency, fraction for rates, req/s for rps
@@ -37,6 +50,8 @@ struct Section {
   std::map<std::string, int64_t> errors_by_class;
   std::map<int, int64_t> status_codes;
   std::vector<SloResult> slo;
+  // errors / (ok + errors); 0 when nothing completed.
+  double error_rate() const { return requests_total ? double(requests_errors) / double(requests_total) : 0.0; }
 };
 
 struct SecondRow {
@@ -99,8 +114,8 @@ struct SoakResult {
 struct PhaseResult {
   std::string name;
   std::string kind;        // baseline | ramp | spike | soak | stress | closed | run
-  std::string model;       // open | closed
-  std::string status;      // passed | failed | aborted | skipped | interrupted
+  LoadModel model = LoadModel::kOpen;
+  PhaseStatus status = PhaseStatus::kPassed;
   double duration_s = 0;   // planned (stress: the sum of its steps)
   double elapsed_s = 0;
   double offset_s = 0;     // start, seconds after the run's start
@@ -117,13 +132,14 @@ struct Results {
   int64_t started_at_us = 0;    // wall clock, Unix epoch microseconds
   std::string target;           // URL or scenario name
   std::string method = "GET";
-  std::string model = "closed"; // "open" | "closed"
+  LoadModel model = LoadModel::kClosed;
   std::string arrival;          // "uniform" | "poisson" (open model)
   int threads = 0;
   int connections = 0;
   double duration_s = 0;        // requested
   double elapsed_s = 0;         // measured
-  bool interrupted = false;
+  bool interrupted = false;      // a stop signal ended the run early (verdict INTERRUPTED)
+  std::vector<std::string> notices;  // things the user must know (e.g. no connection ever established)
   bool complete = true;         // false while a run is still writing (periodic checkpoints)
   int64_t bytes_read = 0;
   int64_t bytes_written = 0;
@@ -133,7 +149,8 @@ struct Results {
   std::vector<SecondRow> series;   // the whole run, seconds from its start
   std::string scenario;            // scenario name ("" for a plain URL run)
   std::vector<PhaseResult> phases; // a plain URL run has one phase named "run"
-  bool passed = true;              // every phase passed (and at least one request succeeded)
+  Verdict verdict = Verdict::kPass;  // see Verdict
+  bool passed() const { return verdict == Verdict::kPass; }
 };
 
 // Percentile summary object {p50,p90,p95,p99,p99_9,max,mean,min,count} in microseconds.

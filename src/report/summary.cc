@@ -23,7 +23,7 @@ void Row(std::ostringstream& out, const char* label, const std::string& text) {
 std::string GeneratorLine(const Results& r) {
   const Generator& g = r.generator;
   std::string s;
-  if (r.model == "open") {
+  if (r.model == LoadModel::kOpen) {
     s += "pacer late p50 " + FormatDurationUs(double(g.pacer_lateness_us.ValueAtPercentile(50))) + " p99 " +
          FormatDurationUs(double(g.pacer_lateness_us.ValueAtPercentile(99))) + " max " +
          FormatDurationUs(double(g.pacer_lateness_us.Count() ? g.pacer_lateness_us.Max() : 0)) + "; ";
@@ -59,8 +59,9 @@ std::string StressBlock(const StressResult& s) {
 
 std::string PhaseBlock(const PhaseResult& p) {
   std::ostringstream out;
-  out << "  phase " << p.name << " (" << p.kind << ", " << p.model << " model): " << p.status << "\n";
-  if (p.status == "skipped") return out.str();
+  out << "  phase " << p.name << " (" << p.kind << ", " << LoadModelName(p.model) << " model): "
+      << PhaseStatusName(p.status) << "\n";
+  if (p.status == PhaseStatus::kSkipped) return out.str();
   const Section& s = p.section;
   std::string rate = "achieved " + Fixed(s.achieved_rps, 1) + "/s";
   if (s.requested_rps) rate = "requested " + Fixed(*s.requested_rps, 1) + "/s, " + rate;
@@ -109,7 +110,7 @@ std::string LatencyLine(const Histogram& h) {
 std::string FormatSummary(const Results& r) {
   std::ostringstream out;
   const Section& o = r.overall;
-  std::string model = r.model == "open" ? "open model (" + r.arrival + " arrivals), up to " +
+  std::string model = r.model == LoadModel::kOpen ? "open model (" + r.arrival + " arrivals), up to " +
                                               std::to_string(r.connections) + " connections"
                                         : "closed model, " + std::to_string(r.connections) + " connections";
   const bool multi = r.phases.size() > 1;
@@ -125,7 +126,7 @@ std::string FormatSummary(const Results& r) {
     Row(out, "model", model + ", " + std::to_string(r.threads) + " thread(s), " + Fixed(r.elapsed_s, 1) + "s" +
                           (r.interrupted ? " (interrupted)" : ""));
   }
-  double err_pct = o.requests_total ? 100.0 * double(o.requests_errors) / double(o.requests_total) : 0;
+  double err_pct = 100.0 * o.error_rate();
   Row(out, "requests", FormatCount(double(o.requests_total)) + " total, " + FormatCount(double(o.requests_ok)) +
                            " ok, " + FormatCount(double(o.requests_errors)) + " errors (" + Fixed(err_pct, 2) + "%)");
   if (!multi) {
@@ -134,7 +135,7 @@ std::string FormatSummary(const Results& r) {
     Row(out, "rate", rate);
     Row(out, "response time", LatencyLine(o.response_time_us));
     Row(out, "service time", LatencyLine(o.service_time_us));
-    if (r.model == "open") {
+    if (r.model == LoadModel::kOpen) {
       out << "                 (response time = completion - intended start; service time = completion - write)\n";
     }
   }
@@ -149,7 +150,7 @@ std::string FormatSummary(const Results& r) {
   Row(out, "bytes", "read " + FormatBytes(double(r.bytes_read)) + ", written " + FormatBytes(double(r.bytes_written)));
   Row(out, "connections", FormatCount(double(r.generator.connections_opened)) + " opened");
   Row(out, "generator", GeneratorLine(r));
-  if (r.model == "open" && o.requests_total > 0) {
+  if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;
     bool late = g.pacer_lateness_us.ValueAtPercentile(99) > 1000;
     bool starved = double(g.delayed) > 0.01 * double(r.generator.pacer_lateness_us.Count());
@@ -169,13 +170,15 @@ std::string FormatSummary(const Results& r) {
   const bool extras = r.phases.size() == 1 && (r.phases[0].stress || r.phases[0].spike || r.phases[0].soak);
   if (r.phases.size() > 1 || extras) {
     for (const PhaseResult& p : r.phases) out << PhaseBlock(p);
-    out << "  verdict: " << (r.passed ? "PASS" : "FAIL") << "\n";
   } else if (!o.slo.empty()) {
     out << "  SLOs:\n";
     for (const SloResult& s : o.slo) {
       out << "    " << (s.pass ? "PASS  " : "FAIL  ") << s.expr << "  (observed " << s.observed_text << ")\n";
     }
   }
+  out << "  verdict: " << VerdictName(r.verdict);
+  if (r.verdict == Verdict::kInterrupted) out << " (stopped by a signal before the end: not a pass)";
+  out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";
   return out.str();
 }
 

@@ -89,10 +89,15 @@ struct RequestSpec {
   SourcePos pos;
 };
 
+// Open-model phases: the cap on connections when none is given.
+inline constexpr int kDefaultConnectionCap = 1000;
+// A plain closed-model run (`headroom run URL` without a rate): connections when none is given.
+inline constexpr int kDefaultClosedConnections = 50;
+
 struct Defaults {
   int64_t timeout_ns = 10'000'000'000;
   std::vector<Header> headers;
-  int connections = 1000;
+  int connections = kDefaultConnectionCap;
   Arrival arrival = Arrival::kUniform;
 };
 

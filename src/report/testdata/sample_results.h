@@ -37,7 +37,7 @@ inline Results SampleResults() {
   r.started_at_us = 1'767'225'600'250'000;  // 2026-01-01T00:00:00.250Z
   r.target = "http://127.0.0.1:8080/checkout?a=1&b=2";
   r.scenario = "checkout & search";
-  r.model = "open";
+  r.model = LoadModel::kOpen;
   r.arrival = "uniform";
   r.threads = 2;
   r.connections = 64;
@@ -47,8 +47,8 @@ inline Results SampleResults() {
   PhaseResult base;
   base.name = "baseline";
   base.kind = "baseline";
-  base.model = "open";
-  base.status = "passed";
+  base.model = LoadModel::kOpen;
+  base.status = PhaseStatus::kPassed;
   base.duration_s = base.elapsed_s = 30;
   base.section = MakeSection("baseline", 3000, 0, 100, 100.0, 800, 2400);
   base.section.slo = {{"p95 < 300ms", 2320, "2.32ms", true}, {"error_rate < 0.5%", 0, "0%", true}};
@@ -56,8 +56,8 @@ inline Results SampleResults() {
   PhaseResult stress;
   stress.name = "stress";
   stress.kind = "stress";
-  stress.model = "open";
-  stress.status = "failed";
+  stress.model = LoadModel::kOpen;
+  stress.status = PhaseStatus::kFailed;
   stress.duration_s = stress.elapsed_s = 60;
   stress.offset_s = 30;
   stress.section = MakeSection("stress", 71'950, 50, 1199.2, 1200.0, 900, 412'000);
@@ -74,8 +74,8 @@ inline Results SampleResults() {
   PhaseResult soak;
   soak.name = "soak";
   soak.kind = "soak";
-  soak.model = "closed";
-  soak.status = "passed";
+  soak.model = LoadModel::kClosed;
+  soak.status = PhaseStatus::kPassed;
   soak.duration_s = soak.elapsed_s = 31.5;
   soak.offset_s = 90;
   soak.section = MakeSection("soak", 15'000, 0, 476.2, std::nullopt, 1000, 3000);
@@ -91,8 +91,8 @@ inline Results SampleResults() {
   PhaseResult spike;
   spike.name = "spike <6x>";
   spike.kind = "spike";
-  spike.model = "open";
-  spike.status = "skipped";
+  spike.model = LoadModel::kOpen;
+  spike.status = PhaseStatus::kSkipped;
   spike.duration_s = 30;
   spike.offset_s = 121.5;
   spike.section.name = "spike <6x>";
@@ -101,7 +101,7 @@ inline Results SampleResults() {
   r.phases = {base, stress, soak, spike};
   r.overall = MakeSection("overall", 89'950, 50, 740.3, std::nullopt, 800, 412'000);
   r.overall.slo.clear();
-  r.passed = false;
+  r.verdict = Verdict::kFail;
   return r;
 }
 

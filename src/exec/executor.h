@@ -1,16 +1,24 @@
-// Private to the executor: the state of one engine run as seen second by second.
+// Private to the exec library: the executor that runs the phases of one ExecPlan, and the sums it
+// keeps. The rules it applies live in exec/rules.h.
 #pragma once
 #include <atomic>
 #include <cstdio>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "cli/executor.h"
-#include "cli/run_support.h"
+#include "exec/exec.h"
+#include "exec/rules.h"
 
-namespace headroom::cli {
+namespace headroom::exec {
+
+// Fills a results section from engine counters and histograms; `seconds` is the time the figures
+// cover (achieved_rps = completed / seconds).
+void FillSection(report::Section& section, const engine::Counters& c, const Histogram& response_us,
+                 const Histogram* service_us, double seconds);
+
+// One row of the per-second series from the engine's snapshot.
+report::SecondRow RowOf(const engine::SecondStats& s);
 
 // Sums of several engine runs (the steps of a stress phase, or the phases of a run).
 struct Accumulator {
@@ -19,11 +27,11 @@ struct Accumulator {
   Histogram service_time_us;
   Histogram pacer_lateness_us;
   std::vector<engine::RequestStats> requests;
-  double planned_s = 0;
+  double measured_s = 0;  // the time the figures cover (rates are per second of it)
   double elapsed_s = 0;
   double cpu_user_s = 0, cpu_system_s = 0;
   int64_t rss_bytes = 0;
-  void Add(const engine::RunStats& s, double planned_s);
+  void Add(const engine::RunStats& s, double measured_s);
   report::Section MakeSection(std::string name) const;
   std::vector<report::Section> MakeRequestSections() const;
 };
@@ -32,22 +40,17 @@ struct Accumulator {
 struct EngineRun {
   engine::RunStats stats;
   std::vector<report::SecondRow> rows;
-  bool aborted = false;       // abort_on_fail stopped it
-  std::string abort_reason;   // the SLO that stayed broken
-  std::vector<Histogram> seconds;  // spike phases only: each second's histogram
-  Histogram first_window_us, last_window_us;
-  engine::Counters first_window, last_window;
+  std::optional<std::string> aborted;  // abort_on_fail stopped it: the SLO that stayed broken
+  std::vector<Histogram> seconds;      // spike phases only: each second's histogram
+  std::optional<DriftWindows> windows;
 };
 
-// Evaluates objectives on a section (and the per-request sections for prefixed objectives).
+// Evaluates objectives on a section (and the per-request sections for prefixed objectives); drift
+// objectives use `windows` when given.
 std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectives, const report::Section& section,
-                                     const std::vector<report::Section>& by_name, const EngineRun* windows);
+                                     const std::vector<report::Section>& by_name, const DriftWindows* windows);
 
 bool AllPass(const std::vector<report::SloResult>& verdicts);
-
-}  // namespace headroom::cli
-
-namespace headroom::cli {
 
 class Executor {
  public:
@@ -64,16 +67,23 @@ class Executor {
                                        const std::vector<slo::Objective>& objectives);
   Result<report::PhaseResult> RunStress(size_t index, const scenario::Phase& phase,
                                         const std::vector<slo::Objective>& objectives);  // stress.cc
-  void FinishPhase(report::PhaseResult phase_result, const std::vector<report::SecondRow>& rows);
+  void FinishPhase(report::PhaseResult phase_result);
   // Rewrites results.json (complete: false) at most every 10 s, or now when forced; `phase` and
   // `rows` describe the phase in progress (null between phases).
   void Checkpoint(const scenario::Phase* phase, const std::vector<report::SecondRow>* rows, bool force);
   report::Results Assemble(bool complete, const report::PhaseResult* running,
                            const std::vector<report::SecondRow>* running_rows) const;
-  bool Stopped() const;
+  bool Interrupted() const { return plan_.stop != nullptr && plan_.stop->load(); }
+  bool Stopped() const { return Interrupted() || abort_.load(); }
   std::string Label(size_t index, const scenario::Phase& phase) const;
+  void WriteHlogSecond(const engine::SecondStats& s);
+  void CheckConnections(const engine::SecondStats& s);
 
   const ExecPlan& plan_;
+  std::unique_ptr<PhaseRunner> own_runner_;
+  PhaseRunner* runner_;
+  Progress silent_;
+  Progress* progress_;
   std::atomic<bool> abort_{false};
   std::vector<report::PhaseResult> done_;
   Accumulator total_;
@@ -86,6 +96,12 @@ class Executor {
   std::FILE* hlog_ = nullptr;  // results.hlog, written as the seconds arrive
   int64_t hlog_seconds_ = 0;
   int64_t started_at_us_ = 0;
+  // Connections: whether any was ever established, and whether the "none so far" notice was given.
+  int64_t seconds_run_ = 0;
+  bool ever_connected_ = false;
+  bool warned_no_connection_ = false;
+  int64_t running_connect_failures_ = 0;
+  std::vector<std::string> notices_;  // for Results::notices
 };
 
-}  // namespace headroom::cli
+}  // namespace headroom::exec

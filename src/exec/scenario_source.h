@@ -8,7 +8,7 @@
 #include "engine/engine.h"
 #include "scenario/scenario.h"
 
-namespace headroom::cli {
+namespace headroom::exec {
 
 class ScenarioSource final : public engine::RequestSource {
  public:
@@ -26,4 +26,4 @@ class ScenarioSource final : public engine::RequestSource {
   int worker_count_;
 };
 
-}  // namespace headroom::cli
+}  // namespace headroom::exec

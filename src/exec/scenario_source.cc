@@ -1,6 +1,6 @@
-#include "cli/scenario_source.h"
+#include "exec/scenario_source.h"
 
-namespace headroom::cli {
+namespace headroom::exec {
 namespace {
 
 class Stream final : public engine::RequestStream {
@@ -56,4 +56,14 @@ std::unique_ptr<engine::RequestStream> ScenarioSource::ForWorker(int worker_inde
                                   scenario::MakeRenderContext(requests_, seed, worker_index, worker_count_));
 }
 
-}  // namespace headroom::cli
+}  // namespace headroom::exec
+
+namespace headroom::exec {
+
+std::unique_ptr<engine::RequestSource> MakeScenarioSource(const scenario::Scenario& scenario,
+                                                          std::vector<scenario::CompiledRequest> requests,
+                                                          scenario::WeightedPicker picker, int worker_count) {
+  return std::make_unique<ScenarioSource>(scenario, std::move(requests), std::move(picker), worker_count);
+}
+
+}  // namespace headroom::exec

@@ -1,46 +1,83 @@
-#include "cli/executor.h"
+#include "exec/executor.h"
 
 #include <algorithm>
-#include <cmath>
 #include <filesystem>
 
-#include "cli/executor_internal.h"
 #include "core/clock.h"
 #include "core/version.h"
 #include "report/hlog.h"
 #include "report/junit.h"
 #include "report/markdown.h"
-#include "sys/sys.h"
 
-namespace headroom::cli {
+namespace headroom::exec {
 namespace {
 
-constexpr int64_t kSecNs = 1'000'000'000;
 constexpr int64_t kCheckpointEveryNs = 10 * kSecNs;
+// After this many seconds without any connection established, the run says so.
+constexpr int64_t kNoConnectionNoticeS = 3;
 
 engine::Arrival ToEngine(scenario::Arrival a) {
   return a == scenario::Arrival::kPoisson ? engine::Arrival::kPoisson : engine::Arrival::kUniform;
 }
 
-// The soak window, or a quarter of the phase for drift SLOs on other kinds.
-int64_t DriftWindowNs(const scenario::Phase& p) {
-  if (p.kind == scenario::PhaseKind::kSoak && p.window_ns > 0) return p.window_ns;
-  return std::max<int64_t>(kSecNs, p.duration_ns / 4);
+class EngineRunner final : public PhaseRunner {
+ public:
+  Result<engine::RunStats> Run(const engine::Config& config, const engine::SecondCallback& on_second) override {
+    return engine::Run(config, on_second);
+  }
+};
+
+// A connection was established when anything came back or failed after connecting.
+bool AnyConnection(const engine::Counters& c) {
+  using engine::ErrorClass;
+  return c.completed > 0 || c.by_class[int(ErrorClass::kReset)] > 0 || c.by_class[int(ErrorClass::kMalformed)] > 0;
 }
 
-double Drift(double first, double last) {
-  if (first == 0) return last == 0 ? 0.0 : INFINITY;
-  return (last - first) / first;
-}
-
-double ErrorRate(const engine::Counters& c) {
-  int64_t n = c.ok + c.errors;
-  return n ? double(c.errors) / double(n) : 0.0;
+int64_t ConnectFailures(const engine::Counters& c) {
+  using engine::ErrorClass;
+  return c.by_class[int(ErrorClass::kConnectRefused)] + c.by_class[int(ErrorClass::kConnectTimeout)] +
+         c.by_class[int(ErrorClass::kConnectError)];
 }
 
 }  // namespace
 
-void Accumulator::Add(const engine::RunStats& s, double planned) {
+std::unique_ptr<PhaseRunner> MakeEngineRunner() { return std::make_unique<EngineRunner>(); }
+
+void FillSection(report::Section& section, const engine::Counters& c, const Histogram& response_us,
+                 const Histogram* service_us, double seconds) {
+  section.requests_ok = c.ok;
+  section.requests_errors = c.errors;
+  section.requests_total = c.ok + c.errors;
+  section.achieved_rps = seconds > 0 ? double(c.completed) / seconds : 0;
+  section.response_time_us = response_us;
+  if (service_us) section.service_time_us = *service_us;
+  for (int i = 0; i < engine::kErrorClassCount; ++i) {
+    if (c.by_class[i]) section.errors_by_class[engine::ErrorClassName(engine::ErrorClass(i))] = c.by_class[i];
+  }
+  for (size_t i = 0; i < c.status_codes.size(); ++i) {
+    if (c.status_codes[i]) section.status_codes[int(i)] = c.status_codes[i];
+  }
+}
+
+report::SecondRow RowOf(const engine::SecondStats& s) {
+  report::SecondRow row;
+  row.second = s.second;
+  row.span_s = s.span_s;
+  const Histogram& h = s.response_time_us;
+  row.intended = s.counters.intended;
+  row.completed = s.counters.completed;
+  row.ok = s.counters.ok;
+  row.errors = s.counters.errors;
+  row.p50_us = h.ValueAtPercentile(50);
+  row.p90_us = h.ValueAtPercentile(90);
+  row.p95_us = h.ValueAtPercentile(95);
+  row.p99_us = h.ValueAtPercentile(99);
+  row.max_us = h.Count() ? h.Max() : 0;
+  row.mean_us = h.Count() ? h.Mean() : 0;
+  return row;
+}
+
+void Accumulator::Add(const engine::RunStats& s, double seconds) {
   counters.Add(s.counters);
   response_time_us.Add(s.response_time_us);
   service_time_us.Add(s.service_time_us);
@@ -52,7 +89,7 @@ void Accumulator::Add(const engine::RunStats& s, double planned) {
     requests[i].response_time_us.Add(s.requests[i].response_time_us);
     requests[i].counters.Add(s.requests[i].counters);
   }
-  planned_s += planned;
+  measured_s += seconds;
   elapsed_s += s.elapsed_s;
   cpu_user_s += s.cpu_user_s;
   cpu_system_s += s.cpu_system_s;
@@ -62,7 +99,7 @@ void Accumulator::Add(const engine::RunStats& s, double planned) {
 report::Section Accumulator::MakeSection(std::string name) const {
   report::Section s;
   s.name = std::move(name);
-  FillSection(s, counters, response_time_us, &service_time_us, planned_s);
+  FillSection(s, counters, response_time_us, &service_time_us, measured_s);
   return s;
 }
 
@@ -71,37 +108,31 @@ std::vector<report::Section> Accumulator::MakeRequestSections() const {
   for (const engine::RequestStats& r : requests) {
     report::Section s;
     s.name = r.name;
-    FillSection(s, r.counters, r.response_time_us, nullptr, planned_s);
+    FillSection(s, r.counters, r.response_time_us, nullptr, measured_s);
     out.push_back(std::move(s));
   }
   return out;
 }
 
 std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectives, const report::Section& section,
-                                     const std::vector<report::Section>& by_name, const EngineRun* windows) {
+                                     const std::vector<report::Section>& by_name, const DriftWindows* windows) {
   std::vector<report::SloResult> out;
   for (const slo::Objective& o : objectives) {
     const report::Section* s = &section;
     if (!o.request.empty()) {
-      s = nullptr;
-      for (const report::Section& r : by_name) {
-        if (r.name == o.request) s = &r;
-      }
-      if (s == nullptr) {
+      auto it = std::find_if(by_name.begin(), by_name.end(), [&](const report::Section& r) { return r.name == o.request; });
+      if (it == by_name.end()) {
         out.push_back({o.expr, 0, "no request named '" + o.request + "'", false});
         continue;
       }
+      s = &*it;
     }
-    slo::Observations obs;
-    obs.response_time_us = &s->response_time_us;
-    obs.requests = s->requests_total;
-    obs.errors = s->requests_errors;
-    obs.achieved_rps = s->achieved_rps;
+    slo::Observations obs = ObservationsOf(*s);
     if (windows != nullptr && o.request.empty()) {
-      obs.first_window_us = &windows->first_window_us;
-      obs.last_window_us = &windows->last_window_us;
-      obs.first_window_error_rate = ErrorRate(windows->first_window);
-      obs.last_window_error_rate = ErrorRate(windows->last_window);
+      obs.first_window_us = &windows->first_us();
+      obs.last_window_us = &windows->last_us();
+      obs.first_window_error_rate = ErrorRate(windows->first());
+      obs.last_window_error_rate = ErrorRate(windows->last());
     }
     slo::Verdict v = slo::Evaluate(o, obs);
     out.push_back({v.expr, v.observed, v.observed_text, v.pass});
@@ -130,13 +161,17 @@ Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::
   return out;
 }
 
-Executor::Executor(const ExecPlan& plan) : plan_(plan) {}
+Executor::Executor(const ExecPlan& plan)
+    : plan_(plan), runner_(plan.runner), progress_(plan.progress ? plan.progress : &silent_) {
+  if (runner_ == nullptr) {
+    own_runner_ = MakeEngineRunner();
+    runner_ = own_runner_.get();
+  }
+}
 
 Executor::~Executor() {
   if (hlog_ != nullptr) std::fclose(hlog_);
 }
-
-bool Executor::Stopped() const { return sys::StopRequested() || abort_.load(); }
 
 std::string Executor::Label(size_t index, const scenario::Phase& phase) const {
   if (plan_.phases.size() == 1) return phase.name;
@@ -150,10 +185,10 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
   c.threads = plan_.threads;
   c.timeout_ns = plan_.timeout_ns;
   c.seed = plan_.seed;
-  c.stop = &sys::StopFlag();
+  c.stop = plan_.stop;
   c.abort = &abort_;
   c.arrival = ToEngine(p.arrival);
-  c.connections = p.connections > 0 ? p.connections : 1000;
+  c.connections = p.connections > 0 ? p.connections : scenario::kDefaultConnectionCap;
   c.model = scenario::IsOpenModel(p.kind) ? engine::Model::kOpen : engine::Model::kClosed;
   switch (p.kind) {
     case scenario::PhaseKind::kBaseline:
@@ -177,154 +212,113 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
   return c;
 }
 
+void Executor::WriteHlogSecond(const engine::SecondStats& s) {
+  if (hlog_ != nullptr) {
+    const Histogram& h = s.response_time_us;
+    std::fputs(report::HlogIntervalLine(double(hlog_seconds_), s.span_s, h.Count() ? h.Max() : 0,
+                                        h.EncodeCompressedBase64())
+                   .c_str(),
+               hlog_);
+  }
+  ++hlog_seconds_;
+}
+
+void Executor::CheckConnections(const engine::SecondStats& s) {
+  ++seconds_run_;
+  ever_connected_ = ever_connected_ || AnyConnection(s.counters);
+  running_connect_failures_ += ConnectFailures(s.counters);
+  if (ever_connected_ || warned_no_connection_ || seconds_run_ < kNoConnectionNoticeS || running_connect_failures_ == 0) {
+    return;
+  }
+  warned_no_connection_ = true;
+  notices_.push_back("no connection to " + plan_.target + " was established in the first " +
+                     std::to_string(kNoConnectionNoticeS) + " s: every attempt failed (" +
+                     std::to_string(running_connect_failures_) + " connect errors); is the server up?");
+  progress_->OnNotice(notices_.back());
+}
+
 Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenario::Phase& phase,
                                       const std::string& label, double total_s,
                                       const std::vector<slo::Objective>* abort_objectives) {
   EngineRun run;
-  SeriesCollector collector(label, total_s, plan_.live);
+  run.rows.reserve(size_t(total_s) + 2);  // one row a second (plus the partial last): no regrowth mid-run
+  run.windows = DriftWindows::For(phase);
   const bool keep_seconds = phase.kind == scenario::PhaseKind::kSpike;
-  const int64_t window_ns = DriftWindowNs(phase);
-  const int64_t duration_ns = phase.duration_ns;
-  std::vector<int64_t> broken_since(abort_objectives ? abort_objectives->size() : 0, -1);
+  std::optional<AbortWatch> watch;
+  if (abort_objectives != nullptr) watch.emplace(*abort_objectives, plan_.abort_on_fail.grace_ns);
   auto on_second = [&](const engine::SecondStats& s) {
-    collector.OnSecond(s);
-    if (hlog_ != nullptr) {
-      const Histogram& h = s.response_time_us;
-      std::fputs(report::HlogIntervalLine(double(hlog_seconds_), s.span_s, h.Count() ? h.Max() : 0,
-                                          h.EncodeCompressedBase64())
-                     .c_str(),
-                 hlog_);
-    }
-    ++hlog_seconds_;
+    run.rows.push_back(RowOf(s));
+    progress_->OnSecond(label, total_s, run.rows.back());
+    WriteHlogSecond(s);
+    CheckConnections(s);
     running_counters_.Add(s.counters);
     running_us_.Add(s.response_time_us);
     if (keep_seconds) run.seconds.push_back(s.response_time_us);
-    int64_t at_ns = s.second * kSecNs;
-    if (at_ns < window_ns) {
-      run.first_window_us.Add(s.response_time_us);
-      run.first_window.Add(s.counters);
-    }
-    if (duration_ns > 0 && at_ns >= duration_ns - window_ns && at_ns < duration_ns) {
-      run.last_window_us.Add(s.response_time_us);
-      run.last_window.Add(s.counters);
-    }
-    if (abort_objectives != nullptr && s.counters.ok + s.counters.errors > 0) {
-      slo::Observations obs;
-      obs.response_time_us = &s.response_time_us;
-      obs.requests = s.counters.ok + s.counters.errors;
-      obs.errors = s.counters.errors;
-      obs.achieved_rps = double(s.counters.completed);
-      for (size_t i = 0; i < abort_objectives->size(); ++i) {
-        const slo::Objective& o = (*abort_objectives)[i];
-        if (!o.request.empty() || o.metric == slo::Metric::kPercentileDrift ||
-            o.metric == slo::Metric::kErrorRateDrift || o.metric == slo::Metric::kRps) {
-          continue;  // judged on the whole phase only
-        }
-        if (slo::Evaluate(o, obs).pass) {
-          broken_since[i] = -1;
-          continue;
-        }
-        if (broken_since[i] < 0) broken_since[i] = s.second;
-        if ((s.second + 1 - broken_since[i]) * kSecNs > plan_.abort_on_fail.grace_ns && !abort_.load()) {
-          run.aborted = true;
-          run.abort_reason = o.expr;
-          abort_.store(true);
-        }
+    run.windows->Add(s.second, s.counters, s.response_time_us);
+    if (watch && !run.aborted) {
+      if (auto broken = watch->Observe(s.second, s.counters, s.response_time_us)) {
+        run.aborted = *broken;
+        abort_.store(true);
       }
     }
-    Checkpoint(&phase, &collector.rows(), false);
+    Checkpoint(&phase, &run.rows, false);
   };
-  auto stats = engine::Run(config, on_second);
-  collector.Finish();
+  auto stats = runner_->Run(config, on_second);
+  progress_->OnRunEnd();
   if (!stats) return std::unexpected(stats.error());
   run.stats = std::move(*stats);
-  run.rows = collector.TakeRows();
   return run;
 }
 
 Result<report::PhaseResult> Executor::RunPhase(size_t index, const scenario::Phase& phase,
                                                const std::vector<slo::Objective>& objectives) {
   engine::Config config = BaseConfig(phase);
-  const bool watch = plan_.abort_on_fail.enabled;
-  auto run = RunEngine(config, phase, Label(index, phase), double(phase.duration_ns) / 1e9,
-                       watch ? &objectives : nullptr);
+  const double planned_s = double(phase.duration_ns) / 1e9;
+  auto run = RunEngine(config, phase, Label(index, phase), planned_s,
+                       plan_.abort_on_fail.enabled ? &objectives : nullptr);
   if (!run) return std::unexpected(run.error());
+  // Rates are per second of the phase as planned, or of the time it ran when it was cut short.
+  const double measured_s = run->stats.interrupted ? std::min(planned_s, run->stats.elapsed_s) : planned_s;
   Accumulator acc;
-  acc.Add(run->stats, double(phase.duration_ns) / 1e9);
-  if (run->stats.interrupted) acc.planned_s = std::min(acc.planned_s, run->stats.elapsed_s);
-  total_.Add(run->stats, acc.planned_s);
+  acc.Add(run->stats, measured_s);
+  total_.Add(run->stats, measured_s);
 
-  report::PhaseResult r;
-  r.name = phase.name;
-  r.kind = std::string(scenario::PhaseKindName(phase.kind));
-  r.model = config.model == engine::Model::kOpen ? "open" : "closed";
-  r.duration_s = double(phase.duration_ns) / 1e9;
+  report::PhaseStatus status = report::PhaseStatus::kPassed;
+  report::PhaseResult r = PhaseHeader(phase, status, offset_s_);
+  r.duration_s = planned_s;
   r.elapsed_s = run->stats.elapsed_s;
-  r.offset_s = offset_s_;
   r.section = acc.MakeSection(phase.name);
   if (config.model == engine::Model::kOpen) r.section.requested_rps = run->stats.requested_rps;
   r.requests = acc.MakeRequestSections();
-  r.section.slo = Judge(objectives, r.section, r.requests, &*run);
-  r.series = run->rows;
-
-  if (phase.kind == scenario::PhaseKind::kSoak) {
-    report::SoakResult s;
-    s.window_s = double(DriftWindowNs(phase)) / 1e9;
-    s.first_p95_us = run->first_window_us.ValueAtPercentile(95);
-    s.last_p95_us = run->last_window_us.ValueAtPercentile(95);
-    s.p95_drift = Drift(double(s.first_p95_us), double(s.last_p95_us));
-    s.p99_drift = Drift(double(run->first_window_us.ValueAtPercentile(99)),
-                        double(run->last_window_us.ValueAtPercentile(99)));
-    s.first_error_rate = ErrorRate(run->first_window);
-    s.last_error_rate = ErrorRate(run->last_window);
-    s.error_rate_drift = Drift(s.first_error_rate, s.last_error_rate);
-    s.throughput_drift = Drift(double(run->first_window.completed), double(run->last_window.completed));
-    r.soak = s;
-  }
+  r.section.slo = Judge(objectives, r.section, r.requests, &*run->windows);
+  r.series = std::move(run->rows);
+  if (phase.kind == scenario::PhaseKind::kSoak) r.soak = SoakDrift(*run->windows);
   if (phase.kind == scenario::PhaseKind::kSpike) {
     report::SpikeResult s;
     s.from_rps = phase.from_per_sec;
     s.to_rps = phase.to_per_sec;
     s.hold_s = double(phase.hold_ns) / 1e9;
-    const slo::Objective* latency = nullptr;
-    for (const slo::Objective& o : objectives) {
-      if (o.request.empty() && o.metric == slo::Metric::kPercentile && latency == nullptr) latency = &o;
-    }
-    if (latency != nullptr) {
+    if (const slo::Objective* latency = RecoveryObjective(objectives)) {
       s.slo = latency->expr;
-      // Recovery: the first second after the hold from which every later second meets the SLO.
-      int64_t first = phase.hold_ns / kSecNs;
-      int64_t seconds = std::min<int64_t>(int64_t(run->seconds.size()), phase.duration_ns / kSecNs);
-      int64_t recovered_at = -1;
-      for (int64_t k = seconds - 1; k >= first; --k) {
-        slo::Observations obs;
-        obs.response_time_us = &run->seconds[k];
-        obs.requests = run->seconds[k].Count();
-        if (obs.requests > 0 && !slo::Evaluate(*latency, obs).pass) break;
-        recovered_at = k;
-      }
-      if (recovered_at >= 0) {
-        s.recovered = true;
-        s.recovery_s = std::max(0.0, double(recovered_at) - s.hold_s);
-      }
+      s.recovery_s = SpikeRecoveryS(run->seconds, phase.hold_ns, phase.duration_ns / kSecNs, *latency);
+      s.recovered = s.recovery_s.has_value();
     }
     r.spike = s;
   }
   if (run->aborted) {
-    r.status = "aborted";
+    r.status = report::PhaseStatus::kAborted;
+    r.section.slo.push_back({"abort_on_fail", 0, "'" + *run->aborted + "' stayed broken: run stopped", false});
   } else if (run->stats.interrupted) {
-    r.status = "interrupted";
+    r.status = report::PhaseStatus::kInterrupted;
   } else {
-    r.status = AllPass(r.section.slo) && r.section.requests_ok > 0 ? "passed" : "failed";
-  }
-  if (run->aborted) {
-    r.section.slo.push_back({"abort_on_fail", 0, "'" + run->abort_reason + "' stayed broken: run stopped", false});
+    r.status = AllPass(r.section.slo) && r.section.requests_ok > 0 ? report::PhaseStatus::kPassed
+                                                                    : report::PhaseStatus::kFailed;
   }
   return r;
 }
 
-void Executor::FinishPhase(report::PhaseResult phase_result, const std::vector<report::SecondRow>& rows) {
-  for (const report::SecondRow& row : rows) {
+void Executor::FinishPhase(report::PhaseResult phase_result) {
+  for (const report::SecondRow& row : phase_result.series) {
     report::SecondRow copy = row;
     copy.second = int64_t(all_rows_.size());
     all_rows_.push_back(std::move(copy));
@@ -335,29 +329,21 @@ void Executor::FinishPhase(report::PhaseResult phase_result, const std::vector<r
   running_us_.Reset();
 }
 
-void Executor::Checkpoint(const scenario::Phase* phase, const std::vector<report::SecondRow>* rows_in, bool force) {
+void Executor::Checkpoint(const scenario::Phase* phase, const std::vector<report::SecondRow>* rows, bool force) {
   if (plan_.out_dir.empty()) return;
-  int64_t now = MonoNowNs();
+  const int64_t now = MonoNowNs();
   if (!force && now - last_checkpoint_ns_ < kCheckpointEveryNs) return;
   last_checkpoint_ns_ = now;
   if (hlog_ != nullptr) std::fflush(hlog_);
-  std::error_code ec;
-  std::filesystem::create_directories(plan_.out_dir, ec);
   if (phase == nullptr) {
     report::Results done = Assemble(false, nullptr, nullptr);
     (void)report::WriteFileAtomic(plan_.out_dir + "/results.json", report::ToJson(done).dump(2) + "\n");
     return;
   }
-  const std::vector<report::SecondRow>& rows = *rows_in;
-  report::PhaseResult running;
-  running.name = phase->name;
-  running.kind = std::string(scenario::PhaseKindName(phase->kind));
-  running.model = scenario::IsOpenModel(phase->kind) ? "open" : "closed";
-  running.status = "running";
-  running.offset_s = offset_s_;
-  running.elapsed_s = double(rows.size());
-  FillSection(running.section, running_counters_, running_us_, nullptr, double(rows.size()));
-  report::Results r = Assemble(false, &running, &rows);
+  report::PhaseResult running = PhaseHeader(*phase, report::PhaseStatus::kRunning, offset_s_);
+  running.elapsed_s = double(rows->size());
+  FillSection(running.section, running_counters_, running_us_, nullptr, double(rows->size()));
+  report::Results r = Assemble(false, &running, rows);
   (void)report::WriteFileAtomic(plan_.out_dir + "/results.json", report::ToJson(r).dump(2) + "\n");
 }
 
@@ -371,23 +357,26 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   r.method = plan_.method;
   r.threads = plan_.threads;
   r.complete = complete;
-  r.interrupted = sys::StopRequested();
+  r.interrupted = Interrupted();
+  r.notices = notices_;
   bool any_open = false;
-  for (const scenario::Phase& p : plan_.phases) {
+  for (size_t i = 0; i < plan_.phases.size(); ++i) {
+    const scenario::Phase& p = plan_.phases[i];
     any_open = any_open || scenario::IsOpenModel(p.kind);
-    r.duration_s += double(p.duration_ns) / 1e9;
-    r.connections = std::max(r.connections, p.connections > 0 ? p.connections : 1000);
+    // Planned length; a stress phase's is known once it ran (the sum of its steps).
+    r.duration_s += i < done_.size() ? done_[i].duration_s : double(p.duration_ns) / 1e9;
+    r.connections = std::max(r.connections, p.connections > 0 ? p.connections : scenario::kDefaultConnectionCap);
   }
-  r.model = any_open ? "open" : "closed";
+  r.model = any_open ? report::LoadModel::kOpen : report::LoadModel::kClosed;
   r.arrival = plan_.phases.empty() || plan_.phases[0].arrival == scenario::Arrival::kUniform ? "uniform" : "poisson";
-  r.elapsed_s = total_.elapsed_s;
+  r.elapsed_s = offset_s_ + (running != nullptr ? running->elapsed_s : 0);  // includes pauses between steps
   r.bytes_read = total_.counters.bytes_read;
   r.bytes_written = total_.counters.bytes_written;
   Accumulator total = total_;
   if (running != nullptr) {
     total.counters.Add(running_counters_);
     total.response_time_us.Add(running_us_);
-    total.planned_s += running->elapsed_s;
+    total.measured_s += running->elapsed_s;
   }
   r.overall = total.MakeSection("");
   r.requests = total.MakeRequestSections();
@@ -419,11 +408,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
     }
     r.phases.push_back(*running);
   }
-  r.passed = r.overall.requests_ok > 0;
-  for (const report::PhaseResult& p : r.phases) {
-    if (p.status == "failed" || p.status == "aborted") r.passed = false;
-    if (p.status == "interrupted" && !AllPass(p.section.slo)) r.passed = false;
-  }
+  r.verdict = RunVerdict(r.phases, r.overall.requests_ok, r.interrupted);
   return r;
 }
 
@@ -445,13 +430,8 @@ Result<report::Results> Executor::Run() {
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& phase = plan_.phases[i];
     if (Stopped()) {
-      report::PhaseResult skipped;
-      skipped.name = phase.name;
-      skipped.kind = std::string(scenario::PhaseKindName(phase.kind));
-      skipped.model = scenario::IsOpenModel(phase.kind) ? "open" : "closed";
-      skipped.status = "skipped";
-      skipped.offset_s = offset_s_;
-      done_.push_back(std::move(skipped));
+      done_.push_back(PhaseHeader(phase, report::PhaseStatus::kSkipped, offset_s_));
+      done_.back().duration_s = double(phase.duration_ns) / 1e9;
       continue;
     }
     auto objectives = PhaseObjectives(plan_.slos, phase);
@@ -463,8 +443,7 @@ Result<report::Results> Executor::Run() {
     auto result = phase.kind == scenario::PhaseKind::kStress ? RunStress(i, phase, *objectives)
                                                               : RunPhase(i, phase, *objectives);
     if (!result) return std::unexpected(result.error());
-    std::vector<report::SecondRow> rows = result->series;
-    FinishPhase(std::move(*result), rows);
+    FinishPhase(std::move(*result));
     Checkpoint(nullptr, nullptr, true);
   }
   report::Results r = Assemble(true, nullptr, nullptr);
@@ -476,6 +455,17 @@ Result<report::Results> Executor::Run() {
     if (auto s = WriteAllOutputs(r, plan_.out_dir); !s) return std::unexpected(s.error());
   }
   return r;
+}
+
+report::Verdict RunVerdict(const std::vector<report::PhaseResult>& phases, int64_t requests_ok, bool interrupted) {
+  if (interrupted) return report::Verdict::kInterrupted;
+  if (requests_ok == 0) return report::Verdict::kFail;
+  for (const report::PhaseResult& p : phases) {
+    if (p.status != report::PhaseStatus::kPassed && p.status != report::PhaseStatus::kRunning) {
+      return report::Verdict::kFail;
+    }
+  }
+  return report::Verdict::kPass;
 }
 
 Result<report::Results> Execute(const ExecPlan& plan) {
@@ -490,4 +480,4 @@ Status WriteAllOutputs(const report::Results& results, const std::string& dir) {
   return report::WriteFileAtomic(dir + "/summary.md", report::MarkdownSummary(results));
 }
 
-}  // namespace headroom::cli
+}  // namespace headroom::exec

@@ -1,0 +1,87 @@
+// Phase execution: runs a list of phases (from a scenario file, or the single phase of a plain
+// `headroom run URL`) one engine run per phase (per step for stress) and turns them into the results
+// model: per-phase SLO verdicts, the stress breakpoint search, spike recovery, soak drift,
+// abort-on-fail, periodic checkpoints of results.json, results.hlog streamed second by second, and
+// the run's verdict (an interrupted run is never a pass).
+//
+// The engine is reached through PhaseRunner, a one-method interface with two implementations: the
+// real engine (MakeEngineRunner) and a fake that replays scripted seconds (exec/fake_runner.h, for
+// tests). Progress is reported through Progress, so printing stays in the caller.
+//
+// Thread-safety: Execute runs on the calling thread; the runner calls back on that thread.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "engine/engine.h"
+#include "report/results.h"
+#include "scenario/scenario.h"
+#include "slo/slo.h"
+
+namespace headroom::exec {
+
+// Runs one engine configuration. on_second is called once per completed second, in order, on the
+// calling thread; the returned stats cover the whole run.
+class PhaseRunner {
+ public:
+  virtual ~PhaseRunner() = default;
+  virtual Result<engine::RunStats> Run(const engine::Config& config, const engine::SecondCallback& on_second) = 0;
+};
+
+// The real engine.
+std::unique_ptr<PhaseRunner> MakeEngineRunner();
+
+// Receives progress as the run goes on (a terminal line, a CI log line...). Default: nothing.
+class Progress {
+ public:
+  virtual ~Progress() = default;
+  // `label` names the phase (and the stress step); `total_s` is the planned length of this engine
+  // run; `step`/`steps` count stress steps (0 when not a stress phase; steps is an upper bound).
+  virtual void OnSecond(const std::string& label, double total_s, const report::SecondRow& row) {}
+  virtual void OnRunEnd() {}
+  // One-line notices worth a user's attention (e.g. no connection established so far).
+  virtual void OnNotice(const std::string& text) {}
+};
+
+struct ExecPlan {
+  std::string target;    // shown in outputs
+  std::string scenario;  // scenario name; "" for a plain URL run
+  std::string method = "GET";
+  sys::Address address;
+  const engine::RequestSource* source = nullptr;  // REQUIRES: outlives Execute
+  std::vector<scenario::Phase> phases;
+  std::vector<scenario::SloSpec> slos;  // apply to every phase
+  scenario::AbortOnFail abort_on_fail;
+  int threads = 1;
+  int64_t timeout_ns = 10'000'000'000;
+  uint64_t seed = 1;
+  std::string out_dir;   // "" = write nothing; else results.json (+ checkpoints every 10 s) and friends
+  // Set (by a signal handler) to stop the run: the verdict becomes INTERRUPTED. May be null.
+  const std::atomic<bool>* stop = nullptr;
+  PhaseRunner* runner = nullptr;  // null = the real engine
+  Progress* progress = nullptr;   // null = silent
+  // Pause between stress steps so the target drains its queue; counted in the phase's elapsed time.
+  int64_t stress_cool_down_ns = 1'000'000'000;
+};
+
+// Runs every phase in order. Errors are set-up problems only (bad SLO text, engine start failure).
+Result<report::Results> Execute(const ExecPlan& plan);
+
+// Parses the SLOs that apply to a phase (top-level + the phase's own), request prefixes kept.
+Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::SloSpec>& top,
+                                                    const scenario::Phase& phase);
+
+// Writes DIR/results.json, series.csv, junit.xml and summary.md (results.hlog is streamed by Execute).
+Status WriteAllOutputs(const report::Results& results, const std::string& dir);
+
+// Adapts a scenario's compiled requests to the engine: each worker gets its own render context and
+// picks requests by weight. REQUIRES: requests compiled from `scenario`, in the same order.
+std::unique_ptr<engine::RequestSource> MakeScenarioSource(const scenario::Scenario& scenario,
+                                                          std::vector<scenario::CompiledRequest> requests,
+                                                          scenario::WeightedPicker picker, int worker_count);
+
+}  // namespace headroom::exec

@@ -1,0 +1,242 @@
+// Data-driven tests of phase execution: each file in testdata/ is a scenario, what the fake engine
+// answers second by second, and the verdicts and figures expected (format in testdata/README.md).
+// No sockets, no sleeps: the fake runner replays the scripted seconds.
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "exec/exec.h"
+#include "exec/fake_runner.h"
+#include "exec/rules.h"
+
+namespace headroom::exec {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kDir = fs::path(HEADROOM_SOURCE_DIR) / "src/exec/testdata";
+
+std::vector<fs::path> Cases() {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::directory_iterator(kDir)) {
+    if (e.path().extension() == ".yaml") out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The seconds of a stress step: every second at the step's rate, fast when the step should pass
+// and slow (past any latency SLO in the cases) when it should fail.
+std::vector<FakeSecond> StepSeconds(const engine::Config& c, bool pass) {
+  const double rate = c.rate_profile.at(0).start_rps;
+  const int64_t seconds = c.rate_profile.at(0).duration_ns / kSecNs;
+  auto s = ParseFakeSecond(std::to_string(int64_t(std::llround(rate))) + (pass ? "@5ms" : "@900ms"));
+  EXPECT_TRUE(s.has_value());
+  return std::vector<FakeSecond>(size_t(seconds), *s);
+}
+
+struct Case {
+  YAML::Node doc;
+  scenario::Scenario scenario;
+  std::atomic<bool> stop{false};
+  int64_t seconds_seen = 0;
+};
+
+FakeRunner::Script ScriptOf(Case& c) {
+  const YAML::Node& d = c.doc;
+  return [&c, d](const engine::Config& config, int run) {
+    std::vector<FakeSecond> out;
+    if (d["verdicts"]) {
+      const YAML::Node v = d["verdicts"];
+      const bool pass = run < int(v.size()) ? v[run].as<std::string>() == "pass" : false;
+      out = StepSeconds(config, pass);
+    } else if (d["true_capacity"]) {
+      out = StepSeconds(config, config.rate_profile.at(0).start_rps <= d["true_capacity"].as<double>());
+    } else {
+      const YAML::Node runs = d["runs"];
+      EXPECT_LT(run, int(runs.size())) << "the case scripts fewer engine runs than the executor asked for";
+      if (run >= int(runs.size())) return out;
+      for (const YAML::Node& sec : runs[run]) {
+        auto s = ParseFakeSecond(sec.as<std::string>());
+        EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
+        if (s) out.push_back(*s);
+      }
+    }
+    return out;
+  };
+}
+
+// Sets the stop flag after `stop_after_seconds` seconds, as a signal handler would.
+class StopAfter final : public Progress {
+ public:
+  StopAfter(Case& c, int64_t after) : c_(c), after_(after) {}
+  void OnSecond(const std::string&, double, const report::SecondRow&) override {
+    if (++c_.seconds_seen == after_) c_.stop.store(true);
+  }
+  void OnNotice(const std::string& text) override { notices.push_back(text); }
+  std::vector<std::string> notices;
+
+ private:
+  Case& c_;
+  int64_t after_;
+};
+
+std::string Describe(const report::PhaseResult& p) {
+  std::string s = std::string(report::PhaseStatusName(p.status));
+  for (const report::SloResult& v : p.section.slo) s += " | " + v.expr + " " + (v.pass ? "pass" : "fail") + " " + v.observed_text;
+  return s;
+}
+
+void CheckPhase(const YAML::Node& want, const report::PhaseResult& got, const std::string& where) {
+  SCOPED_TRACE(where + " phase " + got.name + ": " + Describe(got));
+  if (want["status"]) EXPECT_EQ(report::PhaseStatusName(got.status), want["status"].as<std::string>());
+  if (want["offset_s"]) EXPECT_DOUBLE_EQ(got.offset_s, want["offset_s"].as<double>());
+  if (want["elapsed_s"]) EXPECT_DOUBLE_EQ(got.elapsed_s, want["elapsed_s"].as<double>());
+  if (want["requests_ok"]) EXPECT_EQ(got.section.requests_ok, want["requests_ok"].as<int64_t>());
+  if (want["series"]) EXPECT_EQ(int64_t(got.series.size()), want["series"].as<int64_t>());
+  if (want["slo"]) {
+    std::vector<std::string> verdicts;
+    for (const report::SloResult& v : got.section.slo) verdicts.push_back(v.expr + ": " + (v.pass ? "pass" : "fail"));
+    EXPECT_EQ(verdicts, want["slo"].as<std::vector<std::string>>());
+  }
+  if (want["rates"]) {
+    ASSERT_TRUE(got.stress.has_value());
+    std::vector<double> rates;
+    for (const report::StressPoint& p : got.stress->curve) rates.push_back(p.rate_rps);
+    EXPECT_EQ(rates, want["rates"].as<std::vector<double>>());
+  }
+  if (want["capacity"]) {
+    ASSERT_TRUE(got.stress.has_value());
+    if (want["capacity"].as<std::string>() == "none") {
+      EXPECT_FALSE(got.stress->capacity_rps.has_value());
+    } else {
+      ASSERT_TRUE(got.stress->capacity_rps.has_value());
+      EXPECT_DOUBLE_EQ(*got.stress->capacity_rps, want["capacity"].as<double>());
+    }
+  }
+  if (want["confirmed"]) EXPECT_EQ(got.stress->confirmed, want["confirmed"].as<bool>());
+  if (want["reached_ceiling"]) EXPECT_EQ(got.stress->reached_ceiling, want["reached_ceiling"].as<bool>());
+  if (want["recovery_s"]) {
+    ASSERT_TRUE(got.spike.has_value());
+    if (want["recovery_s"].as<std::string>() == "never") {
+      EXPECT_FALSE(got.spike->recovered);
+      EXPECT_FALSE(got.spike->recovery_s.has_value());
+    } else {
+      ASSERT_TRUE(got.spike->recovery_s.has_value());
+      EXPECT_DOUBLE_EQ(*got.spike->recovery_s, want["recovery_s"].as<double>());
+    }
+  }
+  if (want["p95_drift"]) {
+    ASSERT_TRUE(got.soak.has_value());
+    EXPECT_NEAR(got.soak->p95_drift, want["p95_drift"].as<double>(), 0.01);  // HDR buckets: 3 digits
+  }
+  if (want["error_rate_drift"]) {
+    ASSERT_TRUE(got.soak.has_value());
+    const std::string w = want["error_rate_drift"].as<std::string>();
+    if (w == "inf") {
+      EXPECT_TRUE(std::isinf(got.soak->error_rate_drift));
+    } else {
+      EXPECT_DOUBLE_EQ(got.soak->error_rate_drift, want["error_rate_drift"].as<double>());
+    }
+  }
+}
+
+TEST(ExecCases, EveryCaseMatchesItsExpectations) {
+  const std::vector<fs::path> cases = Cases();
+  ASSERT_GE(cases.size(), 15u);
+  for (const fs::path& path : cases) {
+    SCOPED_TRACE(path.filename().string());
+    Case c;
+    c.doc = YAML::LoadFile(path.string());
+    auto sc = scenario::LoadScenarioFromString(c.doc["scenario"].as<std::string>(), path.filename().string());
+    ASSERT_TRUE(sc.has_value()) << sc.error().message;
+    c.scenario = std::move(*sc);
+
+    FakeRunner runner(ScriptOf(c));
+    StopAfter progress(c, c.doc["stop_after_seconds"] ? c.doc["stop_after_seconds"].as<int64_t>() : -1);
+    ExecPlan plan;
+    plan.target = c.scenario.target;
+    plan.scenario = c.scenario.name;
+    plan.phases = c.scenario.phases;
+    plan.slos = c.scenario.slos;
+    plan.abort_on_fail = c.scenario.abort_on_fail;
+    plan.runner = &runner;
+    plan.progress = &progress;
+    plan.stop = &c.stop;
+    plan.stress_cool_down_ns = 0;
+    auto results = Execute(plan);
+    ASSERT_TRUE(results.has_value()) << results.error().message;
+
+    const YAML::Node want = c.doc["expect"];
+    EXPECT_EQ(report::VerdictName(results->verdict), want["verdict"].as<std::string>());
+    if (want["engine_runs"]) EXPECT_EQ(int(runner.configs().size()), want["engine_runs"].as<int>());
+    if (want["notice"]) {
+      ASSERT_EQ(progress.notices.size(), 1u);
+      EXPECT_NE(progress.notices[0].find(want["notice"].as<std::string>()), std::string::npos) << progress.notices[0];
+      EXPECT_EQ(results->notices, progress.notices);
+    } else {
+      EXPECT_TRUE(progress.notices.empty());
+    }
+    if (want["series"]) EXPECT_EQ(int64_t(results->series.size()), want["series"].as<int64_t>());
+    if (want["elapsed_s"]) EXPECT_DOUBLE_EQ(results->elapsed_s, want["elapsed_s"].as<double>());
+    const YAML::Node phases = want["phases"];
+    ASSERT_EQ(results->phases.size(), phases.size());
+    for (size_t i = 0; i < phases.size(); ++i) CheckPhase(phases[i], results->phases[i], path.filename().string());
+
+    // The stress cases drive the search alone too: the same rates and capacity, no engine at all.
+    if (c.doc["verdicts"] && c.scenario.phases.size() == 1) {
+      BreakpointSearch search(c.scenario.phases[0]);
+      std::vector<double> rates;
+      size_t k = 0;
+      while (auto rate = search.NextRate()) {
+        rates.push_back(*rate);
+        const YAML::Node v = c.doc["verdicts"];
+        search.Record(*rate, k < v.size() && v[k].as<std::string>() == "pass");
+        ++k;
+      }
+      if (phases[0]["rates"]) EXPECT_EQ(rates, phases[0]["rates"].as<std::vector<double>>());
+    }
+  }
+}
+
+TEST(FakeSecond, ParsesCountsLatenciesAndErrorClasses) {
+  auto s = ParseFakeSecond("90@5ms 10@800ms http_5xx=2 connect_refused=3");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->counters.ok, 100);
+  EXPECT_EQ(s->counters.errors, 5);
+  EXPECT_EQ(s->counters.completed, 102);  // 5xx responses came back; refused connections did not
+  EXPECT_EQ(s->response_time_us.Count(), 100);
+  EXPECT_EQ(s->counters.by_class[int(engine::ErrorClass::kConnectRefused)], 3);
+  ASSERT_TRUE(ParseFakeSecond("-").has_value());
+  EXPECT_EQ(ParseFakeSecond("-")->counters.intended, 0);
+}
+
+TEST(FakeSecond, RejectsWhatItCannotRead) {
+  EXPECT_FALSE(ParseFakeSecond("ten@5ms").has_value());
+  EXPECT_FALSE(ParseFakeSecond("10@5").has_value());
+  EXPECT_FALSE(ParseFakeSecond("teapot=3").has_value());
+  EXPECT_FALSE(ParseFakeSecond("10").has_value());
+}
+
+TEST(RunVerdict, InterruptedIsNeverAPass) {
+  report::PhaseResult passed;
+  passed.status = report::PhaseStatus::kPassed;
+  report::PhaseResult failed;
+  failed.status = report::PhaseStatus::kFailed;
+  EXPECT_EQ(RunVerdict({passed}, 10, false), report::Verdict::kPass);
+  EXPECT_EQ(RunVerdict({passed}, 10, true), report::Verdict::kInterrupted);
+  EXPECT_EQ(RunVerdict({passed, failed}, 10, true), report::Verdict::kInterrupted);
+  EXPECT_EQ(RunVerdict({passed, failed}, 10, false), report::Verdict::kFail);
+  EXPECT_EQ(RunVerdict({passed}, 0, false), report::Verdict::kFail);  // nothing succeeded
+  EXPECT_NE(report::VerdictExitCode(report::Verdict::kInterrupted), 0);
+  EXPECT_NE(report::VerdictExitCode(report::Verdict::kInterrupted), 1);
+  EXPECT_NE(report::VerdictExitCode(report::Verdict::kInterrupted), 2);
+}
+
+}  // namespace
+}  // namespace headroom::exec

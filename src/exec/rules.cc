@@ -1,0 +1,237 @@
+#include "exec/rules.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace headroom::exec {
+namespace {
+
+std::string RateText(double rps) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f/s", rps);
+  return buf;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Breakpoint search
+
+BreakpointSearch::BreakpointSearch(const scenario::Phase& stress)
+    : mode_(stress.search),
+      from_(stress.from_per_sec),
+      ceiling_(stress.ceiling_per_sec),
+      step_(stress.step_per_sec),
+      resolution_(stress.resolution),
+      confirm_(stress.confirm) {
+  if (from_ > 0 && from_ <= ceiling_ * (1 + 1e-9)) next_ = from_;
+}
+
+void BreakpointSearch::Record(double rate, bool passed) {
+  if (confirming_) {
+    confirming_ = false;
+    next_.reset();
+    if (passed) {
+      confirmed_ = true;
+      return;
+    }
+    // The best rate did not hold twice: report the next lower rate that held.
+    const double best = *capacity_;
+    capacity_.reset();
+    for (double r : passed_rates_) {
+      if (r < best && (!capacity_ || r > *capacity_)) capacity_ = r;
+    }
+    return;
+  }
+  if (passed) passed_rates_.push_back(rate);
+  AfterSearchStep(rate, passed);
+}
+
+void BreakpointSearch::AfterSearchStep(double rate, bool passed) {
+  if (mode_ == scenario::StressSearch::kSteps) {
+    if (!passed) {
+      bad_ = rate;
+      return StartConfirmOrFinish();
+    }
+    good_ = capacity_ = rate;
+    const double next = rate + step_;
+    if (step_ <= 0 || next > ceiling_ * (1 + 1e-9)) return StartConfirmOrFinish();
+    next_ = next;
+    return;
+  }
+  if (passed) {
+    good_ = capacity_ = rate;
+    if (!bad_ && rate >= ceiling_) return StartConfirmOrFinish();
+  } else {
+    bad_ = rate;
+    if (!good_) return StartConfirmOrFinish();
+  }
+  if (bad_) {
+    if ((*bad_ - *good_) / *good_ <= resolution_) return StartConfirmOrFinish();
+    next_ = (*good_ + *bad_) / 2;
+  } else {
+    next_ = std::min(rate * 2, ceiling_);
+  }
+}
+
+void BreakpointSearch::StartConfirmOrFinish() {
+  next_.reset();
+  if (confirm_ && capacity_) {
+    confirming_ = true;
+    next_ = *capacity_;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windows and drift
+
+DriftWindows DriftWindows::For(const scenario::Phase& p) {
+  int64_t window = p.kind == scenario::PhaseKind::kSoak && p.window_ns > 0 ? p.window_ns
+                                                                           : std::max<int64_t>(kSecNs, p.duration_ns / 4);
+  return DriftWindows(window, p.duration_ns);
+}
+
+void DriftWindows::Add(int64_t second, const engine::Counters& counters, const Histogram& response_time_us) {
+  const int64_t at_ns = second * kSecNs;
+  if (at_ns < window_ns_) {
+    first_us_.Add(response_time_us);
+    first_.Add(counters);
+  }
+  if (duration_ns_ > 0 && at_ns >= duration_ns_ - window_ns_ && at_ns < duration_ns_) {
+    last_us_.Add(response_time_us);
+    last_.Add(counters);
+  }
+}
+
+double Drift(double first, double last) {
+  if (first == 0) return last == 0 ? 0.0 : INFINITY;
+  return (last - first) / first;
+}
+
+double ErrorRate(const engine::Counters& c) {
+  const int64_t n = c.ok + c.errors;
+  return n ? double(c.errors) / double(n) : 0.0;
+}
+
+report::SoakResult SoakDrift(const DriftWindows& w) {
+  report::SoakResult s;
+  s.window_s = double(w.window_ns()) / 1e9;
+  s.first_p95_us = w.first_us().ValueAtPercentile(95);
+  s.last_p95_us = w.last_us().ValueAtPercentile(95);
+  s.p95_drift = Drift(double(s.first_p95_us), double(s.last_p95_us));
+  s.p99_drift = Drift(double(w.first_us().ValueAtPercentile(99)), double(w.last_us().ValueAtPercentile(99)));
+  s.first_error_rate = ErrorRate(w.first());
+  s.last_error_rate = ErrorRate(w.last());
+  s.error_rate_drift = Drift(s.first_error_rate, s.last_error_rate);
+  s.throughput_drift = Drift(double(w.first().completed), double(w.last().completed));
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spike recovery
+
+const slo::Objective* RecoveryObjective(const std::vector<slo::Objective>& objectives) {
+  for (const slo::Objective& o : objectives) {
+    if (o.request.empty() && o.metric == slo::Metric::kPercentile) return &o;
+  }
+  return nullptr;
+}
+
+std::optional<double> SpikeRecoveryS(const std::vector<Histogram>& seconds, int64_t hold_ns, int64_t phase_seconds,
+                                     const slo::Objective& latency) {
+  const int64_t first = hold_ns / kSecNs;
+  const int64_t n = std::min<int64_t>(int64_t(seconds.size()), phase_seconds);
+  int64_t recovered_at = -1;
+  for (int64_t k = n - 1; k >= first; --k) {
+    slo::Observations obs;
+    obs.response_time_us = &seconds[k];
+    obs.requests = seconds[k].Count();
+    if (obs.requests > 0 && !slo::Evaluate(latency, obs).pass) break;
+    recovered_at = k;
+  }
+  if (recovered_at < 0) return std::nullopt;
+  return std::max(0.0, double(recovered_at) - double(hold_ns) / 1e9);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Observations and abort-on-fail
+
+slo::Observations ObservationsOf(const report::Section& s) {
+  slo::Observations obs;
+  obs.response_time_us = &s.response_time_us;
+  obs.requests = s.requests_total;
+  obs.errors = s.requests_errors;
+  obs.achieved_rps = s.achieved_rps;
+  return obs;
+}
+
+slo::Observations ObservationsOf(const engine::Counters& c, const Histogram& response_time_us, double span_s) {
+  slo::Observations obs;
+  obs.response_time_us = &response_time_us;
+  obs.requests = c.ok + c.errors;
+  obs.errors = c.errors;
+  obs.achieved_rps = span_s > 0 ? double(c.completed) / span_s : 0;
+  return obs;
+}
+
+AbortWatch::AbortWatch(const std::vector<slo::Objective>& objectives, int64_t grace_ns)
+    : objectives_(objectives), grace_ns_(grace_ns), broken_since_(objectives.size(), -1) {}
+
+std::optional<std::string> AbortWatch::Observe(int64_t second, const engine::Counters& counters,
+                                               const Histogram& response_time_us) {
+  if (tripped_ || counters.ok + counters.errors == 0) return std::nullopt;
+  const slo::Observations obs = ObservationsOf(counters, response_time_us, 1.0);
+  for (size_t i = 0; i < objectives_.size(); ++i) {
+    const slo::Objective& o = objectives_[i];
+    if (!o.request.empty() || o.metric == slo::Metric::kPercentileDrift || o.metric == slo::Metric::kErrorRateDrift ||
+        o.metric == slo::Metric::kRps) {
+      continue;  // judged on the whole phase only
+    }
+    if (slo::Evaluate(o, obs).pass) {
+      broken_since_[i] = -1;
+      continue;
+    }
+    if (broken_since_[i] < 0) broken_since_[i] = second;
+    if ((second + 1 - broken_since_[i]) * kSecNs > grace_ns_) {
+      tripped_ = true;
+      return o.expr;
+    }
+  }
+  return std::nullopt;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stress steps and phase headers
+
+report::StressPoint JudgeStep(double rate, const report::Section& section,
+                              const std::vector<report::SloResult>& verdicts, bool interrupted, bool confirmation) {
+  report::StressPoint point;
+  point.rate_rps = rate;
+  point.achieved_rps = section.achieved_rps;
+  point.p50_us = section.response_time_us.ValueAtPercentile(50);
+  point.p95_us = section.response_time_us.ValueAtPercentile(95);
+  point.p99_us = section.response_time_us.ValueAtPercentile(99);
+  point.error_rate = section.error_rate();
+  point.confirmation = confirmation;
+  for (const report::SloResult& v : verdicts) {
+    if (!v.pass && point.broken.empty()) point.broken = v.expr + " (observed " + v.observed_text + ")";
+  }
+  if (point.broken.empty() && section.achieved_rps < kMinAchievedShare * rate) {
+    point.broken = "achieved " + RateText(section.achieved_rps) + " < 90% of the requested rate";
+  }
+  point.pass = point.broken.empty() && !interrupted;
+  return point;
+}
+
+report::PhaseResult PhaseHeader(const scenario::Phase& phase, report::PhaseStatus status, double offset_s) {
+  report::PhaseResult r;
+  r.name = phase.name;
+  r.kind = std::string(scenario::PhaseKindName(phase.kind));
+  r.model = scenario::IsOpenModel(phase.kind) ? report::LoadModel::kOpen : report::LoadModel::kClosed;
+  r.status = status;
+  r.offset_s = offset_s;
+  return r;
+}
+
+}  // namespace headroom::exec

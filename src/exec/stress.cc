@@ -1,0 +1,92 @@
+// The stress phase: each rate the breakpoint search asks for is one short open-model engine run,
+// judged on its own; the search (exec/rules.h) decides the next rate and the capacity.
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "exec/executor.h"
+
+namespace headroom::exec {
+namespace {
+
+std::string RateText(double rps) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f/s", rps);
+  return buf;
+}
+
+}  // namespace
+
+Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Phase& phase,
+                                                const std::vector<slo::Objective>& objectives) {
+  report::StressResult sr;
+  Accumulator acc;
+  std::vector<report::SecondRow> rows;
+  std::vector<std::vector<report::SloResult>> step_verdicts;  // per point of the curve
+  const double step_s = double(phase.step_duration_ns) / 1e9;
+  bool interrupted = false;
+  double paused_s = 0;
+  BreakpointSearch search(phase);
+  scenario::Phase step = phase;
+  step.duration_ns = phase.step_duration_ns;
+
+  while (auto rate = search.NextRate()) {
+    if (Stopped()) break;
+    const bool confirmation = search.NextIsConfirmation();
+    if (!sr.curve.empty() && plan_.stress_cool_down_ns > 0) {
+      // Let the target drain its queue before the next rate; counted in the phase's time.
+      std::this_thread::sleep_for(std::chrono::nanoseconds(plan_.stress_cool_down_ns));
+      paused_s += double(plan_.stress_cool_down_ns) / 1e9;
+      if (Stopped()) break;
+    }
+    engine::Config config = BaseConfig(phase);
+    config.model = engine::Model::kOpen;
+    config.rate_profile = {{phase.step_duration_ns, *rate, *rate}};
+    const std::string label = Label(index, phase) + " step " + std::to_string(sr.curve.size() + 1) + " @ " +
+                              RateText(*rate);
+    auto run = RunEngine(config, step, label, step_s, nullptr);
+    if (!run) return std::unexpected(run.error());
+    interrupted = interrupted || run->stats.interrupted;
+    Accumulator one;
+    one.Add(run->stats, step_s);
+    acc.Add(run->stats, step_s);
+    total_.Add(run->stats, step_s);
+    report::Section section = one.MakeSection(phase.name);
+    std::vector<report::SloResult> verdicts = Judge(objectives, section, one.MakeRequestSections(), nullptr);
+    report::StressPoint point = JudgeStep(*rate, section, verdicts, run->stats.interrupted, confirmation);
+    sr.curve.push_back(point);
+    step_verdicts.push_back(std::move(verdicts));
+    for (report::SecondRow& row : run->rows) {
+      row.second = int64_t(rows.size());
+      rows.push_back(std::move(row));
+    }
+    if (run->stats.interrupted) break;
+    search.Record(*rate, point.pass);
+  }
+  sr.capacity_rps = search.capacity();
+  sr.confirmed = search.confirmed();
+  sr.reached_ceiling = search.reached_ceiling() && !interrupted;
+
+  report::PhaseResult r = PhaseHeader(phase, report::PhaseStatus::kPassed, offset_s_);
+  r.model = report::LoadModel::kOpen;
+  r.duration_s = acc.measured_s;
+  r.elapsed_s = acc.elapsed_s + paused_s;
+  r.section = acc.MakeSection(phase.name);
+  r.requests = acc.MakeRequestSections();
+  // The verdicts shown for the phase: those of the capacity rate, or of the first rate when none held.
+  if (!step_verdicts.empty()) r.section.slo = step_verdicts.front();
+  for (size_t i = 0; i < sr.curve.size() && sr.capacity_rps; ++i) {
+    const report::StressPoint& p = sr.curve[i];
+    if (p.pass && !p.confirmation && p.rate_rps == *sr.capacity_rps) r.section.slo = step_verdicts[i];
+  }
+  r.series = std::move(rows);
+  if (interrupted || Interrupted()) {
+    r.status = report::PhaseStatus::kInterrupted;
+  } else {
+    r.status = sr.capacity_rps ? report::PhaseStatus::kPassed : report::PhaseStatus::kFailed;
+  }
+  r.stress = std::move(sr);
+  return r;
+}
+
+}  // namespace headroom::exec
