@@ -158,6 +158,44 @@ TEST(CliTest, SigintEndsTheRunAndWritesInterruptedResults) {
   EXPECT_EQ(junit.find("failures=\"0\""), std::string::npos) << junit;
 }
 
+// A second run into the same --out is refused while the first is running; the first is unharmed.
+TEST(CliTest, SecondRunIntoTheSameOutFolderIsRefused) {
+  auto server = Target();
+  std::string dir = TempDir("locked");
+  pid_t first = fork();
+  if (first == 0) {
+    int null = open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::string bin = HEADROOM_BINARY, url = Url(*server);
+    execl(bin.c_str(), bin.c_str(), "run", url.c_str(), "--rate", "200/s", "-d", "60s", "--out", dir.c_str(), "-q",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  // The lock file names its holder once the first run owns the folder.
+  const std::string pid_line = std::to_string(first) + "\n";
+  for (int i = 0; i < 3000 && Slurp(dir + "/.headroom.lock") != pid_line; ++i) usleep(10'000);
+  ASSERT_EQ(Slurp(dir + "/.headroom.lock"), pid_line);
+  Proc second = RunHeadroom({"run", Url(*server), "--rate", "200/s", "-d", "1s", "--out", dir, "-q"});
+  EXPECT_EQ(second.exit_code, 2);
+  EXPECT_NE(second.err.find("is in use: another headroom run is writing there (locked by another process (pid " +
+                            std::to_string(first) + "))"),
+            std::string::npos)
+      << second.err;
+  EXPECT_EQ(Lines(second.err), 1) << second.err;
+  kill(first, SIGINT);
+  int status = 0;
+  waitpid(first, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 3);  // interrupted: never 0
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["verdict"], "INTERRUPTED");
+  // The hlog holds the first run's lines only: its header once and no second header.
+  const std::string hlog = Slurp(dir + "/results.hlog");
+  EXPECT_EQ(hlog.find("#[StartTime"), hlog.rfind("#[StartTime")) << hlog;
+}
+
 TEST(CliTest, MidResponseCloseIsReportedAsReset) {
   headroom::target::Options o;
   o.mode = headroom::target::Mode::kCloseMidResponse;

@@ -23,7 +23,8 @@ Commands:
   plan PLAN          build a phased 2x/10x/100x capacity roadmap with cost and artifacts
 
 Run 'headroom <command> --help' for a command's options.
-Exit codes: 0 success, 1 an SLO or gate failed, 2 usage or configuration error.
+Exit codes: 0 success, 1 an SLO or gate failed, 2 usage or configuration error,
+3 run interrupted by SIGINT/SIGTERM (never a pass).
 )";
 
 struct Entry {

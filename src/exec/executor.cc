@@ -13,6 +13,8 @@ namespace headroom::exec {
 namespace {
 
 constexpr int64_t kCheckpointEveryNs = 10 * kSecNs;
+// In the output folder; holds the running process's pid.
+constexpr const char* kOutLockName = ".headroom.lock";
 // After this many seconds without any connection established, the run says so.
 constexpr int64_t kNoConnectionNoticeS = 3;
 
@@ -419,6 +421,12 @@ Result<report::Results> Executor::Run() {
     std::error_code ec;
     std::filesystem::create_directories(plan_.out_dir, ec);
     if (ec) return Fail("cannot create " + plan_.out_dir + ": " + ec.message());
+    auto lock = sys::FileLock::Acquire(plan_.out_dir + "/" + kOutLockName);
+    if (!lock) {
+      return Fail("--out " + plan_.out_dir + " is in use: another headroom run is writing there (" +
+                  lock.error().message + "); wait for it or choose another folder");
+    }
+    out_lock_.emplace(std::move(*lock));
     std::string path = plan_.out_dir + "/results.hlog";
     hlog_ = std::fopen(path.c_str(), "w");
     if (hlog_ == nullptr) return Fail("cannot write " + path);

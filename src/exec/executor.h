@@ -93,6 +93,7 @@ class Executor {
   engine::Counters running_counters_;
   Histogram running_us_;
   int64_t last_checkpoint_ns_ = 0;
+  std::optional<sys::FileLock> out_lock_;  // held for the whole run: one run per output folder
   std::FILE* hlog_ = nullptr;  // results.hlog, written as the seconds arrive
   int64_t hlog_seconds_ = 0;
   int64_t started_at_us_ = 0;

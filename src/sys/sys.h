@@ -54,6 +54,23 @@ void InstallStopSignals();
 bool StopRequested();
 const std::atomic<bool>& StopFlag();
 
+// An exclusive advisory lock (flock) on a file, held until destruction; the file records the
+// holder's pid. Not copyable. A process that dies releases its lock with it.
+class FileLock {
+ public:
+  // Fails when another process holds the lock (the message names its pid) or the file cannot be opened.
+  static Result<FileLock> Acquire(const std::string& path);
+  FileLock(FileLock&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+  FileLock& operator=(FileLock&& o) noexcept;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+
+ private:
+  explicit FileLock(int fd) : fd_(fd) {}
+  int fd_ = -1;
+};
+
 // Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the new soft limit.
 int64_t RaiseFileLimit();
 
