@@ -177,3 +177,33 @@ TEST(ScenarioE2E, DemoMeasuresFindsCapacityAndPlans) {
 }
 
 }  // namespace
+
+namespace {
+
+// A 32-minute example smoke-tested in CI: -e sets ${TARGET}, --duration-scale shortens every phase
+// (2 m -> 1 s, 30 m -> 4 s), --slo adds an objective, and the outputs say so.
+TEST(ScenarioE2E, CommandLineOverridesShortenAndGateAScenarioFile) {
+  auto server = e2e::Target();
+  std::string dir = e2e::TempDir("overrides");
+  e2e::Proc p = e2e::RunHeadroom({"run", std::string(HEADROOM_SOURCE_DIR) + "/examples/soak-30m.yaml", "-e",
+                                  "TARGET=" + e2e::Url(*server), "--duration-scale", "0.0025", "--slo",
+                                  "update.p99 < 5s", "--out", dir, "-q"});
+  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  auto j = nlohmann::json::parse(e2e::Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["target"], e2e::Url(*server));
+  ASSERT_EQ(j["phases"].size(), 2u);
+  EXPECT_EQ(j["phases"][0]["duration_s"], 1.0);  // 2 m x 0.0025 = 0.3 s -> the 1 s minimum
+  EXPECT_EQ(j["phases"][1]["duration_s"], 5.0);  // 30 m x 0.0025 = 4.5 s -> 5 s
+  bool added = false;
+  for (const auto& v : j["phases"][1]["slo"]) added = added || v["expr"] == "update.p99 < 5s";
+  EXPECT_TRUE(added) << j["phases"][1]["slo"].dump();
+
+  // --target replaces the file's target; a broken one is one line and exit 2.
+  e2e::Proc bad = e2e::RunHeadroom({"run", std::string(HEADROOM_SOURCE_DIR) + "/examples/soak-30m.yaml", "--target",
+                                    "ftp://x", "--duration-scale", "0.0025", "-q"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(e2e::Lines(bad.err), 1) << bad.err;
+  EXPECT_NE(bad.err.find("--target"), std::string::npos) << bad.err;
+}
+
+}  // namespace

@@ -34,6 +34,9 @@ struct RunFlags {
   std::string out;
   uint64_t seed = 1;
   bool quiet = false;
+  std::vector<std::string> env;    // NAME=VALUE, for ${NAME} and env(NAME) in scenario files
+  double duration_scale = 1;       // scenario files: every phase this much longer or shorter
+  std::string target_override;    // scenario files: replaces `target`
 };
 
 Result<std::string> ReadBody(const std::string& spec) {
@@ -132,8 +135,15 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
 Result<Prepared> PrepareScenario(const RunFlags& f) {
   auto sc = scenario::LoadScenario(f.url);
   if (!sc) return std::unexpected(sc.error());
+  if (!f.target_override.empty()) sc->target = f.target_override;
+  for (const std::string& e : f.slos) {
+    if (auto s = scenario::AddSlo(*sc, e); !s) return std::unexpected(s.error());
+  }
+  if (f.duration_scale != 1) {
+    if (auto s = scenario::ScaleDurations(*sc, f.duration_scale); !s) return std::unexpected(s.error());
+  }
   auto url = http::ParseUrl(sc->target);
-  if (!url) return Fail(f.url + ": target: " + url.error().message);
+  if (!url) return Fail((f.target_override.empty() ? f.url + ": target: " : "--target: ") + url.error().message);
   std::string base_path = url->path_and_query == "/" ? "" : url->path_and_query;
   auto compiled = scenario::CompileRequests(*sc, url->authority, base_path);
   if (!compiled) return std::unexpected(compiled.error());
@@ -183,17 +193,37 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
   app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
   app.add_option("--seed", f.seed, "random seed for arrivals (default 1)");
+  app.add_option("-e,--env", f.env, "NAME=VALUE: environment for ${NAME} and env(NAME) in scenario files (repeatable)");
+  app.add_option("--duration-scale", f.duration_scale,
+                 "scenario files: scale every phase's length, e.g. 0.1 to smoke-test a 30-minute soak in 3 minutes");
+  app.add_option("--target", f.target_override, "scenario files: base URL replacing the file's target");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {
     for (const char* flag : {"--rate", "--arrival", "--connections", "--duration", "--timeout", "--method", "--header",
-                             "--body", "--slo"}) {
+                             "--body"}) {
       if (app.count(flag) > 0) {
         std::fprintf(stderr, "headroom run: %s does not apply to a scenario file; set it in %s\n", flag,
                      f.url.c_str());
         return 2;
       }
     }
+  }
+  if (!LooksLikeScenario(f.url)) {
+    for (const char* flag : {"--duration-scale", "--target"}) {
+      if (app.count(flag) > 0) {
+        std::fprintf(stderr, "headroom run: %s applies to scenario files only\n", flag);
+        return 2;
+      }
+    }
+  }
+  for (const std::string& e : f.env) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "headroom run: -e '%s': expected NAME=VALUE\n", e.c_str());
+      return 2;
+    }
+    ::setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
   }
   auto prepared = LooksLikeScenario(f.url) ? PrepareScenario(f) : PrepareUrl(f);
   if (!prepared) {

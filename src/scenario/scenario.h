@@ -156,6 +156,13 @@ Result<Scenario> LoadScenario(const std::string& path);
 Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string& display_name,
                                         const std::string& base_dir = ".");
 
+// Command-line overrides (headroom run FILE --slo ... --duration-scale ...), applied after loading.
+// Adds a top-level SLO ("p95 < 300ms", or "checkout.p99 < 1s" for an existing request).
+Status AddSlo(Scenario& s, std::string_view text);
+// Multiplies every phase duration, stress step, spike hold, soak window and abort grace by
+// `factor` (0 < factor <= 1000); phase lengths stay whole seconds of at least 1 s.
+Status ScaleDurations(Scenario& s, double factor);
+
 // ---------------------------------------------------------------------------------------------
 // Randomness
 // ---------------------------------------------------------------------------------------------
