@@ -32,6 +32,7 @@ void Counters::Add(const Counters& o) {
   ok += o.ok;
   errors += o.errors;
   delayed += o.delayed;
+  waited_at_cap += o.waited_at_cap;
   unfinished += o.unfinished;
   bytes_read += o.bytes_read;
   bytes_written += o.bytes_written;

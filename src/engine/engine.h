@@ -93,6 +93,7 @@ struct Counters {
   int64_t ok = 0;           // responses with status < 400
   int64_t errors = 0;       // failed requests, all classes
   int64_t delayed = 0;      // open model: requests that waited in the generator for a connection
+  int64_t waited_at_cap = 0;  // of those, requests that waited while every allowed connection was open
   int64_t unfinished = 0;   // in flight or queued when the run ended (neither success nor error)
   int64_t bytes_read = 0;
   int64_t bytes_written = 0;

@@ -177,6 +177,7 @@ void Worker::Dispatch(int64_t intended_ns, int64_t now) {
   }
   pending_.push_back(intended_ns);
   ++interval_.delayed;
+  if (closed_.empty()) ++interval_.waited_at_cap;  // no connection left to open: the cap is reached
   interval_.max_queue_depth = std::max<int64_t>(interval_.max_queue_depth, int64_t(pending_.size()));
   // Open a connection for it when under the cap and not enough are already on their way.
   int connecting = open_conns_ - in_flight_ - int(idle_.size());

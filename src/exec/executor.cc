@@ -394,6 +394,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   report::Generator& g = r.generator;
   g.pacer_lateness_us = total.pacer_lateness_us;
   g.delayed = total.counters.delayed;
+  g.waited_at_cap = total.counters.waited_at_cap;
   g.max_queue_depth = total.counters.max_queue_depth;
   g.unfinished = total.counters.unfinished;
   g.connections_opened = total.counters.connections_opened;

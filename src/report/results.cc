@@ -107,6 +107,7 @@ json ToJson(const Results& r) {
   const Generator& g = r.generator;
   head["generator"] = {{"pacer_lateness_us", LatencyJson(g.pacer_lateness_us)},
                        {"delayed_requests", g.delayed},
+                       {"waited_at_cap_requests", g.waited_at_cap},
                        {"max_queue_depth", g.max_queue_depth},
                        {"unfinished_requests", g.unfinished},
                        {"connections_opened", g.connections_opened},

@@ -69,6 +69,7 @@ struct SecondRow {
 struct Generator {
   Histogram pacer_lateness_us;
   int64_t delayed = 0;           // requests that waited in the generator for a free connection
+  int64_t waited_at_cap = 0;     // of those, requests that waited while the connection cap was reached
   int64_t max_queue_depth = 0;
   int64_t unfinished = 0;
   int64_t connections_opened = 0;

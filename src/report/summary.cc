@@ -1,5 +1,6 @@
 #include "report/summary.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -153,11 +154,14 @@ std::string FormatSummary(const Results& r) {
   if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;
     bool late = g.pacer_lateness_us.ValueAtPercentile(99) > 1000;
-    bool starved = double(g.delayed) > 0.01 * double(r.generator.pacer_lateness_us.Count());
     if (late) out << "  warning: the generator ran late (pacer p99 over 1ms): it may have limited this test\n";
-    if (starved) {
-      out << "  note: over 1% of requests waited for a connection; they were timed from their intended start"
-             " (raise --connections if the server can take more)\n";
+    if (ConnectionCapLimited(r)) {
+      out << "  note: " << FormatCount(double(g.waited_at_cap))
+          << " requests waited for a connection with all " << r.connections
+          << " allowed connections open while the server kept up (service p99 "
+          << FormatDurationUs(double(o.service_time_us.ValueAtPercentile(99))) << " vs response p99 "
+          << FormatDurationUs(double(o.response_time_us.ValueAtPercentile(99)))
+          << "); they were timed from their intended start: raise --connections\n";
     }
   }
   if (r.requests.size() > 1 && !multi) {
@@ -180,6 +184,16 @@ std::string FormatSummary(const Results& r) {
   if (r.verdict == Verdict::kInterrupted) out << " (stopped by a signal before the end: not a pass)";
   out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";
   return out.str();
+}
+
+bool ConnectionCapLimited(const Results& r) {
+  const Section& o = r.overall;
+  if (r.model != LoadModel::kOpen || o.requests_total == 0 || o.error_rate() >= 0.01) return false;
+  const double intended = double(std::max<int64_t>(r.generator.pacer_lateness_us.Count(), o.requests_total));
+  if (double(r.generator.waited_at_cap) <= 0.01 * intended) return false;
+  const int64_t service_p99 = o.service_time_us.ValueAtPercentile(99);
+  const int64_t response_p99 = o.response_time_us.ValueAtPercentile(99);
+  return 2 * service_p99 <= response_p99;
 }
 
 }  // namespace headroom::report

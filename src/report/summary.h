@@ -10,4 +10,10 @@ std::string FormatSummary(const Results& r);
 // One line for a latency histogram: "p50 1.20ms  p90 ...  max ...  mean ...".
 std::string LatencyLine(const Histogram& h);
 
+// True when raising --connections would help: over 1% of the open model's requests waited while
+// every allowed connection was open, and the server kept up (its service-time p99 is at most half
+// the response-time p99, so the waiting happened in the generator, and under 1% errors). A server
+// that closes connections, or a refused port, reopens connections without reaching the cap.
+bool ConnectionCapLimited(const Results& r);
+
 }  // namespace headroom::report
