@@ -46,6 +46,18 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
       {"run"},
       {"frobnicate"},
       {"run", HEADROOM_SOURCE_DIR "/examples/baseline.yaml", "--rate", "10/s"},  // flag for a URL run only
+      // Counts out of range: refused, never replaced by a default.
+      {"run", "http://127.0.0.1:1/", "--connections", "0"},
+      {"run", "http://127.0.0.1:1/", "-c", "-5"},
+      {"run", "http://127.0.0.1:1/", "--connections", "99999999999"},
+      {"run", "http://127.0.0.1:1/", "--threads", "-1"},
+      {"run", "http://127.0.0.1:1/", "-t", "0"},
+      {"run", "http://127.0.0.1:1/", "--threads", "1.5"},
+      {"run", HEADROOM_SOURCE_DIR "/examples/baseline.yaml", "--threads", "0"},
+      {"target", "--threads", "0"},
+      {"target", "--threads", "1000"},
+      {"target", "--close-every", "-1"},
+      {"run", "http://127.0.0.1:1/", "--seed", "-1"},  // would wrap around to 2^64 - 1
   };
   for (const auto& args : cases) {
     Proc p = RunHeadroom(args);
@@ -55,6 +67,21 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
     EXPECT_EQ(Lines(p.err), 1) << joined << "\n" << p.err;
     EXPECT_EQ(p.err.rfind("headroom", 0), 0u) << p.err;
   }
+}
+
+// Issue 8: `--connections 0` ran with 50 connections and `--threads -1` with one per core.
+TEST(CliTest, NonPositiveCountsAreRefusedWithTheirRange) {
+  Proc c = RunHeadroom({"run", "http://127.0.0.1:1/", "--connections", "0", "-d", "1s"});
+  EXPECT_EQ(c.exit_code, 2);
+  EXPECT_EQ(c.err, "headroom run: --connections: must be between 1 and 1000000, not 0 (see 'headroom run --help')\n");
+  Proc t = RunHeadroom({"run", "http://127.0.0.1:1/", "--threads", "-1", "-d", "1s"});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_EQ(t.err, "headroom run: --threads: must be between 1 and 1024, not -1 (see 'headroom run --help')\n");
+  Proc x = RunHeadroom({"target", "--threads", "x"});
+  EXPECT_EQ(x.exit_code, 2);
+  EXPECT_EQ(x.err,
+            "headroom target: --threads: must be a whole number between 1 and 256, not 'x' (see 'headroom target "
+            "--help')\n");
 }
 
 TEST(CliTest, ScenarioErrorsNameTheFileAndExitTwo) {

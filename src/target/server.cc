@@ -99,7 +99,9 @@ uint16_t BoundPort(int fd) {
 }
 
 Status Validate(const Options& o) {
-  if (o.threads < 1 || o.threads > 256) return Fail("--threads must be between 1 and 256");
+  if (o.threads < 1 || o.threads > kMaxThreads) {
+    return Fail("--threads must be between 1 and " + std::to_string(kMaxThreads));
+  }
   if (o.stall_ns < 0 || o.stall_period_ns < 0) return Fail("--stall durations must be positive");
   if (o.stall_ns > 0 && o.stall_ns >= o.stall_period_ns) {
     return Fail("--stall: the stall must be shorter than its period (e.g. 500ms/5s)");
