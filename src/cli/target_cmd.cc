@@ -84,7 +84,7 @@ int TargetCommand(int argc, char** argv) {
   app.add_option("--error-rate", f.error_rate, "fraction of responses that are 500, e.g. 2%");
   app.add_option("--latency", f.latency, "delay added to every response, e.g. 5ms (does not block a thread)");
   app.add_option("--close-every", f.close_every, "close each connection after N responses");
-  app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage");
+  app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage | early-response");
   if (auto code = ParseArgs(app, argc, argv, "target")) return *code;
   auto options = BuildOptions(f, app, o);
   if (!options) return UsageError(options.error().message);

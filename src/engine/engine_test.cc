@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <functional>
 #include <thread>
 
 #include "engine/pacer.h"
@@ -92,6 +93,22 @@ TEST(PacerTest, PoissonMeanRateAndExponentialGaps) {
   }
   EXPECT_NEAR(double(n), 100000, 3 * std::sqrt(100000.0));
   EXPECT_NEAR(double(long_gaps) / double(n), std::exp(-2.0), 0.01);
+}
+
+// Runs until `enough(counters so far)` holds, checked once per second, then stops the run. A check
+// then needs a number of responses, not a speed: a slow machine only takes longer. The 60 s
+// bound only ends a run whose condition never comes (a failing test).
+Result<RunStats> RunUntil(Config config, const std::function<bool(const Counters&)>& enough,
+                          std::vector<int64_t>* seconds = nullptr) {
+  std::atomic<bool> stop{false};
+  config.stop = &stop;
+  config.duration_ns = 60 * kSec;
+  Counters total;
+  return engine::Run(config, [&](const SecondStats& s) {
+    if (seconds != nullptr) seconds->push_back(s.second);
+    total.Add(s.counters);
+    if (enough(total)) stop = true;
+  });
 }
 
 TEST(EngineTest, OpenModelSendsTheRequestedCount) {
@@ -210,6 +227,30 @@ TEST(EngineTest, GarbageIsMalformed) {
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->counters.ok, 0);
   EXPECT_NEAR(double(ErrorsOf(*stats, ErrorClass::kMalformed)), 200, 2) << Describe(*stats);
+}
+
+// A response that comes while no request is in flight (here: before the first request) is a
+// protocol error. Closed model with a think time longer than the run: after its first response a
+// connection never sends again, so the server's answer to that request also arrives while nothing
+// is in flight, whichever the client took for the answer. Either way every connection ends in one
+// malformed_response and is replaced; before the fix the early bytes were taken as the answer and
+// the late ones dropped, so the 4 connections lived on with no error counted.
+TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
+  target::Options o;
+  o.mode = target::Mode::kEarlyResponse;
+  auto server = StartTarget(o);
+  Harness h = Make(server->port(), "/");
+  h.config.model = Model::kClosed;
+  h.config.connections = 4;
+  h.config.think_time_ns = 3600 * kSec;
+  auto stats = RunUntil(h.config, [](const Counters& c) { return c.by_class[int(ErrorClass::kMalformed)] >= 20; });
+  ASSERT_TRUE(stats.has_value());
+  const int64_t malformed = ErrorsOf(*stats, ErrorClass::kMalformed);
+  EXPECT_GE(malformed, 20) << Describe(*stats);
+  EXPECT_EQ(stats->counters.errors, malformed) << Describe(*stats);
+  // Every connection closed so far was closed for it; at most the last 4 are still open.
+  EXPECT_GE(malformed, stats->counters.connections_opened - 4) << Describe(*stats);
+  EXPECT_LE(malformed, stats->counters.connections_opened) << Describe(*stats);
 }
 
 TEST(EngineTest, RefusedConnectionsAreCountedAndTheRunEndsOnTime) {

@@ -34,8 +34,9 @@ Result<Mode> ParseMode(std::string_view text) {
   if (text == "close-mid-response") return Mode::kCloseMidResponse;
   if (text == "never-respond") return Mode::kNeverRespond;
   if (text == "garbage") return Mode::kGarbage;
+  if (text == "early-response") return Mode::kEarlyResponse;
   return Fail("unknown mode '" + std::string(text) +
-              "' (use normal, close-mid-response, never-respond or garbage)");
+              "' (use normal, close-mid-response, never-respond, garbage or early-response)");
 }
 
 namespace {

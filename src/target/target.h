@@ -32,9 +32,10 @@ enum class Mode {
   kCloseMidResponse,  // every request: headers with Content-Length: 100, 10 body bytes, close
   kNeverRespond,      // reads and discards requests, never writes
   kGarbage,           // every request: answers non-HTTP bytes, then closes
+  kEarlyResponse,     // every connection: a 200 response before any request, then as kNormal
 };
 
-// Parses "normal", "close-mid-response", "never-respond", "garbage".
+// Parses "normal", "close-mid-response", "never-respond", "garbage", "early-response".
 Result<Mode> ParseMode(std::string_view text);
 
 inline constexpr int kMaxThreads = 256;
