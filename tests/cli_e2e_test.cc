@@ -184,4 +184,42 @@ TEST(CliTest, MidResponseCloseIsReportedAsReset) {
   EXPECT_EQ(j["errors"]["by_class"]["reset"], 100);
 }
 
+// `headroom model`: the JSON it prints and its usage errors.
+TEST(ModelCli, UslJsonHasTheDocumentedKeys) {
+  Proc p = RunHeadroom({"model", "usl", "--csv", HEADROOM_SOURCE_DIR "/src/model/testdata/sdm91.csv", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  auto doc = nlohmann::json::parse(p.out);
+  for (const char* key : {"sigma", "kappa", "lambda", "peak_concurrency", "peak_throughput", "r2"})
+    EXPECT_TRUE(doc.contains(key)) << key;
+  EXPECT_NEAR(doc["sigma"].get<double>(), 0.02773, 0.02773 * 0.005);  // the published SDM91 fit
+}
+
+TEST(ModelCli, QueueJsonMatchesReference) {
+  Proc p = RunHeadroom({"model", "queue", "--servers", "4", "--arrival-rate", "0.35", "--service-time", "10", "--json"});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  auto doc = nlohmann::json::parse(p.out);
+  for (const char* key : {"utilization", "wait_probability", "wait_mean", "response_mean", "response_p95", "response_p99"})
+    EXPECT_TRUE(doc.contains(key)) << key;
+  // M/M/4 with offered load 3.5 Erlangs and service time 10 (worked out in src/model/model_test.cc).
+  EXPECT_NEAR(doc["wait_mean"].get<double>(), 14.7572, 14.7572 * 0.005);
+  EXPECT_NEAR(doc["response_mean"].get<double>(), 24.7572, 24.7572 * 0.005);
+}
+
+TEST(ModelCli, BadInputExitsTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"model", "queue", "--servers", "4", "--arrival-rate", "1", "--service-time", "10"},     // unstable
+      {"model", "queue", "--servers", "4", "--arrival-rate", "50/s", "--service-time", "2"},  // mixed units
+      {"model", "queue", "--servers", "0", "--arrival-rate", "1", "--service-time", "0.5"},
+      {"model", "usl", "--csv", HEADROOM_SOURCE_DIR "/src/model/testdata/bad_row.csv"},
+      {"model", "usl"},
+      {"model"},
+  };
+  for (const auto& args : cases) {
+    Proc p = RunHeadroom(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_EQ(p.exit_code, 2) << joined << "\n" << p.err;
+  }
+}
+
 }  // namespace
