@@ -88,7 +88,7 @@ void Worker::Run() {
   Loop();
   Drain();
   now = MonoNowNs();
-  interval_.unfinished += in_flight_ + int64_t(pending_.size());
+  interval_.unfinished += in_flight_;
   Flush(now, true);
   std::lock_guard<std::mutex> lock(handoff_.mu);
   handoff_.done = true;
@@ -102,11 +102,11 @@ void Worker::Loop() {
       interrupted_ = true;
       return;
     }
+    // Arrivals due before the end are sent even when the loop comes late to them, so the open
+    // model sends exactly the profile's count.
+    if (open_) FirePacer(now);
     if (now >= end_ns_) return;
-    if (open_) {
-      FirePacer(now);
-      if (next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
-    }
+    if (open_ && next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
     RunTimers(now);
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
@@ -129,13 +129,18 @@ void Worker::Loop() {
 // server that stalls at the very end is still measured; nothing new is sent.
 void Worker::Drain() {
   draining_ = true;
+  interval_.unfinished += int64_t(pending_.size());  // queued in the generator, never sent
   pending_.clear();
   if (interrupted_) return;
   epoll_event events[kMaxEvents];
   int64_t deadline = MonoNowNs() + std::min(config_.drain_ns, config_.timeout_ns);
   for (;;) {
     int64_t now = MonoNowNs();
-    if (in_flight_ == 0 || now >= deadline) return;
+    if (in_flight_ == 0) return;
+    if (now >= deadline) {
+      Sweep(now);  // a request that reached its timeout by the deadline counts as timed out
+      return;
+    }
     if (StopSignalled()) return;
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
