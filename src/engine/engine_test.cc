@@ -231,34 +231,29 @@ TEST(EngineTest, ServerErrorsAreClassified) {
   EXPECT_EQ(s404->counters.ok, 0);
 }
 
-TEST(EngineTest, CloseMidResponseIsAReset) {
-  target::Options o;
-  o.mode = target::Mode::kCloseMidResponse;
-  auto server = StartTarget(o);
-  Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 200, 2 * kSec);
-  auto stats = engine::Run(h.config, nullptr);
-  ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->counters.intended, 400);
-  EXPECT_EQ(stats->counters.ok, 0);
-  EXPECT_GT(ErrorsOf(*stats, ErrorClass::kReset), 0);
-  EXPECT_EQ(ErrorsOf(*stats, ErrorClass::kReset), stats->counters.errors) << Describe(*stats);
-  ExpectEveryRequestAccountedFor(*stats);
-}
-
-TEST(EngineTest, GarbageIsMalformed) {
-  target::Options o;
-  o.mode = target::Mode::kGarbage;
-  auto server = StartTarget(o);
-  Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 200, kSec);
-  auto stats = engine::Run(h.config, nullptr);
-  ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->counters.intended, 200);
-  EXPECT_EQ(stats->counters.ok, 0);
-  EXPECT_GT(ErrorsOf(*stats, ErrorClass::kMalformed), 0);
-  EXPECT_EQ(ErrorsOf(*stats, ErrorClass::kMalformed), stats->counters.errors) << Describe(*stats);
-  ExpectEveryRequestAccountedFor(*stats);
+// Hostile servers: every request fails, each in its class (a close mid-response is a reset, non-HTTP
+// bytes are malformed), and every one the pacer scheduled is accounted for.
+TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
+  struct Case {
+    target::Mode mode;
+    ErrorClass expected;
+  };
+  for (const Case& c : {Case{target::Mode::kCloseMidResponse, ErrorClass::kReset},
+                        Case{target::Mode::kGarbage, ErrorClass::kMalformed}}) {
+    SCOPED_TRACE(ErrorClassName(c.expected));
+    target::Options o;
+    o.mode = c.mode;
+    auto server = StartTarget(o);
+    Harness h = Make(server->port(), "/");
+    OpenAt(h.config, 200, kSec);
+    auto stats = engine::Run(h.config, nullptr);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->counters.intended, 200);
+    EXPECT_EQ(stats->counters.ok, 0);
+    EXPECT_GT(ErrorsOf(*stats, c.expected), 0);
+    EXPECT_EQ(ErrorsOf(*stats, c.expected), stats->counters.errors) << Describe(*stats);
+    ExpectEveryRequestAccountedFor(*stats);
+  }
 }
 
 // A response that comes while no request is in flight (here: before the first request) is a
