@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -34,8 +35,10 @@ inline std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-// Runs headroom with args; if signal_after_ms > 0, sends `sig` after that long.
-inline Proc RunHeadroom(const std::vector<std::string>& args, int signal_after_ms = 0, int sig = SIGINT) {
+// Runs headroom with args. With `signal_when`, sends `sig` as soon as signal_when() is true (asked
+// every 10 ms while headroom runs), so a test waits for something to happen, not for a time.
+inline Proc RunHeadroom(const std::vector<std::string>& args, const std::function<bool()>& signal_when = {},
+                        int sig = SIGINT) {
   std::string dir = std::filesystem::temp_directory_path() / ("hr-e2e-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::string out_path = dir + "/out", err_path = dir + "/err";
@@ -56,12 +59,15 @@ inline Proc RunHeadroom(const std::vector<std::string>& args, int signal_after_m
     execv(bin.c_str(), argv.data());
     _exit(127);
   }
-  if (signal_after_ms > 0) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(signal_after_ms));
-    kill(pid, sig);
-  }
   int status = 0;
-  waitpid(pid, &status, 0);
+  bool exited = false;
+  if (signal_when) {
+    while (!(exited = waitpid(pid, &status, WNOHANG) == pid) && !signal_when()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!exited) kill(pid, sig);
+  }
+  if (!exited) waitpid(pid, &status, 0);
   Proc p;
   p.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   p.out = Slurp(out_path);

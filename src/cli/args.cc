@@ -1,5 +1,6 @@
 #include "cli/args.h"
 
+#include <charconv>
 #include <cstdio>
 
 namespace headroom::cli {
@@ -16,6 +17,25 @@ std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv, const char* c
     return 2;
   }
   return std::nullopt;
+}
+
+CLI::Option* AddCount(CLI::App& app, const std::string& names, int& value, const std::string& help, int min,
+                      int max) {
+  const std::string range = std::to_string(min) + " and " + std::to_string(max);
+  // CLI11 runs the check on the text before converting it, so the check also refuses non-numbers.
+  auto check = [min, max, range](const std::string& text) -> std::string {
+    long long n = 0;
+    const char* end = text.data() + text.size();
+    auto [ptr, ec] = std::from_chars(text.data(), end, n);
+    if (text.empty() || ec == std::errc::invalid_argument || ptr != end) {
+      return "must be a whole number between " + range + ", not '" + text + "'";
+    }
+    if (ec == std::errc::result_out_of_range || n < min || n > max) {
+      return "must be between " + range + ", not " + text;
+    }
+    return "";
+  };
+  return app.add_option(names, value, help)->check(CLI::Validator(check, "INT in [" + std::to_string(min) + ".." + std::to_string(max) + "]", "count"));
 }
 
 }  // namespace headroom::cli

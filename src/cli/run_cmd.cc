@@ -23,9 +23,9 @@ struct RunFlags {
   std::string url;
   std::string rate;
   std::string arrival = "uniform";
-  int connections = 0;  // 0: model default
+  int connections = 0;  // 0: not given, the model's default
   std::string duration = "10s";
-  int threads = 0;
+  int threads = 0;  // 0: not given, one per core
   std::string timeout = "10s";
   std::string method = "GET";
   std::vector<std::string> headers;
@@ -38,6 +38,9 @@ struct RunFlags {
   double duration_scale = 1;       // scenario files: every phase this much longer or shorter
   std::string target_override;    // scenario files: replaces `target`
 };
+
+constexpr int kMaxConnections = 1'000'000;
+constexpr int kMaxThreads = 1024;
 
 Result<std::string> ReadBody(const std::string& spec) {
   if (spec.empty() || spec[0] != '@') return spec;
@@ -95,7 +98,6 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   if (f.arrival != "uniform" && f.arrival != "poisson") {
     return Fail("--arrival must be 'uniform' or 'poisson', not '" + f.arrival + "'");
   }
-  if (f.connections < 0) return Fail("--connections must be at least 1");
   for (const std::string& e : f.slos) {
     auto o = slo::ParseObjective(e);
     if (!o) return Fail("--slo '" + e + "': " + o.error().message);
@@ -182,17 +184,23 @@ int RunCommand(int argc, char** argv) {
   app.add_option("target", f.url, "http://host[:port]/path, or a scenario file (.yaml) with phases")->required();
   app.add_option("-r,--rate", f.rate, "open model: target rate, e.g. 2000/s, 90000/min");
   app.add_option("--arrival", f.arrival, "open model arrivals: uniform | poisson (default uniform)");
-  app.add_option("-c,--connections", f.connections,
-                 "closed model: connections (default 50); open model: cap on connections (default 1000)");
+  AddCount(app, "-c,--connections", f.connections,
+           "closed model: connections (default 50); open model: cap on connections (default 1000)", 1,
+           kMaxConnections);
   app.add_option("-d,--duration", f.duration, "test duration, e.g. 30s, 5m (default 10s)");
-  app.add_option("-t,--threads", f.threads, "worker threads (default: one per core)");
+  AddCount(app, "-t,--threads", f.threads, "worker threads (default: one per core)", 1, kMaxThreads);
   app.add_option("--timeout", f.timeout, "per-request timeout (default 10s)");
   app.add_option("-m,--method", f.method, "HTTP method (default GET)");
   app.add_option("-H,--header", f.headers, "request header 'Name: value' (repeatable)");
   app.add_option("--body", f.body, "request body: TEXT or @file");
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
   app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
-  app.add_option("--seed", f.seed, "random seed for arrivals (default 1)");
+  // Without the check, CLI11 would wrap a negative seed around to a huge unsigned one.
+  auto not_negative = [](const std::string& text) -> std::string {
+    return text.starts_with('-') ? "must not be negative, not " + text : "";
+  };
+  app.add_option("--seed", f.seed, "random seed for arrivals (default 1)")
+      ->check(CLI::Validator(not_negative, "UINT", "not negative"));
   app.add_option("-e,--env", f.env, "NAME=VALUE: environment for ${NAME} and env(NAME) in scenario files (repeatable)");
   app.add_option("--duration-scale", f.duration_scale,
                  "scenario files: scale every phase's length, e.g. 0.1 to smoke-test a 30-minute soak in 3 minutes");

@@ -77,13 +77,14 @@ int TargetCommand(int argc, char** argv) {
   target::Options o;
   Flags f;
   app.add_option("--port", o.port, "TCP port (0 = any free port)");
-  app.add_option("--threads", o.threads, "worker threads, each with its own listener and event loop");
+  AddCount(app, "--threads", o.threads, "worker threads, each with its own listener and event loop", 1,
+           target::kMaxThreads);
   app.add_option("--bind", f.bind, "address to bind (default 127.0.0.1; required to bind a non-loopback address)");
   app.add_option("--stall", f.stall, "freeze every connection for D at the start of each period P, e.g. 500ms/5s");
   app.add_option("--error-rate", f.error_rate, "fraction of responses that are 500, e.g. 2%");
   app.add_option("--latency", f.latency, "delay added to every response, e.g. 5ms (does not block a thread)");
   app.add_option("--close-every", f.close_every, "close each connection after N responses");
-  app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage");
+  app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage | early-response");
   if (auto code = ParseArgs(app, argc, argv, "target")) return *code;
   auto options = BuildOptions(f, app, o);
   if (!options) return UsageError(options.error().message);

@@ -230,6 +230,13 @@ int64_t Histogram::HighestEquivalent(int64_t v) const {
   return LowestEquivalent(v) + (int64_t{1} << (bucket + unit_magnitude_)) - 1;
 }
 
+// As HdrHistogram's medianEquivalentValue: a bucket of width 1 stands for its own value, a wider
+// one for the value half its width above its lowest (rounded down).
+int64_t Histogram::MedianEquivalent(int64_t v) const {
+  const int bucket = leading_zero_base_ - std::countl_zero(static_cast<uint64_t>(v | sub_bucket_mask_));
+  return LowestEquivalent(v) + ((int64_t{1} << (bucket + unit_magnitude_)) >> 1);
+}
+
 int64_t Histogram::Min() const {
   if (total_ == 0) return 0;
   return std::clamp(LowestEquivalent(min_value_), lowest_, highest_);
@@ -244,9 +251,7 @@ double Histogram::Mean() const {
   if (total_ == 0) return 0;
   double sum = 0;
   ForEachBucket([&](int64_t highest_equivalent, int64_t count) {
-    const int64_t low = LowestEquivalent(highest_equivalent);
-    const double mid = static_cast<double>(low) + static_cast<double>(highest_equivalent - low + 1) / 2;
-    sum += mid * static_cast<double>(count);
+    sum += static_cast<double>(MedianEquivalent(highest_equivalent)) * static_cast<double>(count);
   });
   return sum / static_cast<double>(total_);
 }
@@ -256,9 +261,8 @@ double Histogram::StdDev() const {
   const double mean = Mean();
   double sum_sq = 0;
   ForEachBucket([&](int64_t highest_equivalent, int64_t count) {
-    const int64_t low = LowestEquivalent(highest_equivalent);
-    const double mid = static_cast<double>(low) + static_cast<double>(highest_equivalent - low + 1) / 2;
-    sum_sq += (mid - mean) * (mid - mean) * static_cast<double>(count);
+    const double deviation = static_cast<double>(MedianEquivalent(highest_equivalent)) - mean;
+    sum_sq += deviation * deviation * static_cast<double>(count);
   });
   return std::sqrt(sum_sq / static_cast<double>(total_));
 }

@@ -58,7 +58,7 @@ class Histogram {
   int64_t Count() const { return total_; }
   int64_t Min() const;         // 0 on empty
   int64_t Max() const;         // 0 on empty
-  double Mean() const;         // 0 on empty; from bucket midpoints
+  double Mean() const;         // 0 on empty; each bucket counts as its median-equivalent value
   double StdDev() const;       // population standard deviation; 0 on empty
   int64_t Clamped() const { return clamped_; }
 
@@ -100,6 +100,7 @@ class Histogram {
   int64_t ValueAtIndex(size_t index) const;
   int64_t LowestEquivalent(int64_t v) const;
   int64_t HighestEquivalent(int64_t v) const;
+  int64_t MedianEquivalent(int64_t v) const;  // lowest equivalent + half the bucket width
   void RecomputeMinMax();
   std::vector<uint8_t> EncodeUncompressed() const;
   static Result<Histogram> DecodeUncompressed(const uint8_t* data, size_t size);

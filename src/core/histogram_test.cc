@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <cstdint>
@@ -179,7 +180,7 @@ TEST(HistogramTest, SmallValuesAreExactAtThreeDigits) {
   }
   EXPECT_EQ(h.Min(), 1);
   EXPECT_EQ(h.Max(), 2000);
-  EXPECT_DOUBLE_EQ(h.Mean(), 1000.5 + 0.5);  // bucket midpoints of width-1 buckets are v + 0.5
+  EXPECT_DOUBLE_EQ(h.Mean(), 1000.5);  // (1 + 2000) / 2: buckets of width 1 hold one value each
 }
 
 TEST(HistogramTest, PercentileRankFollowsCeilingRule) {
@@ -198,8 +199,61 @@ TEST(HistogramTest, StdDevOfTwoPointDistribution) {
   Histogram h;
   h.RecordN(100, 50);
   h.RecordN(300, 50);
-  EXPECT_NEAR(h.Mean(), 200.5, 1e-9);
-  EXPECT_NEAR(h.StdDev(), 100.0, 1e-9);
+  EXPECT_DOUBLE_EQ(h.Mean(), 200.0);
+  EXPECT_DOUBLE_EQ(h.StdDev(), 100.0);
+}
+
+// Below 2048 (3 digits, lowest 1) every bucket holds one value, so Mean and StdDev must equal the
+// sum / count and the population standard deviation computed from the values themselves.
+TEST(HistogramTest, MeanAndStdDevAreExactWhereBucketsAre) {
+  const std::vector<std::vector<int64_t>> cases = {
+      {1, 2},          {7},        {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, {5, 5, 5, 1000},
+      {100, 300, 301}, {2047, 1}, {17, 999, 1024, 1500, 2046},
+  };
+  for (const std::vector<int64_t>& values : cases) {
+    Histogram h;
+    double sum = 0;
+    for (int64_t v : values) {
+      h.Record(v);
+      sum += static_cast<double>(v);
+    }
+    const double mean = sum / static_cast<double>(values.size());
+    double sum_sq = 0;
+    for (int64_t v : values) sum_sq += (static_cast<double>(v) - mean) * (static_cast<double>(v) - mean);
+    EXPECT_DOUBLE_EQ(h.Mean(), mean) << testing::PrintToString(values);
+    EXPECT_NEAR(h.StdDev(), std::sqrt(sum_sq / static_cast<double>(values.size())), 1e-9)
+        << testing::PrintToString(values);
+  }
+}
+
+// Values that share a bucket count as the bucket's median-equivalent value, as in HdrHistogram:
+// lowest equivalent value + half the bucket width. Expectations worked out by hand.
+TEST(HistogramTest, MeanOfSharedBucketsUsesTheMedianEquivalentValue) {
+  struct Case {
+    const char* why;
+    int digits;
+    std::vector<int64_t> values;
+    double mean;
+    double stddev;
+  };
+  const std::vector<Case> cases = {
+      // [2048, 2049] is one bucket of width 2: median equivalent 2048 + 1.
+      {"2048 and 2049 share a width-2 bucket", 3, {2048, 2049}, 2049, 0},
+      // [4096, 4099], width 4: 4096 + 2.
+      {"width-4 bucket", 3, {4096, 4097, 4098, 4099}, 4098, 0},
+      // 1000 is exact; 3000 is in [3000, 3001] -> 3001. Mean (1000 + 3001) / 2, deviation 1000.5.
+      {"an exact bucket beside a shared one", 3, {1000, 3000}, 2000.5, 1000.5},
+      // 2^19 <= 1e6 < 2^20: width 512; lowest 1953 * 512 = 999936; + 256.
+      {"one million microseconds", 3, {1'000'000}, 1'000'192, 0},
+      // 2 digits: 256 sub-buckets, so [256, 511] has width 2 and 300 stands for 301.
+      {"two digits", 2, {300, 300, 300}, 301, 0},
+  };
+  for (const Case& c : cases) {
+    Histogram h(1, 3'600'000'000LL, c.digits);
+    for (int64_t v : c.values) h.Record(v);
+    EXPECT_DOUBLE_EQ(h.Mean(), c.mean) << c.why;
+    EXPECT_DOUBLE_EQ(h.StdDev(), c.stddev) << c.why;
+  }
 }
 
 TEST(HistogramTest, ResetKeepsConfigurationAndForgetsValues) {

@@ -29,7 +29,7 @@ enum class ErrorClass : int {
   kConnectError,     // other connect failures (EMFILE, EADDRNOTAVAIL, unreachable...)
   kRequestTimeout,   // no complete response within the timeout (or queued past it in the generator)
   kReset,            // reset or EOF before the response was complete
-  kMalformed,        // response bytes that are not valid HTTP/1.1
+  kMalformed,        // response bytes that are not valid HTTP/1.1, or that come with no request in flight
   kHttp4xx,
   kHttp5xx,
   kCount,

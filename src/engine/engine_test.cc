@@ -5,6 +5,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "engine/pacer.h"
@@ -94,16 +96,38 @@ TEST(PacerTest, PoissonMeanRateAndExponentialGaps) {
   EXPECT_NEAR(double(long_gaps) / double(n), std::exp(-2.0), 0.01);
 }
 
+// Every request the pacer scheduled ends as exactly one of: ok, an error, or unfinished at the end.
+void ExpectEveryRequestAccountedFor(const RunStats& s) {
+  EXPECT_EQ(s.counters.ok + s.counters.errors + s.counters.unfinished, s.counters.intended) << Describe(s);
+}
+
+// Runs until `enough(counters so far)` holds, checked once per second, then stops the run. A check
+// then needs a number of responses, not a speed: a slow machine only takes longer. The 60 s
+// bound only ends a run whose condition never comes (a failing test).
+Result<RunStats> RunUntil(Config config, const std::function<bool(const Counters&)>& enough,
+                          std::vector<int64_t>* seconds = nullptr) {
+  std::atomic<bool> stop{false};
+  config.stop = &stop;
+  config.duration_ns = 60 * kSec;
+  Counters total;
+  return engine::Run(config, [&](const SecondStats& s) {
+    if (seconds != nullptr) seconds->push_back(s.second);
+    total.Add(s.counters);
+    if (enough(total)) stop = true;
+  });
+}
+
 TEST(EngineTest, OpenModelSendsTheRequestedCount) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 1000, 10 * kSec);
+  OpenAt(h.config, 1000, 2 * kSec);
   auto stats = engine::Run(h.config, nullptr);
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->model, Model::kOpen);
-  EXPECT_NEAR(double(stats->counters.intended), 10000, 100);
-  EXPECT_NEAR(double(stats->counters.ok), 10000, 100);
-  EXPECT_EQ(stats->counters.errors, 0);
+  EXPECT_EQ(stats->counters.intended, 2000);  // uniform arrivals: rate x duration, exactly
+  EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+  EXPECT_GT(stats->counters.ok, 0);
+  ExpectEveryRequestAccountedFor(*stats);
   EXPECT_EQ(stats->response_time_us.Count(), stats->counters.completed);
   EXPECT_EQ(stats->service_time_us.Count(), stats->counters.completed);
 }
@@ -116,25 +140,37 @@ TEST(EngineTest, PoissonArrivalsHoldTheMeanRate) {
   h.config.threads = 2;
   auto stats = engine::Run(h.config, nullptr);
   ASSERT_TRUE(stats.has_value());
-  EXPECT_NEAR(double(stats->counters.ok), 10000, 3 * std::sqrt(10000.0));
+  // Seeded arrivals: the count is fixed by the seed, and within 3 sigma of rate x duration.
+  EXPECT_NEAR(double(stats->counters.intended), 10000, 3 * std::sqrt(10000.0));
+  EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+  ExpectEveryRequestAccountedFor(*stats);
 }
 
 TEST(EngineTest, StalledServerCannotHideItsStall) {
-  // Every 5 s the server freezes for 500 ms: 10% of arrivals wait 0..500 ms, uniformly.
+  // Every 2 s the server freezes for 500 ms, so a 4 s run holds at least one whole stall. Requests
+  // are due every 1 ms; with only 10 connections, those due during the stall wait in the generator
+  // (the 10 connections are stuck in it). Timed from their intended start, the 250 due in the first
+  // half of the stall took at least 250 ms and the 50 due in its first 50 ms at least 450 ms,
+  // however fast the machine; a few may have slipped into the server just as the stall began.
   target::Options o;
   o.stall_ns = 500'000'000;
-  o.stall_period_ns = 5 * kSec;
+  o.stall_period_ns = 2 * kSec;
   auto server = StartTarget(o);
   Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 1000, 20 * kSec);
-  h.config.connections = 1000;
+  OpenAt(h.config, 1000, 4 * kSec);
+  h.config.connections = 10;
   auto stats = engine::Run(h.config, nullptr);
   ASSERT_TRUE(stats.has_value());
   const Histogram& rt = stats->response_time_us;
-  EXPECT_NEAR(double(rt.ValueAtPercentile(99)), 450'000, 45'000);
-  EXPECT_NEAR(double(rt.ValueAtPercentile(99.9)), 495'000, 24'750);
-  EXPECT_LT(rt.ValueAtPercentile(50), 1000);
-  EXPECT_EQ(stats->counters.errors, 0);
+  int64_t slow = 0;
+  rt.ForEachBucket([&](int64_t highest_equivalent, int64_t count) {
+    if (highest_equivalent >= 250'000) slow += count;
+  });
+  EXPECT_GE(slow, 200) << Describe(*stats);
+  EXPECT_GE(rt.Max(), 450'000);
+  EXPECT_GT(stats->counters.delayed, 0);  // they did wait in the generator
+  EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+  ExpectEveryRequestAccountedFor(*stats);
 }
 
 TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
@@ -142,15 +178,18 @@ TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
   Harness h = Make(server->port(), "/");
   h.config.model = Model::kClosed;
   h.config.connections = 8;
-  h.config.duration_ns = 2 * kSec;
   std::vector<int64_t> seconds;
-  auto stats = engine::Run(h.config, [&](const SecondStats& s) { seconds.push_back(s.second); });
+  // Each connection sends its next request when a response arrives: more responses than
+  // connections, never more than one request in flight per connection.
+  auto stats = RunUntil(h.config, [](const Counters& c) { return c.ok >= 3 * 8; }, &seconds);
   ASSERT_TRUE(stats.has_value());
   EXPECT_EQ(stats->model, Model::kClosed);
-  EXPECT_GT(stats->counters.ok, 100);
-  EXPECT_EQ(stats->counters.errors, 0);
+  EXPECT_GE(stats->counters.ok, 3 * 8);
+  EXPECT_LE(stats->counters.unfinished, 8);
+  EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
   EXPECT_EQ(stats->counters.connections_opened, 8);
-  ASSERT_GE(seconds.size(), 2u);
+  ExpectEveryRequestAccountedFor(*stats);
+  ASSERT_GE(seconds.size(), 1u);
   for (size_t i = 0; i < seconds.size(); ++i) EXPECT_EQ(seconds[i], int64_t(i));
 }
 
@@ -160,59 +199,88 @@ TEST(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   auto server = StartTarget(o);
   Harness h = Make(server->port(), "/");
   h.config.connections = 4;
-  h.config.duration_ns = kSec;
-  auto stats = engine::Run(h.config, nullptr);
+  auto stats = RunUntil(h.config, [](const Counters& c) { return c.ok >= 30; });
   ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->counters.errors, 0);
-  EXPECT_GT(stats->counters.ok, 30);
+  EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+  EXPECT_GE(stats->counters.ok, 30);
   EXPECT_GE(stats->counters.connections_opened, stats->counters.ok / 3);
 }
 
 TEST(EngineTest, ServerErrorsAreClassified) {
   target::Options o;
-  o.error_rate = 0.1;
+  o.error_rate = 0.1;  // exactly every 10th response of the (single) server thread
   auto server = StartTarget(o);
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 1000, 2 * kSec);
   auto stats = engine::Run(h.config, nullptr);
   ASSERT_TRUE(stats.has_value());
-  int64_t total = stats->counters.completed;
-  EXPECT_NEAR(double(ErrorsOf(*stats, ErrorClass::kHttp5xx)), 0.1 * double(total), 0.02 * double(total));
-  EXPECT_EQ(stats->counters.status_codes[500], ErrorsOf(*stats, ErrorClass::kHttp5xx));
+  const int64_t completed = stats->counters.completed;
+  const int64_t errors_5xx = ErrorsOf(*stats, ErrorClass::kHttp5xx);
+  EXPECT_GT(completed, 0);
+  // Responses the server produced but the client did not see are unfinished.
+  EXPECT_LE(std::abs(10 * errors_5xx - completed), 10 * (stats->counters.unfinished + 1)) << Describe(*stats);
+  EXPECT_EQ(stats->counters.status_codes[500], errors_5xx);
+  ExpectEveryRequestAccountedFor(*stats);
   Harness h404 = Make(server->port(), "/status/404");
-  h404.config.duration_ns = kSec / 2;
   h404.config.connections = 2;
-  auto s404 = engine::Run(h404.config, nullptr);
+  auto s404 = RunUntil(h404.config, [](const Counters& c) { return c.completed >= 10; });
   ASSERT_TRUE(s404.has_value());
+  // The same server turns every 10th response into a 500.
+  EXPECT_EQ(ErrorsOf(*s404, ErrorClass::kHttp4xx) + ErrorsOf(*s404, ErrorClass::kHttp5xx), s404->counters.completed);
   EXPECT_GT(ErrorsOf(*s404, ErrorClass::kHttp4xx), 0);
   EXPECT_EQ(s404->counters.ok, 0);
 }
 
-TEST(EngineTest, CloseMidResponseIsAReset) {
-  target::Options o;
-  o.mode = target::Mode::kCloseMidResponse;
-  auto server = StartTarget(o);
-  Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 200, 2 * kSec);
-  auto stats = engine::Run(h.config, nullptr);
-  ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->counters.ok, 0);
-  EXPECT_NEAR(double(ErrorsOf(*stats, ErrorClass::kReset)), 400, 4) << Describe(*stats);
+// Hostile servers: every request fails, each in its class (a close mid-response is a reset, non-HTTP
+// bytes are malformed), and every one the pacer scheduled is accounted for.
+TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
+  struct Case {
+    target::Mode mode;
+    ErrorClass expected;
+  };
+  for (const Case& c : {Case{target::Mode::kCloseMidResponse, ErrorClass::kReset},
+                        Case{target::Mode::kGarbage, ErrorClass::kMalformed}}) {
+    SCOPED_TRACE(ErrorClassName(c.expected));
+    target::Options o;
+    o.mode = c.mode;
+    auto server = StartTarget(o);
+    Harness h = Make(server->port(), "/");
+    OpenAt(h.config, 200, kSec);
+    auto stats = engine::Run(h.config, nullptr);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->counters.intended, 200);
+    EXPECT_EQ(stats->counters.ok, 0);
+    EXPECT_GT(ErrorsOf(*stats, c.expected), 0);
+    EXPECT_EQ(ErrorsOf(*stats, c.expected), stats->counters.errors) << Describe(*stats);
+    ExpectEveryRequestAccountedFor(*stats);
+  }
 }
 
-TEST(EngineTest, GarbageIsMalformed) {
+// A response that comes while no request is in flight (here: before the first request) is a
+// protocol error. Closed model with a think time longer than the run: after its first response a
+// connection never sends again, so the server's answer to that request also arrives while nothing
+// is in flight, whichever the client took for the answer. Either way every connection ends in one
+// malformed_response and is replaced; before the fix the early bytes were taken as the answer and
+// the late ones dropped, so the 4 connections lived on with no error counted.
+TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
   target::Options o;
-  o.mode = target::Mode::kGarbage;
+  o.mode = target::Mode::kEarlyResponse;
   auto server = StartTarget(o);
   Harness h = Make(server->port(), "/");
-  OpenAt(h.config, 200, kSec);
-  auto stats = engine::Run(h.config, nullptr);
+  h.config.model = Model::kClosed;
+  h.config.connections = 4;
+  h.config.think_time_ns = 3600 * kSec;
+  auto stats = RunUntil(h.config, [](const Counters& c) { return c.by_class[int(ErrorClass::kMalformed)] >= 20; });
   ASSERT_TRUE(stats.has_value());
-  EXPECT_EQ(stats->counters.ok, 0);
-  EXPECT_NEAR(double(ErrorsOf(*stats, ErrorClass::kMalformed)), 200, 2) << Describe(*stats);
+  const int64_t malformed = ErrorsOf(*stats, ErrorClass::kMalformed);
+  EXPECT_GE(malformed, 20) << Describe(*stats);
+  EXPECT_EQ(stats->counters.errors, malformed) << Describe(*stats);
+  // Every connection closed so far was closed for it; at most the last 4 are still open.
+  EXPECT_GE(malformed, stats->counters.connections_opened - 4) << Describe(*stats);
+  EXPECT_LE(malformed, stats->counters.connections_opened) << Describe(*stats);
 }
 
-TEST(EngineTest, RefusedConnectionsAreCountedAndTheRunEndsOnTime) {
+TEST(EngineTest, RefusedConnectionsAreCounted) {
   uint16_t port;
   {
     auto server = StartTarget();
@@ -222,17 +290,20 @@ TEST(EngineTest, RefusedConnectionsAreCountedAndTheRunEndsOnTime) {
   OpenAt(h.config, 500, 2 * kSec);
   auto stats = engine::Run(h.config, nullptr);
   ASSERT_TRUE(stats.has_value());
+  EXPECT_EQ(stats->counters.intended, 1000);
   EXPECT_EQ(stats->counters.ok, 0);
-  EXPECT_NEAR(double(ErrorsOf(*stats, ErrorClass::kConnectRefused)), 1000, 10);
-  EXPECT_LT(stats->elapsed_s, 4.0);
-  // The closed model backs off instead of spinning, and still counts the failures.
+  EXPECT_GT(ErrorsOf(*stats, ErrorClass::kConnectRefused), 0);
+  EXPECT_EQ(ErrorsOf(*stats, ErrorClass::kConnectRefused), stats->counters.errors) << Describe(*stats);
+  ExpectEveryRequestAccountedFor(*stats);
+  // The closed model backs off 10 ms after a failed connect instead of spinning: at most one
+  // attempt per connection per back-off, and the failures are still counted.
   h.config.model = Model::kClosed;
   h.config.connections = 2;
   h.config.duration_ns = kSec;
   auto closed = engine::Run(h.config, nullptr);
   ASSERT_TRUE(closed.has_value());
-  EXPECT_GT(ErrorsOf(*closed, ErrorClass::kConnectRefused), 10);
-  EXPECT_LT(ErrorsOf(*closed, ErrorClass::kConnectRefused), 1000);
+  EXPECT_GT(ErrorsOf(*closed, ErrorClass::kConnectRefused), 0);
+  EXPECT_LE(ErrorsOf(*closed, ErrorClass::kConnectRefused), 2 * (kSec / 10'000'000 + 1));
 }
 
 TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
@@ -247,9 +318,9 @@ TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(stats->counters.ok, 0);
   // Every request times out: the drain after the end lasts up to the timeout, so the last second's
   // requests reach theirs too.
+  EXPECT_EQ(stats->counters.intended, 300);
   EXPECT_EQ(ErrorsOf(*stats, ErrorClass::kRequestTimeout), 300) << Describe(*stats);
   EXPECT_EQ(stats->counters.unfinished, 0);
-  EXPECT_LT(stats->elapsed_s, 3.0 + 1.0 + 1.5);
 }
 
 TEST(EngineTest, StopFlagInterruptsTheRun) {
@@ -258,16 +329,17 @@ TEST(EngineTest, StopFlagInterruptsTheRun) {
   OpenAt(h.config, 1000, 60 * kSec);
   std::atomic<bool> stop{false};
   h.config.stop = &stop;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    stop = true;
+  int64_t seconds = 0;
+  auto stats = engine::Run(h.config, [&](const SecondStats&) {
+    ++seconds;
+    stop = true;  // after the first second
   });
-  auto stats = engine::Run(h.config, nullptr);
-  stopper.join();
   ASSERT_TRUE(stats.has_value());
   EXPECT_TRUE(stats->interrupted);
-  EXPECT_LT(stats->elapsed_s, 5.0);
-  EXPECT_GT(stats->counters.ok, 100);
+  EXPECT_LT(seconds, 60);
+  EXPECT_LT(stats->counters.intended, 60'000);
+  EXPECT_GT(stats->counters.ok, 0);
+  ExpectEveryRequestAccountedFor(*stats);
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 
 namespace headroom::engine {
 
-// Small fast PRNG (xorshift-multiply), deterministic per seed.
+// Small fast PRNG (splitmix64), deterministic per seed.
 class Rng {
  public:
   explicit Rng(uint64_t seed);

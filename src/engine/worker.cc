@@ -1,6 +1,7 @@
 #include "engine/worker.h"
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,7 +88,7 @@ void Worker::Run() {
   Loop();
   Drain();
   now = MonoNowNs();
-  interval_.unfinished += in_flight_ + int64_t(pending_.size());
+  interval_.unfinished += in_flight_;
   Flush(now, true);
   std::lock_guard<std::mutex> lock(handoff_.mu);
   handoff_.done = true;
@@ -101,11 +102,11 @@ void Worker::Loop() {
       interrupted_ = true;
       return;
     }
+    // Arrivals due before the end are sent even when the loop comes late to them, so the open
+    // model sends exactly the profile's count.
+    if (open_) FirePacer(now);
     if (now >= end_ns_) return;
-    if (open_) {
-      FirePacer(now);
-      if (next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
-    }
+    if (open_ && next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
     RunTimers(now);
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
@@ -128,13 +129,18 @@ void Worker::Loop() {
 // server that stalls at the very end is still measured; nothing new is sent.
 void Worker::Drain() {
   draining_ = true;
+  interval_.unfinished += int64_t(pending_.size());  // queued in the generator, never sent
   pending_.clear();
   if (interrupted_) return;
   epoll_event events[kMaxEvents];
   int64_t deadline = MonoNowNs() + std::min(config_.drain_ns, config_.timeout_ns);
   for (;;) {
     int64_t now = MonoNowNs();
-    if (in_flight_ == 0 || now >= deadline) return;
+    if (in_flight_ == 0) return;
+    if (now >= deadline) {
+      Sweep(now);  // a request that reached its timeout by the deadline counts as timed out
+      return;
+    }
     if (StopSignalled()) return;
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
@@ -285,6 +291,12 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
       FailConnect(c, ClassifyConnectErrno(err), now);
       return;
     }
+    if ((events & EPOLLIN) && PeerSpokeFirst(c)) {
+      // Bytes before any request: sending now would take them as its answer.
+      CloseConn(c);
+      FailConnect(c, ErrorClass::kMalformed, now);
+      return;
+    }
     GiveWork(c, now);
     if (c.generation != generation || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return;
   }
@@ -311,7 +323,10 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
       return;
     }
     interval_.bytes_read += n;
-    if (c.state != State::kReading && c.state != State::kWriting) continue;  // unsolicited bytes: drop
+    if (c.state != State::kReading && c.state != State::kWriting) {
+      Unsolicited(c, now);
+      return;
+    }
     c.response_bytes += uint64_t(n);
     const char* p = read_buf_.get();
     size_t left = size_t(n);
@@ -319,6 +334,12 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     http::ParseStatus st = c.parser.Feed(p, left, &used);
     if (st == http::ParseStatus::kError) {
       FailRequest(c, ErrorClass::kMalformed, now);
+      return;
+    }
+    if (st == http::ParseStatus::kComplete && used < left) {
+      // More bytes than the response: they were sent before any next request.
+      Record(c, now);
+      Unsolicited(c, now);
       return;
     }
     if (st == http::ParseStatus::kComplete) {
@@ -353,15 +374,59 @@ void Worker::OnEof(Conn& c, int64_t now, bool reset) {
     FailRequest(c, ErrorClass::kReset, now);
     return;
   }
-  if (c.state == State::kIdle) {
-    auto it = std::find(idle_.begin(), idle_.end(), int(&c - conns_.data()));
-    if (it != idle_.end()) idle_.erase(it);  // idle while draining is not listed
-  }
+  Unlist(c);
   CloseConn(c);
   AfterClose(c, now, false);
 }
 
+// Takes a connection with no request in flight off the idle list or the timer heap before it closes,
+// so that neither keeps a stale entry (and the heap never grows past its reserved size).
+void Worker::Unlist(Conn& c) {
+  const int i = int(&c - conns_.data());
+  if (c.state == State::kIdle) {
+    auto it = std::find(idle_.begin(), idle_.end(), i);
+    if (it != idle_.end()) idle_.erase(it);  // idle while draining is not listed
+  } else if (c.state == State::kWaiting) {
+    auto end = std::remove_if(timers_.begin(), timers_.end(), [i](const auto& t) { return t.second == i; });
+    if (end != timers_.end()) {
+      timers_.erase(end, timers_.end());
+      std::make_heap(timers_.begin(), timers_.end(), std::greater<>());
+    }
+  }
+}
+
+// HTTP/1.1 has no unsolicited responses: bytes that arrive while no request is in flight are a
+// protocol error. Taken as they come they would become the answer to the next request, so the
+// connection is counted as malformed and closed. Rare, so the O(n) unlisting does not matter.
+void Worker::Unsolicited(Conn& c, int64_t now) {
+  CountError(ErrorClass::kMalformed, c.request_id);
+  Unlist(c);
+  CloseConn(c);
+  AfterClose(c, now, false);
+}
+
+// Only asked when a connect completes with EPOLLIN: data (not just a FIN) already waits.
+bool Worker::PeerSpokeFirst(const Conn& c) const {
+  char byte;
+  ssize_t n;
+  do {
+    n = recv(c.fd, &byte, 1, MSG_PEEK);
+  } while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
 void Worker::Complete(Conn& c, int64_t now) {
+  Record(c, now);
+  if (c.parser.keep_alive()) {
+    GiveWork(c, now);
+  } else {
+    CloseConn(c);
+    AfterClose(c, now, false);
+  }
+}
+
+// Counts a complete response; the caller decides what the connection does next.
+void Worker::Record(Conn& c, int64_t now) {
   --in_flight_;
   int code = c.parser.status_code();
   int64_t response_us = ToUs(now - c.intended_ns);
@@ -382,12 +447,7 @@ void Worker::Complete(Conn& c, int64_t now) {
     ++rs.counters.ok;
   }
   c.reused = true;
-  if (c.parser.keep_alive()) {
-    GiveWork(c, now);
-  } else {
-    CloseConn(c);
-    AfterClose(c, now, false);
-  }
+  c.state = State::kIdle;  // no request in flight; not listed as idle until GiveWork says so
 }
 
 void Worker::CountError(ErrorClass cls, int request_id) {

@@ -77,6 +77,10 @@ class Worker {
   void OnReadable(Conn& c, int64_t now, bool closing);
   void OnEof(Conn& c, int64_t now, bool reset);
   void Complete(Conn& c, int64_t now);
+  void Record(Conn& c, int64_t now);
+  void Unsolicited(Conn& c, int64_t now);
+  bool PeerSpokeFirst(const Conn& c) const;
+  void Unlist(Conn& c);
   void FailRequest(Conn& c, ErrorClass cls, int64_t now);
   void FailConnect(Conn& c, ErrorClass cls, int64_t now);
   void CloseConn(Conn& c);

@@ -217,12 +217,12 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
 void Executor::WriteHlogSecond(const engine::SecondStats& s) {
   if (hlog_ != nullptr) {
     const Histogram& h = s.response_time_us;
-    std::fputs(report::HlogIntervalLine(double(hlog_seconds_), s.span_s, h.Count() ? h.Max() : 0,
+    std::fputs(report::HlogIntervalLine(hlog_at_s_, s.span_s, h.Count() ? h.Max() : 0,
                                         h.EncodeCompressedBase64())
                    .c_str(),
                hlog_);
   }
-  ++hlog_seconds_;
+  hlog_at_s_ += s.span_s;
 }
 
 void Executor::CheckConnections(const engine::SecondStats& s) {
@@ -268,6 +268,9 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   auto stats = runner_->Run(config, on_second);
   progress_->OnRunEnd();
   if (!stats) return std::unexpected(stats.error());
+  double seconds_s = 0;
+  for (const report::SecondRow& row : run.rows) seconds_s += row.span_s;
+  hlog_at_s_ += std::max(0.0, stats->elapsed_s - seconds_s);  // the drain after the last second
   run.stats = std::move(*stats);
   return run;
 }
@@ -443,6 +446,7 @@ Result<report::Results> Executor::Run() {
       done_.back().duration_s = double(phase.duration_ns) / 1e9;
       continue;
     }
+    hlog_at_s_ = offset_s_;
     auto objectives = PhaseObjectives(plan_.slos, phase);
     if (!objectives) return std::unexpected(objectives.error());
     if (hlog_ != nullptr) {

@@ -95,7 +95,10 @@ class Executor {
   int64_t last_checkpoint_ns_ = 0;
   std::optional<sys::FileLock> out_lock_;  // held for the whole run: one run per output folder
   std::FILE* hlog_ = nullptr;  // results.hlog, written as the seconds arrive
-  int64_t hlog_seconds_ = 0;
+  // Start of the next interval in results.hlog, seconds after the run's start: set to the phase's
+  // offset when a phase starts, then advanced by each second, the drain after each engine run and
+  // the pauses between stress steps, so intervals line up with the #[Phase] offsets.
+  double hlog_at_s_ = 0;
   int64_t started_at_us_ = 0;
   // Connections: whether any was ever established, and whether the "none so far" notice was given.
   int64_t seconds_run_ = 0;

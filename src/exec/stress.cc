@@ -37,6 +37,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
       // Let the target drain its queue before the next rate; counted in the phase's time.
       std::this_thread::sleep_for(std::chrono::nanoseconds(plan_.stress_cool_down_ns));
       paused_s += double(plan_.stress_cool_down_ns) / 1e9;
+      hlog_at_s_ += double(plan_.stress_cool_down_ns) / 1e9;
       if (Stopped()) break;
     }
     engine::Config config = BaseConfig(phase);

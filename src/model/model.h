@@ -1,6 +1,7 @@
 // Capacity models: the Universal Scalability Law (USL) fitted to measured throughput, and the
 // M/M/c queue (Erlang C) for waiting time and response-time percentiles. Also a defensive reader
-// for the parts of results.json ("headroom.results/1") that the models and the planner use.
+// for the parts of results.json (any "headroom.results/N" schema; a file without a schema key is
+// read too) that the models and the planner use.
 //
 // All functions are pure (no shared state) and thread-safe. Units: throughput and arrival rates in
 // requests per second (or any consistent "per time unit"), times in the same time unit as the
@@ -95,7 +96,8 @@ double MmcResponseQuantile(const MmcInput& input, double q);
 double MaxUtilizationForQuantile(int servers, double service_time, double quantile, double target);
 
 // ---------------------------------------------------------------------------------------------
-// results.json ("headroom.results/1"): only the fields the models and planner read.
+// results.json ("headroom.results/N", any N; the schema key may be missing): only the fields the
+// models and planner read.
 
 struct CurvePoint {
   double rate_rps = 0;      // offered (target) rate of the step

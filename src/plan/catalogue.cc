@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/diag.h"
 #include "plan/remedies_data.h"
 
 namespace headroom::plan {
@@ -82,9 +83,7 @@ void ReadRequires(const YAML::Node& node, const std::string& path, Remedy& r, Di
     if (!item.IsScalar()) continue;
     const auto& ids = KnownRemedyIds();
     if (std::find(ids.begin(), ids.end(), item.Scalar()) == ids.end()) {
-      std::string hint = Suggest(item.Scalar(), ids);
-      d.Add(item, path + ".requires", "unknown remedy '" + item.Scalar() + "'" +
-                                          (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      d.Add(item, path + ".requires", "unknown remedy '" + item.Scalar() + "'" + DidYouMean(item.Scalar(), ids));
       continue;
     }
     r.requires_ids.push_back(item.Scalar());
@@ -160,9 +159,7 @@ void ApplyRemedyOverrides(const YAML::Node& overrides, std::vector<Remedy>& reme
     auto found = std::find_if(remedies.begin(), remedies.end(),
                               [&](const Remedy& r) { return r.id == id; });
     if (found == remedies.end()) {
-      std::string hint = Suggest(id, KnownRemedyIds());
-      d.Add(it->first, "remedies", "unknown remedy '" + id + "'" +
-                                       (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+      d.Add(it->first, "remedies", "unknown remedy '" + id + "'" + DidYouMean(id, KnownRemedyIds()));
       continue;
     }
     const YAML::Node body = it->second;

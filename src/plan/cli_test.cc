@@ -1,4 +1,4 @@
-// The built binary: `headroom plan` and `headroom model` exit codes, messages and JSON output.
+// The built binary: `headroom plan` exit codes, messages and output files.
 #include <filesystem>
 #include <string>
 
@@ -68,34 +68,6 @@ TEST(PlanCli, ResultsFeedCapacity) {
   EXPECT_TRUE(r.output.empty()) << r.output;
   auto doc = nlohmann::json::parse(test_util::ReadText(out + "/plan.json"));
   EXPECT_EQ(doc["tiers"][0]["capacity_rps"], 4200);
-}
-
-TEST(ModelCli, UslJsonHasTheDocumentedKeys) {
-  auto r = RunShell("'" + kBin + "' model usl --csv src/model/testdata/sdm91.csv --json");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto doc = nlohmann::json::parse(r.output);
-  for (const char* key : {"sigma", "kappa", "lambda", "peak_concurrency", "peak_throughput", "r2"})
-    EXPECT_TRUE(doc.contains(key)) << key;
-  EXPECT_NEAR(doc["sigma"].get<double>(), 0.02773, 0.02773 * 0.005);
-}
-
-TEST(ModelCli, QueueJsonMatchesReference) {
-  auto r = RunShell("'" + kBin + "' model queue --servers 4 --arrival-rate 0.35 --service-time 10 --json");
-  ASSERT_EQ(r.exit_code, 0) << r.output;
-  auto doc = nlohmann::json::parse(r.output);
-  for (const char* key : {"utilization", "wait_probability", "wait_mean", "response_mean",
-                          "response_p95", "response_p99"})
-    EXPECT_TRUE(doc.contains(key)) << key;
-  EXPECT_NEAR(doc["wait_mean"].get<double>(), 14.7572, 14.7572 * 0.005);
-  EXPECT_NEAR(doc["response_mean"].get<double>(), 24.7572, 24.7572 * 0.005);
-}
-
-TEST(ModelCli, BadInputExitsTwo) {
-  EXPECT_EQ(RunShell("'" + kBin + "' model queue --servers 4 --arrival-rate 1 --service-time 10").exit_code, 2);
-  EXPECT_EQ(RunShell("'" + kBin + "' model queue --servers 4 --arrival-rate 50/s --service-time 2").exit_code, 2);
-  EXPECT_EQ(RunShell("'" + kBin + "' model usl --csv src/model/testdata/bad_row.csv").exit_code, 2);
-  EXPECT_EQ(RunShell("'" + kBin + "' model usl").exit_code, 2);
-  EXPECT_EQ(RunShell("'" + kBin + "' model").exit_code, 2);
 }
 
 }  // namespace

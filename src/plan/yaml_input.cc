@@ -4,24 +4,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/diag.h"
 #include "core/units.h"
 
 namespace headroom::plan {
 namespace {
-
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
 
 std::optional<double> ParsePlainNumber(std::string_view text) {
   double v = 0;
@@ -64,16 +51,6 @@ std::string Diagnostics::Text() const {
   return out;
 }
 
-std::string Suggest(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = std::max<size_t>(2, word.size() / 3) + 1;
-  for (const std::string& c : candidates) {
-    size_t dist = EditDistance(word, c);
-    if (dist < best_distance) best_distance = dist, best = c;
-  }
-  return best;
-}
-
 void CheckKeys(const YAML::Node& map, const std::string& path,
                const std::vector<std::string>& allowed, Diagnostics& diag) {
   if (!map.IsMap()) return;
@@ -81,9 +58,9 @@ void CheckKeys(const YAML::Node& map, const std::string& path,
     std::string key = it->first.IsScalar() ? it->first.Scalar() : "?";
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string message = "unknown key '" + key + "'";
-    std::string hint = Suggest(key, allowed);
+    std::string hint = DidYouMean(key, allowed);
     if (!hint.empty()) {
-      message += "; did you mean '" + hint + "'?";
+      message += hint;
     } else {
       std::string list;
       for (const std::string& a : allowed) list += (list.empty() ? "" : ", ") + a;
@@ -216,8 +193,7 @@ std::optional<std::string> ReadChoice(const YAML::Node& node, const std::string&
   if (std::find(options.begin(), options.end(), *text) != options.end()) return text;
   std::string message = "'" + *text + "' is not one of: ";
   for (size_t i = 0; i < options.size(); ++i) message += (i ? ", " : "") + options[i];
-  std::string hint = Suggest(*text, options);
-  if (!hint.empty()) message += "; did you mean '" + hint + "'?";
+  message += DidYouMean(*text, options);
   d.Add(node, path, message);
   return std::nullopt;
 }

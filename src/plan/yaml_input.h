@@ -60,7 +60,4 @@ std::optional<std::string> ReadChoice(const YAML::Node& node, const std::string&
                                       std::initializer_list<std::string_view> choices,
                                       Diagnostics& d);
 
-// The closest of `candidates` to `word` within a small edit distance, or "".
-std::string Suggest(std::string_view word, const std::vector<std::string>& candidates);
-
 }  // namespace headroom::plan

@@ -96,32 +96,6 @@ std::string HlogIntervalLine(double start_s, double length_s, int64_t max_us, co
          payload + "\n";
 }
 
-std::string HlogText(const Results& r) {
-  const std::string start = Fixed3(double(r.started_at_us) / 1e6);
-  std::string out = "#[headroom " + OneLine(r.tool_version) + " interval log: " +
-                    OneLine(r.scenario.empty() ? r.target : r.scenario) + "]\n";
-  out += "#[Histogram log format version 1.3]\n";
-  out += "#[StartTime: " + start + " (seconds since epoch), " + UtcDate(r.started_at_us) + "]\n";
-  out += "#[BaseTime: " + start + " (seconds since epoch)]\n";
-  for (const PhaseResult& p : r.phases) {
-    out += "#[Phase " + OneLine(p.name) + ": " + Fixed3(p.offset_s) + "s.." + Fixed3(p.offset_s + p.elapsed_s) +
-           "s " + OneLine(p.kind) + "]\n";
-  }
-  out += "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
-  std::string empty_histogram;  // encoded once, only if a row lacks its histogram
-  for (const SecondRow& row : r.series) {
-    const std::string* payload = &row.histogram;
-    if (row.histogram.empty()) {
-      if (empty_histogram.empty()) empty_histogram = Histogram().EncodeCompressedBase64();
-      payload = &empty_histogram;
-    }
-    const double max_us = row.histogram.empty() ? 0.0 : double(row.max_us);
-    out += Fixed3(double(row.second)) + "," + Fixed3(row.span_s) + "," + Fixed3(max_us / kHlogMaxValueUnitRatio) +
-           "," + *payload + "\n";
-  }
-  return out;
-}
-
 Result<std::vector<HlogInterval>> ParseHlog(std::string_view text) {
   std::vector<HlogInterval> intervals;
   size_t line_no = 0;

@@ -2,22 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <regex>
 #include <string>
 #include <vector>
 
 namespace headroom::report {
 namespace {
-
-SecondRow Row(int64_t second, double span_s, const Histogram& h) {
-  SecondRow row;
-  row.second = second;
-  row.span_s = span_s;
-  row.completed = h.Count();
-  row.max_us = h.Count() ? h.Max() : 0;
-  row.histogram = h.EncodeCompressedBase64();
-  return row;
-}
 
 // Per second: a different, known distribution (uniform, bimodal, long tail, single value).
 std::vector<Histogram> KnownSeconds() {
@@ -31,27 +22,25 @@ std::vector<Histogram> KnownSeconds() {
   return out;
 }
 
-Results SampleRun() {
-  Results r;
-  r.tool_version = "0.1.0";
-  r.started_at_us = 1'767'225'600'250'000;  // Thu 2026-01-01 00:00:00.250 UTC
-  r.scenario = "checkout";
-  PhaseResult p;
-  p.name = "baseline";
-  p.kind = "baseline";
-  p.elapsed_s = 4.5;
-  r.phases = {p};
-  const std::vector<Histogram> seconds = KnownSeconds();
+constexpr int64_t kStartedAtUs = 1'767'225'600'250'000;  // Thu 2026-01-01 00:00:00.250 UTC
+
+// A log written the way a run writes it: the header, then per phase its comment and its seconds.
+// Phase "baseline" has seconds 0..2, phase "spike" (from 3 s) seconds 3 and 4; the last is half long.
+std::string StreamedLog(const std::vector<Histogram>& seconds) {
+  std::string text = HlogHeader("0.1.0", "checkout", kStartedAtUs);
   for (size_t i = 0; i < seconds.size(); ++i) {
-    r.series.push_back(Row(int64_t(i), i + 1 == seconds.size() ? 0.5 : 1.0, seconds[i]));
+    if (i == 0) text += HlogPhaseComment("baseline", "baseline", 0.0);
+    if (i == 3) text += HlogPhaseComment("spike", "spike", 3.0);
+    const Histogram& h = seconds[i];
+    text += HlogIntervalLine(double(i), i + 1 == seconds.size() ? 0.5 : 1.0, h.Count() ? h.Max() : 0,
+                             h.EncodeCompressedBase64());
   }
-  return r;
+  return text;
 }
 
 TEST(HlogTest, RoundTripKeepsEveryCountAndPercentile) {
-  const Results r = SampleRun();
   const std::vector<Histogram> seconds = KnownSeconds();
-  auto parsed = ParseHlog(HlogText(r));
+  auto parsed = ParseHlog(StreamedLog(seconds));
   ASSERT_TRUE(parsed) << parsed.error().message;
   ASSERT_EQ(parsed->size(), seconds.size());
   for (size_t i = 0; i < seconds.size(); ++i) {
@@ -73,39 +62,46 @@ TEST(HlogTest, RoundTripKeepsEveryCountAndPercentile) {
   }
 }
 
-TEST(HlogTest, HeaderFollowsTheLogConventions) {
-  const std::string text = HlogText(SampleRun());
+TEST(HlogTest, HeaderAndPhaseCommentsFollowTheLogConventions) {
+  const std::string text = StreamedLog(KnownSeconds());
   const std::string header =
       "#[headroom 0.1.0 interval log: checkout]\n"
       "#[Histogram log format version 1.3]\n"
       "#[StartTime: 1767225600.250 (seconds since epoch), Thu Jan 01 00:00:00 UTC 2026]\n"
       "#[BaseTime: 1767225600.250 (seconds since epoch)]\n"
-      "#[Phase baseline: 0.000s..4.500s baseline]\n"
-      "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n";
+      "\"StartTimestamp\",\"Interval_Length\",\"Interval_Max\",\"Interval_Compressed_Histogram\"\n"
+      "#[Phase baseline: from 0.000s baseline]\n"
+      "0.000,1.000,10.007,HISTF";
   EXPECT_EQ(text.substr(0, header.size()), header);
-  EXPECT_NE(text.find("\n0.000,1.000,10.007,HISTF"), std::string::npos) << text;
-  EXPECT_NE(text.find("\n3.000,1.000,0.042,HISTF"), std::string::npos) << text;
+  // The second phase's comment comes right before its first interval line.
+  EXPECT_NE(text.find("\n#[Phase spike: from 3.000s spike]\n3.000,1.000,0.042,HISTF"), std::string::npos) << text;
   EXPECT_NE(text.find("\n4.000,0.500,0.000,HISTF"), std::string::npos) << text;
-  const std::regex line(R"(^[0-9]+\.[0-9]{3},[0-9]+\.[0-9]{3},[0-9]+\.[0-9]{3},[A-Za-z0-9+/]+=*$)");
-  size_t data_lines = 0;
+  const std::regex data(R"(^[0-9]+\.[0-9]{3},[0-9]+\.[0-9]{3},[0-9]+\.[0-9]{3},[A-Za-z0-9+/]+=*$)");
+  size_t data_lines = 0, comments = 0;
   size_t start = text.find('"');
   start = text.find('\n', start) + 1;
   for (size_t nl; start < text.size(); start = nl + 1) {
     nl = text.find('\n', start);
     const std::string l = text.substr(start, nl - start);
-    EXPECT_TRUE(std::regex_match(l, line)) << l;
+    if (l.starts_with("#[Phase ")) {
+      ++comments;
+      continue;
+    }
+    EXPECT_TRUE(std::regex_match(l, data)) << l;
     ++data_lines;
   }
   EXPECT_EQ(data_lines, 5u);
+  EXPECT_EQ(comments, 2u);
 }
 
-TEST(HlogTest, RowWithoutHistogramIsAnEmptyInterval) {
-  Results r;
-  SecondRow row;
-  row.second = 7;
-  row.max_us = 999;  // ignored: nothing to back it
-  r.series = {row};
-  auto parsed = ParseHlog(HlogText(r));
+TEST(HlogTest, NamesStayOnOneLine) {
+  EXPECT_EQ(HlogPhaseComment("two\nlines", "base\rline", 1.25), "#[Phase two lines: from 1.250s base line]\n");
+  const std::string header = HlogHeader("0.1.0", "a\nb", kStartedAtUs);
+  EXPECT_EQ(header.rfind("#[headroom 0.1.0 interval log: a b]\n", 0), 0u) << header;
+}
+
+TEST(HlogTest, SecondWithoutResponsesIsAnEmptyInterval) {
+  auto parsed = ParseHlog(HlogIntervalLine(7, 1, 0, Histogram().EncodeCompressedBase64()));
   ASSERT_TRUE(parsed) << parsed.error().message;
   ASSERT_EQ(parsed->size(), 1u);
   EXPECT_EQ((*parsed)[0].start_s, 7.0);

@@ -14,10 +14,6 @@ namespace {
 
 TEST(MarkdownTest, GoldenSample) { fixture::ExpectGolden("summary.md", MarkdownSummary(fixture::SampleResults())); }
 
-TEST(MarkdownTest, Deterministic) {
-  EXPECT_EQ(MarkdownSummary(fixture::SampleResults()), MarkdownSummary(fixture::SampleResults()));
-}
-
 TEST(MarkdownTest, HeadlineSaysPassWithCounts) {
   Results r = fixture::SampleResults();
   r.verdict = Verdict::kPass;

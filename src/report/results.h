@@ -1,5 +1,5 @@
 // The results model: what a run measured, independent of the engine, and its JSON form
-// (schema "headroom.results/1", documented field by field in docs/results.md). Every consumer
+// (schema kResultsSchema, "headroom.results/2", documented field by field in docs/results.md). Every consumer
 // (gate, report, merge, plan) reads this; nothing reaches into the engine.
 #pragma once
 #include <cstdint>

@@ -2,11 +2,11 @@
 // "file:line:col: path: message" (1-based), and all lines are reported together, sorted by
 // position. Private to the scenario library. Not thread-safe (one per load).
 #pragma once
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "core/diag.h"  // DidYouMean, ClosestMatch: the hints in scenario messages
 #include "scenario/scenario.h"
 
 namespace headroom::scenario {
@@ -31,12 +31,6 @@ class Diag {
   std::string file_;
   std::vector<Entry> entries_;
 };
-
-// Levenshtein distance (insert, delete, substitute; adjacent swap counts as one edit).
-size_t EditDistance(std::string_view a, std::string_view b);
-// "; did you mean 'x'?" for the closest candidate within a small distance, else "".
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates);
-std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
 
 // [A-Za-z_][A-Za-z0-9_]* (with_dash: '-' also allowed after the first character).
 bool IsIdentifier(std::string_view s, bool with_dash = false);

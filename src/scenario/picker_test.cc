@@ -92,13 +92,5 @@ TEST(Rng, BelowStaysInRange) {
   }
 }
 
-TEST(DidYouMean, SuggestsCloseNamesOnly) {
-  EXPECT_EQ(EditDistance("wieght", "weight"), 1u);  // a swap is one edit
-  EXPECT_EQ(EditDistance("", "abc"), 3u);
-  EXPECT_EQ(DidYouMean("wieght", {"name", "weight", "path"}), "; did you mean 'weight'?");
-  EXPECT_EQ(DidYouMean("duraton", {"rate", "duration"}), "; did you mean 'duration'?");
-  EXPECT_EQ(DidYouMean("zzzzzz", {"name", "weight", "path"}), "");
-}
-
 }  // namespace
 }  // namespace headroom::scenario

@@ -76,13 +76,9 @@ void Reader::CheckKeys(const YAML::Node& map, std::string_view path, std::initia
     bool known = false;
     for (std::string_view a : allowed) known = known || a == name;
     if (known) continue;
-    std::string suggestion = DidYouMean(name, allowed);
-    if (!suggestion.empty()) {
-      // suggestion is "; did you mean 'x'?"
-      size_t open = suggestion.find('\'');
-      suggested_.emplace_back(map, suggestion.substr(open + 1, suggestion.rfind('\'') - open - 1));
-    }
-    std::string msg = "unknown key '" + name + "'" + suggestion;
+    const std::string match = ClosestMatch(name, allowed);
+    if (!match.empty()) suggested_.emplace_back(map, match);
+    std::string msg = "unknown key '" + name + "'" + DidYouMean(name, allowed);
     if (hint != nullptr) msg += hint(name);
     Error(key, path, msg);
   }

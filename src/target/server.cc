@@ -34,8 +34,9 @@ Result<Mode> ParseMode(std::string_view text) {
   if (text == "close-mid-response") return Mode::kCloseMidResponse;
   if (text == "never-respond") return Mode::kNeverRespond;
   if (text == "garbage") return Mode::kGarbage;
+  if (text == "early-response") return Mode::kEarlyResponse;
   return Fail("unknown mode '" + std::string(text) +
-              "' (use normal, close-mid-response, never-respond or garbage)");
+              "' (use normal, close-mid-response, never-respond, garbage or early-response)");
 }
 
 namespace {
@@ -99,7 +100,9 @@ uint16_t BoundPort(int fd) {
 }
 
 Status Validate(const Options& o) {
-  if (o.threads < 1 || o.threads > 256) return Fail("--threads must be between 1 and 256");
+  if (o.threads < 1 || o.threads > kMaxThreads) {
+    return Fail("--threads must be between 1 and " + std::to_string(kMaxThreads));
+  }
   if (o.stall_ns < 0 || o.stall_period_ns < 0) return Fail("--stall durations must be positive");
   if (o.stall_ns > 0 && o.stall_ns >= o.stall_period_ns) {
     return Fail("--stall: the stall must be shorter than its period (e.g. 500ms/5s)");

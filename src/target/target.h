@@ -32,16 +32,19 @@ enum class Mode {
   kCloseMidResponse,  // every request: headers with Content-Length: 100, 10 body bytes, close
   kNeverRespond,      // reads and discards requests, never writes
   kGarbage,           // every request: answers non-HTTP bytes, then closes
+  kEarlyResponse,     // every connection: a 200 response before any request, then as kNormal
 };
 
-// Parses "normal", "close-mid-response", "never-respond", "garbage".
+// Parses "normal", "close-mid-response", "never-respond", "garbage", "early-response".
 Result<Mode> ParseMode(std::string_view text);
+
+inline constexpr int kMaxThreads = 256;
 
 struct Options {
   std::string bind = "127.0.0.1";  // numeric IPv4 or IPv6 address (or "localhost")
   bool allow_non_loopback = false;  // REQUIRES: true to bind anything but a loopback address
   uint16_t port = 0;                // 0 = any free port
-  int threads = 1;                  // worker threads, 1..256
+  int threads = 1;                  // worker threads, 1..kMaxThreads
   // Fault injection. Time is divided into periods of stall_period_ns from server start; during
   // the first stall_ns of each period no connection is read or written.
   int64_t stall_ns = 0, stall_period_ns = 0;

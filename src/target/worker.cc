@@ -226,6 +226,8 @@ void Worker::AcceptAll() {
       ::close(fd);
       continue;
     }
+    // Written on the first EPOLLOUT, before the client can have sent anything that is read.
+    if (options_.mode == Mode::kEarlyResponse) c->out.append(ok_response_);
     conns_[static_cast<size_t>(fd)] = std::move(c);
   }
 }
