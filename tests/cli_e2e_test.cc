@@ -69,6 +69,18 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   }
 }
 
+// A mistyped flag names the flag it probably meant.
+TEST(CliTest, MistypedFlagSuggestsTheRealOne) {
+  Proc p = RunHeadroom({"run", "http://127.0.0.1:1/", "--rat", "10/s"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(Lines(p.err), 1) << p.err;
+  EXPECT_NE(p.err.find("did you mean '--rate'?"), std::string::npos) << p.err;
+  Proc q = RunHeadroom({"run", "http://127.0.0.1:1/", "--duraton=5s"});
+  EXPECT_NE(q.err.find("did you mean '--duration'?"), std::string::npos) << q.err;
+  Proc far = RunHeadroom({"run", "http://127.0.0.1:1/", "--frobnicate"});
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}
+
 // Issue 8: `--connections 0` ran with 50 connections and `--threads -1` with one per core.
 TEST(CliTest, NonPositiveCountsAreRefusedWithTheirRange) {
   Proc c = RunHeadroom({"run", "http://127.0.0.1:1/", "--connections", "0", "-d", "1s"});

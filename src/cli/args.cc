@@ -1,7 +1,10 @@
 #include "cli/args.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
+
+#include "core/diag.h"
 
 namespace headroom::cli {
 
@@ -13,7 +16,21 @@ std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv, const char* c
       std::fputs(app.help().c_str(), stdout);
       return 0;
     }
-    std::fprintf(stderr, "headroom %s: %s (see 'headroom %s --help')\n", command, e.what(), command);
+    std::string hint;
+    // An unknown flag gets the closest known one: --rat -> --rate.
+    if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+      std::vector<std::string> flags;
+      for (const CLI::Option* o : app.get_options()) {
+        for (const std::string& name : o->get_lnames()) flags.push_back("--" + name);
+      }
+      for (int i = 1; i < argc && hint.empty(); ++i) {
+        std::string arg = argv[i];
+        if (!arg.starts_with("--")) continue;
+        arg = arg.substr(0, arg.find('='));
+        if (std::find(flags.begin(), flags.end(), arg) == flags.end()) hint = DidYouMean(arg, flags);
+      }
+    }
+    std::fprintf(stderr, "headroom %s: %s%s (see 'headroom %s --help')\n", command, e.what(), hint.c_str(), command);
     return 2;
   }
   return std::nullopt;

@@ -1,5 +1,7 @@
 #include "core/units.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -7,6 +9,24 @@
 
 namespace headroom {
 namespace {
+
+// The symbol for a unit written as a word ("minutes" -> "m"); anything else unchanged.
+std::string SymbolFor(std::string_view word) {
+  static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+      {"nanosecond", "ns"}, {"nanoseconds", "ns"}, {"microsecond", "us"}, {"microseconds", "us"},
+      {"millisecond", "ms"}, {"milliseconds", "ms"}, {"msec", "ms"},      {"second", "s"},
+      {"seconds", "s"},      {"sec", "s"},           {"secs", "s"},       {"minute", "m"},
+      {"minutes", "m"},      {"mins", "m"},          {"hour", "h"},        {"hours", "h"},
+      {"hr", "h"},           {"hrs", "h"}};
+  for (const auto& [name, symbol] : kWords) {
+    if (word.size() == name.size() &&
+        std::equal(word.begin(), word.end(), name.begin(), [](char a, char b) { return std::tolower(a) == b; })) {
+      return std::string(symbol);
+    }
+  }
+  return std::string(word);
+}
+
 
 struct Unit {
   std::string_view name;
@@ -37,7 +57,7 @@ Result<Split> SplitNumber(std::string_view text, std::string_view what, std::str
     std::string compact(text.substr(0, i));
     size_t j = i;
     while (j < text.size() && text[j] == ' ') ++j;
-    compact += text.substr(j);
+    compact += SymbolFor(text.substr(j));
     return Fail("invalid " + std::string(what) + " '" + std::string(text) + "': write " + compact +
                 ", without a space");
   }

@@ -71,6 +71,36 @@ std::string TopKeyHint(std::string_view key) {
   return "";
 }
 
+// The offset of the first NUL byte or invalid UTF-8 sequence, if any.
+std::optional<size_t> BinaryAt(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == 0) return i;
+    int extra = c < 0x80 ? 0 : (c >> 5) == 0x6 ? 1 : (c >> 4) == 0xE ? 2 : (c >> 3) == 0x1E ? 3 : -1;
+    if (extra < 0 || (extra > 0 && i + size_t(extra) >= text.size())) return i;  // bad lead byte or cut short
+    for (int k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(text[i + size_t(k)]) & 0xC0) != 0x80) return i;
+    }
+    i += size_t(extra) + 1;
+  }
+  return std::nullopt;
+}
+
+// True when 0-based line `line` of `text` has a tab before its first other character.
+bool LineIndentedWithTab(std::string_view text, int line) {
+  size_t start = 0;
+  for (int n = 0; n < line; ++n) {
+    start = text.find('\n', start);
+    if (start == std::string_view::npos) return false;
+    ++start;
+  }
+  for (size_t i = start; i < text.size() && (text[i] == ' ' || text[i] == '\t'); ++i) {
+    if (text[i] == '\t') return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void ScenarioParser::Parse(const YAML::Node& root, Scenario& out) {
@@ -78,6 +108,16 @@ void ScenarioParser::Parse(const YAML::Node& root, Scenario& out) {
     r_.Error(root, "", root.IsNull() ? "the file is empty; a scenario needs name, target, requests and phases"
                                      : "expected a map of scenario keys (name, target, requests, phases, ...)");
     return;
+  }
+  if (!Get(root, "requests").IsDefined()) {
+    // A capacity plan given to validate or run: say so once instead of listing every key.
+    for (const char* key : {"traffic", "workload", "budget", "safety_factor", "engineer_day_cost"}) {
+      if (Get(root, key).IsDefined()) {
+        r_.Error(root, "", std::string("this is a capacity plan file (it has '") + key +
+                               "'), not a scenario: use 'headroom plan FILE' (docs/plan.md)");
+        return;
+      }
+    }
   }
   r_.CheckKeys(root,
                "", {"name", "description", "target", "defaults", "data", "requests", "slos", "abort_on_fail", "seed",
@@ -429,14 +469,23 @@ void ScenarioParser::ParseAbort(const YAML::Node& node, AbortOnFail& out) {
 Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string& display_name,
                                         const std::string& base_dir) {
   Diag diag(display_name);
+  if (auto binary = BinaryAt(text)) {
+    diag.Add({}, "", "not a text file: binary data at byte " + std::to_string(*binary) +
+                         " (a scenario is YAML text, docs/scenario.md)");
+    return Fail(diag.Joined());
+  }
   YAML::Node root;
   try {
     root = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
     // yaml-cpp reports where the parser noticed the problem; its message is one line.
     SourcePos pos;
-    if (e.mark.line >= 0) pos = {e.mark.line + 1, e.mark.column + 1};
-    diag.Add(pos, "", "YAML syntax error: " + e.msg);
+    std::string hint;
+    if (e.mark.line >= 0) {
+      pos = {e.mark.line + 1, e.mark.column + 1};
+      if (LineIndentedWithTab(text, e.mark.line)) hint = " (the line is indented with a tab: YAML indents with spaces)";
+    }
+    diag.Add(pos, "", "YAML syntax error: " + e.msg + hint);
     return Fail(diag.Joined());
   }
   Scenario scenario;
