@@ -42,14 +42,14 @@ Result<int64_t> ParseLogTime(std::string_view t) {
       t[11] != ':' || !Digits(t, 12, 2, hh) || t[14] != ':' || !Digits(t, 15, 2, mm) || t[17] != ':' ||
       !Digits(t, 18, 2, ss) || t[20] != ' ' || (t[21] != '+' && t[21] != '-') || !Digits(t, 22, 2, zh) ||
       !Digits(t, 24, 2, zm)) {
-    return Fail("time '" + std::string(t.substr(0, 40)) + "' is not like 10/Oct/2000:13:55:36 -0700");
+    return Fail("time '" + Shown(t, 40) + "' is not like 10/Oct/2000:13:55:36 -0700");
   }
   int64_t month = 0;
   for (size_t i = 0; i < kMonths.size(); ++i) {
     if (t.substr(3, 3) == kMonths[i]) month = int64_t(i) + 1;
   }
   if (month == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) {
-    return Fail("time '" + std::string(t) + "' is out of range");
+    return Fail("time '" + Shown(t) + "' is out of range");
   }
   const int64_t zone_s = (zh * 3600 + zm * 60) * (t[21] == '-' ? -1 : 1);
   return DaysFromCivil(year, month, day) * 86400 + hh * 3600 + mm * 60 + ss - zone_s;
@@ -93,22 +93,22 @@ size_t FindClosingQuote(std::string_view line, size_t pos) {
 
 Result<LogLine> ParseRequestLine(std::string_view request, LogLine out) {
   const size_t sp1 = request.find(' ');
-  if (sp1 == std::string_view::npos || sp1 == 0) return Fail("request '" + std::string(request.substr(0, 60)) + "' is not METHOD TARGET PROTOCOL");
+  if (sp1 == std::string_view::npos || sp1 == 0) return Fail("request '" + Shown(request, 60) + "' is not METHOD TARGET PROTOCOL");
   const size_t sp2 = request.find(' ', sp1 + 1);
   out.method = std::string(request.substr(0, sp1));
   for (char c : out.method) {
-    if (c < 'A' || c > 'Z') return Fail("request '" + std::string(request.substr(0, 60)) + "' does not start with a method");
+    if (c < 'A' || c > 'Z') return Fail("request '" + Shown(request, 60) + "' does not start with a method");
   }
   std::string_view target = request.substr(sp1 + 1, sp2 == std::string_view::npos ? std::string_view::npos : sp2 - sp1 - 1);
   if (sp2 != std::string_view::npos && !request.substr(sp2 + 1).starts_with("HTTP/")) {
-    return Fail("request '" + std::string(request.substr(0, 60)) + "' does not end with HTTP/x");
+    return Fail("request '" + Shown(request, 60) + "' does not end with HTTP/x");
   }
   std::string t = Unescape(target);
   if (t.starts_with("http://") || t.starts_with("https://")) {  // absolute form (proxies)
     const size_t slash = t.find('/', t.find("://") + 3);
     t = slash == std::string::npos ? "/" : t.substr(slash);
   }
-  if (t.empty() || t[0] != '/') return Fail("request target '" + t.substr(0, 60) + "' does not start with '/'");
+  if (t.empty() || t[0] != '/') return Fail("request target '" + Shown(t, 60) + "' does not start with '/'");
   out.target = std::move(t);
   return out;
 }
@@ -143,7 +143,7 @@ Result<double> ParseSpeed(std::string_view text) {
   double v = 0;
   auto [ptr, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
   if (num.empty() || ec != std::errc() || ptr != num.data() + num.size() || !std::isfinite(v) || v <= 0 || v > 1e6) {
-    return Fail("speed '" + std::string(text) + "' is not a positive multiple like 3x or 0.5x");
+    return Fail("speed '" + Shown(text) + "' is not a positive multiple like 3x or 0.5x");
   }
   return v;
 }

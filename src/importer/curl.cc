@@ -145,13 +145,13 @@ Status AddHeaderOption(std::string_view text, CurlState& st) {
       st.custom_headers.emplace_back(std::string(text.substr(0, semi)), "");
       return Ok();
     }
-    return Fail("header '" + std::string(text) + "' has no ':'");
+    return Fail("header '" + Shown(text) + "' has no ':'");
   }
   std::string_view value = text.substr(colon + 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   if (value.empty()) {  // "Name:" removes a header curl would add; nothing to send
-    st.notes.push_back("-H '" + std::string(text) + "' removes a header curl adds; ignored");
+    st.notes.push_back("-H '" + Shown(text) + "' removes a header curl adds; ignored");
     return Ok();
   }
   st.custom_headers.emplace_back(std::string(text.substr(0, colon)), std::string(value));
@@ -191,13 +191,13 @@ Status ApplyOption(const OptSpec& spec, std::string_view shown, const std::strin
     case Opt::kData: case Opt::kDataRaw: case Opt::kDataBinary: case Opt::kDataUrlencode: case Opt::kJson:
       return AddData(spec.opt, arg, options, st);
     case Opt::kUser:
-      if (arg.find(':') == std::string::npos) return Fail("-u '" + arg + "' has no password (curl would ask for it); write -u USER:PASSWORD");
+      if (arg.find(':') == std::string::npos) return Fail("-u '" + Shown(arg) + "' has no password (curl would ask for it); write -u USER:PASSWORD");
       st.auto_headers.emplace_back("Authorization", "Basic " + Base64(arg));
       return Ok();
     case Opt::kUserAgent: st.auto_headers.emplace_back("User-Agent", arg); return Ok();
     case Opt::kReferer: st.auto_headers.emplace_back("Referer", arg); return Ok();
     case Opt::kCookie:
-      if (arg.find('=') == std::string::npos) return Fail("-b '" + arg + "' reads cookies from a file, which is not supported; write -b 'name=value'");
+      if (arg.find('=') == std::string::npos) return Fail("-b '" + Shown(arg) + "' reads cookies from a file, which is not supported; write -b 'name=value'");
       st.auto_headers.emplace_back("Cookie", arg);
       return Ok();
     case Opt::kGet: st.get = true; return Ok();
@@ -209,10 +209,10 @@ Status ApplyOption(const OptSpec& spec, std::string_view shown, const std::strin
     case Opt::kBearer: st.auto_headers.emplace_back("Authorization", "Bearer " + arg); return Ok();
     case Opt::kRange: st.auto_headers.emplace_back("Range", "bytes=" + arg); return Ok();
     case Opt::kIgnore: case Opt::kIgnoreArg:
-      st.notes.push_back("curl option " + std::string(shown) + " does not change the request; ignored");
+      st.notes.push_back("curl option " + Shown(shown) + " does not change the request; ignored");
       return Ok();
     case Opt::kUnsupported: case Opt::kUnsupportedArg:
-      return Fail("curl option " + std::string(shown) + " changes the request in a way a scenario cannot express; remove it");
+      return Fail("curl option " + Shown(shown) + " changes the request in a way a scenario cannot express; remove it");
   }
   return Ok();
 }
@@ -223,10 +223,10 @@ Status ParseOptions(std::span<const std::string> words, const Options& options, 
     const std::string& w = words[i];
     if (w.size() > 2 && w.starts_with("--")) {
       const OptSpec* spec = FindLong(std::string_view(w).substr(2));
-      if (spec == nullptr) return Fail("unknown curl option '" + w + "'");
+      if (spec == nullptr) return Fail("unknown curl option '" + Shown(w) + "'");
       std::string arg;
       if (TakesArg(spec->opt)) {
-        if (++i >= words.size()) return Fail("curl option " + w + " needs a value");
+        if (++i >= words.size()) return Fail("curl option " + Shown(w) + " needs a value");
         arg = words[i];
       }
       if (Status s = ApplyOption(*spec, w, arg, options, st); !s) return s;
@@ -234,7 +234,7 @@ Status ParseOptions(std::span<const std::string> words, const Options& options, 
       for (size_t k = 1; k < w.size(); ++k) {  // "-sSL", "-XPOST", "-H'a: b'"
         const OptSpec* spec = FindShort(w[k]);
         const std::string shown = std::string("-") + w[k];
-        if (spec == nullptr) return Fail("unknown curl option '" + shown + "'");
+        if (spec == nullptr) return Fail("unknown curl option '" + Shown(shown) + "'");
         std::string arg;
         if (TakesArg(spec->opt)) {
           if (k + 1 < w.size()) {
@@ -242,7 +242,7 @@ Status ParseOptions(std::span<const std::string> words, const Options& options, 
           } else if (++i < words.size()) {
             arg = words[i];
           } else {
-            return Fail("curl option " + shown + " needs a value");
+            return Fail("curl option " + Shown(shown) + " needs a value");
           }
           k = w.size();
         }
@@ -292,13 +292,13 @@ CurlRequest Finish(CurlState& st) {
 // A request as a scenario can hold it; anything it cannot hold exactly is an error.
 Result<RawRequest> ToRaw(const CurlRequest& c, std::vector<std::string>& notes) {
   if (!IsSupportedMethod(c.method)) {
-    return Fail("method '" + c.method + "' is not supported (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)");
+    return Fail("method '" + Shown(c.method) + "' is not supported (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS)");
   }
   auto url = SplitUrl(c.url);
-  if (!url) return Fail("URL '" + c.url + "': " + url.error().message);
+  if (!url) return Fail("URL '" + Shown(c.url) + "': " + url.error().message);
   RawRequest r{url->origin, url->host, c.method, url->path_and_query, {}, c.body};
   for (const auto& [name, value] : c.headers) {
-    if (!IsHeaderToken(name)) return Fail("'" + name + "' is not a valid header name");
+    if (!IsHeaderToken(name)) return Fail("'" + Shown(name) + "' is not a valid header name");
     if (value.find_first_of("\r\n") != std::string::npos || !IsValidUtf8(value)) {
       return Fail("header " + name + " has a line break or bytes that are not UTF-8 text");
     }
@@ -320,7 +320,7 @@ Result<CurlRequest> ParseCurlWords(std::span<const std::string> words, const Opt
   if (words.empty()) return Fail("empty command");
   const std::string& prog = words[0];
   if (prog != "curl" && !prog.ends_with("/curl") && prog != "curl.exe") {
-    return Fail("not a curl command (it starts with '" + prog.substr(0, 40) + "')");
+    return Fail("not a curl command (it starts with '" + Shown(prog, 40) + "')");
   }
   CurlState st;
   if (Status s = ParseOptions(words, options, st); !s) return std::unexpected(s.error());

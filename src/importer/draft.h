@@ -59,6 +59,9 @@ std::string EncodePathLiteral(std::string_view text);
 // The argument of choice(): a double-quoted string, with '"' and '\' escaped. REQUIRES: no "}}".
 std::string QuoteTemplateArg(std::string_view text);
 
+// Input text quoted in a one-line message: control bytes as \xHH, cut after `max_bytes`.
+std::string Shown(std::string_view text, size_t max_bytes = 80);
+
 bool IsValidUtf8(std::string_view text);
 bool IsHeaderToken(std::string_view name);
 bool IsSupportedMethod(std::string_view upper_method);

@@ -145,6 +145,21 @@ std::string QuoteTemplateArg(std::string_view text) {
   return out + "\"";
 }
 
+std::string Shown(std::string_view text, size_t max_bytes) {
+  std::string out;
+  for (size_t i = 0; i < text.size() && i < max_bytes; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += text[i];
+    }
+  }
+  return text.size() > max_bytes ? out + "..." : out;
+}
+
 bool IsValidUtf8(std::string_view text) {
   size_t i = 0;
   while (i < text.size()) {
@@ -204,7 +219,7 @@ Result<SplitUrlResult> SplitUrl(std::string_view url) {
     url.remove_prefix(p + 3);
   }
   if (scheme != "http" && scheme != "https") {
-    return Fail("'" + scheme + "://' URLs are not supported (only http:// and https://)");
+    return Fail("'" + Shown(scheme) + "://' URLs are not supported (only http:// and https://)");
   }
   const size_t end = url.find_first_of("/?#");
   std::string_view authority = url.substr(0, end);
@@ -216,7 +231,7 @@ Result<SplitUrlResult> SplitUrl(std::string_view url) {
   for (char c : authority) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                     c == '.' || c == '-' || c == ':' || c == '[' || c == ']' || c == '_';
-    if (!ok) return Fail("the URL's host '" + std::string(authority) + "' is not a host name or address");
+    if (!ok) return Fail("the URL's host '" + Shown(authority) + "' is not a host name or address");
     host += Lower(c);
   }
   if (host.empty() || host[0] == ':') return Fail("the URL has no host");
