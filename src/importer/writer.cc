@@ -46,9 +46,14 @@ std::vector<std::string> UniqueNames(const std::vector<DraftRequest>& requests) 
   return names;
 }
 
+// Counts are written whole (2705198, not 2.7052e+06).
 std::string FormatWeight(double w) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", w);
+  if (w == std::floor(w) && w < 1e15) {
+    std::snprintf(buf, sizeof buf, "%.0f", w);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.6g", w);
+  }
   return buf;
 }
 
