@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/suggest.h"
 #include "scenario/scenario.h"
 
 namespace headroom::scenario {
@@ -32,11 +33,9 @@ class Diag {
   std::vector<Entry> entries_;
 };
 
-// Levenshtein distance (insert, delete, substitute; adjacent swap counts as one edit).
-size_t EditDistance(std::string_view a, std::string_view b);
-// "; did you mean 'x'?" for the closest candidate within a small distance, else "".
-std::string DidYouMean(std::string_view word, std::initializer_list<std::string_view> candidates);
-std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+// EditDistance and DidYouMean live in core/suggest.h; scenario code calls them unqualified.
+using headroom::DidYouMean;
+using headroom::EditDistance;
 
 // [A-Za-z_][A-Za-z0-9_]* (with_dash: '-' also allowed after the first character).
 bool IsIdentifier(std::string_view s, bool with_dash = false);
