@@ -38,8 +38,9 @@ namespace headroom::collect {
 // ---------------------------------------------------------------------------------------------
 
 enum class MetricType {
-  kGauge,  // a value at the sample time (bytes in use, connections, a ratio)
-  kRate,   // per second over the interval since the previous sample (from counter deltas)
+  kGauge,  // a value at the sample time (bytes in use, connections), or a ratio over the interval
+  kRate,   // per second over the interval since the previous sample (from counter deltas); a
+           // window's total (rate x interval, summed) is the counter's increase
 };
 
 struct Metric {
@@ -205,6 +206,7 @@ struct MetricSummary {
   MetricType type = MetricType::kGauge;
   int64_t samples = 0;
   double mean = 0;
+  double min = 0;
   double max = 0;
   double last = 0;
   double total = 0;  // kRate: the counter's increase over the window (sum of rate x interval)
@@ -239,6 +241,9 @@ struct Summary {
   std::vector<TierSummary> tiers;
   // The summary of the first source of `kind` in tier `tier`, or null.
   const SourceSummary* Find(std::string_view tier, SourceKind kind) const;
+  // The metric `metric` of the first source named `kind` ("redis", see SourceKindName) in tier
+  // `tier` that has it, or null. This is the lookup SLO tier metrics are evaluated with.
+  const MetricSummary* FindMetric(std::string_view tier, std::string_view kind, std::string_view metric) const;
 };
 
 struct WatcherOptions {

@@ -9,6 +9,7 @@
 
 #include "collect/collect.h"
 #include "core/clock.h"
+#include "slo/slo.h"
 
 namespace headroom::collect {
 namespace {
@@ -92,6 +93,21 @@ TEST(HostSource, FixtureDeltasOverOneSecond) {
   EXPECT_DOUBLE_EQ(m.at("tcp_out_segs_per_s"), 2000);
   EXPECT_DOUBLE_EQ(m.at("listen_overflows_per_s"), 5);
   EXPECT_DOUBLE_EQ(m.at("listen_drops_per_s"), 6);
+}
+
+// The SLO catalogue's host and process metrics are ones these sources produce.
+TEST(HostSource, ProducesEveryGateableMetric) {
+  for (std::string_view kind : {"host", "process"}) {
+    FixtureRoot root;
+    auto source = MakeSource(*ParseWatchSpec(kind == "host" ? "host" : "process:postgres"),
+                             SourceOptions{.proc_root = root.path(), .sys_root = (kFixtures / "sys").string()});
+    const auto m = ByName(ReadTwice(*source, root));
+    for (const slo::TierMetricInfo& info : slo::TierMetrics()) {
+      for (const slo::TierMetricSource& s : info.sources) {
+        if (s.source_kind == kind) EXPECT_EQ(m.count(std::string(s.metric)), 1u) << kind << ": " << s.metric;
+      }
+    }
+  }
 }
 
 TEST(HostSource, FirstReadHasGaugesOnly) {

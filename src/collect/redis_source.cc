@@ -114,6 +114,7 @@ void RedisSource::AddInfo(const std::map<std::string, std::string, std::less<>>&
   if (hits && misses && interval_s > 0) {
     out.metrics.push_back(Metric{"hits_per_s", *hits / interval_s, MetricType::kRate});
     out.metrics.push_back(Metric{"misses_per_s", *misses / interval_s, MetricType::kRate});
+    out.metrics.push_back(Metric{"lookups_per_s", (*hits + *misses) / interval_s, MetricType::kRate});
     if (*hits + *misses > 0) out.metrics.push_back(Metric{"hit_ratio", *hits / (*hits + *misses)});
   }
   rates_.AddRate(out.metrics, "evictions_per_s", num("evicted_keys").value_or(0));

@@ -7,11 +7,13 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "collect/collect.h"
 #include "collect/test_servers.h"
 #include "core/clock.h"
+#include "slo/slo.h"
 
 namespace headroom::collect {
 namespace {
@@ -52,6 +54,23 @@ Result<Reading> ReadUntil(Source& source, const std::function<bool(const Reading
     if (!r) return r;
     if (done(*r) || MonoNowNs() > deadline) return r;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+// Every metric the SLO catalogue expects from `kind` appears in one of `readings` (`except`: those
+// that only exist in setups the test does not have, like replicas).
+void ExpectGateableMetrics(std::string_view kind, const std::vector<Reading>& readings,
+                           const std::set<std::string>& except = {}) {
+  std::set<std::string> names;
+  for (const Reading& r : readings) {
+    for (const Metric& m : r.metrics) names.insert(m.name);
+  }
+  for (const slo::TierMetricInfo& info : slo::TierMetrics()) {
+    for (const slo::TierMetricSource& s : info.sources) {
+      if (s.source_kind != kind || except.count(std::string(s.metric))) continue;
+      EXPECT_EQ(names.count(std::string(s.metric)), 1u) << kind << " does not produce " << s.metric << " for " << info.name;
+      if (!s.divisor.empty()) EXPECT_EQ(names.count(std::string(s.divisor)), 1u) << s.divisor;
+    }
   }
 }
 
@@ -101,7 +120,9 @@ TEST_F(PostgresTest, SequentialScansAndStatementsAreCountedExactly) {
   for (int i = 0; i < kScans; ++i) Exec(work, "SELECT count(*) FROM orders WHERE customer = 'c42'");
   PQfinish(work);  // a backend flushes its table statistics when it exits
   ActivityTotals scans, rows, calls;
+  std::vector<Reading> readings{*first};
   auto last = ReadUntil(*source, [&](const Reading& r) {
+    readings.push_back(r);
     scans.Add(r, "tables", "seq_scan");
     rows.Add(r, "tables", "seq_tup_read");
     calls.Add(r, "statements", "calls");
@@ -118,6 +139,8 @@ TEST_F(PostgresTest, SequentialScansAndStatementsAreCountedExactly) {
   for (const auto& [statement, n] : calls.values) {
     EXPECT_EQ(statement.find("headroom-watch"), std::string::npos) << "the watcher's own statements are left out";
   }
+  readings.push_back(*after);
+  ExpectGateableMetrics("postgres", readings, {"replication_lag_s"});
   const auto m = ByName(*after);
   EXPECT_EQ(m.at("seq_scans_per_s"), 0);
   EXPECT_EQ(m.count("statement_mean_ms"), 0u) << "no statements in the last interval";
@@ -249,6 +272,7 @@ TEST_F(RedisTest, HitRatioOpsAndCommandsFromAKnownWorkload) {
   std::map<std::string, std::string> attributes(r->attributes.begin(), r->attributes.end());
   EXPECT_EQ(attributes["maxmemory_policy"], "noeviction");
   EXPECT_EQ(attributes["cpu"], "main thread");
+  ExpectGateableMetrics("redis", {*r}, {"memory_ratio"});  // memory_ratio needs a maxmemory
 }
 
 TEST_F(RedisTest, MaxmemoryEvictionsAndSlowlog) {

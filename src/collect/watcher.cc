@@ -20,7 +20,7 @@ constexpr size_t kMaxActivityKeys = 500;  // per source and segment; the smalles
 struct Aggregate {
   MetricType type = MetricType::kGauge;
   int64_t samples = 0;
-  double sum = 0, max = -std::numeric_limits<double>::infinity(), last = 0, total = 0;
+  double sum = 0, min = std::numeric_limits<double>::infinity(), max = -min, last = 0, total = 0;
 };
 
 struct SourceAggregate {
@@ -54,6 +54,7 @@ void Fold(SourceAggregate& agg, const Reading& reading, double dt_s) {
     a.type = m.type;
     ++a.samples;
     a.sum += m.value;
+    a.min = std::min(a.min, m.value);
     a.max = std::max(a.max, m.value);
     a.last = m.value;
     if (m.type == MetricType::kRate && dt_s > 0) a.total += m.value * dt_s;
@@ -82,6 +83,7 @@ void Merge(SourceAggregate& into, const SourceAggregate& from) {
     m.type = a.type;
     m.samples += a.samples;
     m.sum += a.sum;
+    m.min = std::min(m.min, a.min);
     m.max = std::max(m.max, a.max);
     m.last = a.last;
     m.total += a.total;
@@ -288,7 +290,7 @@ Summary Watcher::Summarize(double from_s, double to_s) const {
       source.error = agg.error;
       source.attributes = agg.attributes;
       for (const auto& [name, a] : agg.metrics) {
-        source.metrics[name] = MetricSummary{a.type, a.samples, a.sum / static_cast<double>(a.samples), a.max, a.last, a.total};
+        source.metrics[name] = MetricSummary{a.type, a.samples, a.sum / static_cast<double>(a.samples), a.min, a.max, a.last, a.total};
       }
       source.top = TopActivity(agg);
       tier.sources.push_back(std::move(source));
@@ -326,6 +328,17 @@ const SourceSummary* Summary::Find(std::string_view tier, SourceKind kind) const
     if (t.name != tier) continue;
     for (const SourceSummary& s : t.sources) {
       if (s.kind == kind) return &s;
+    }
+  }
+  return nullptr;
+}
+
+const MetricSummary* Summary::FindMetric(std::string_view tier, std::string_view kind, std::string_view metric) const {
+  for (const TierSummary& t : tiers) {
+    if (t.name != tier) continue;
+    for (const SourceSummary& s : t.sources) {
+      if (SourceKindName(s.kind) != kind) continue;
+      if (auto it = s.metrics.find(std::string(metric)); it != s.metrics.end()) return &it->second;
     }
   }
   return nullptr;
