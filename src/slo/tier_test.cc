@@ -132,5 +132,14 @@ TEST(TierSlo, CatalogueNamesAreUniqueAndNotRequestMetrics) {
   }
 }
 
+TEST(TierSlo, DocsListEveryTierMetric) {
+  std::ifstream in(std::filesystem::path(HEADROOM_SOURCE_DIR) / "docs/slo.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  for (const TierMetricInfo& m : TierMetrics()) {
+    EXPECT_NE(text.str().find("| `" + std::string(m.name) + "` |"), std::string::npos) << m.name << " is not in docs/slo.md";
+  }
+}
+
 }  // namespace
 }  // namespace headroom::slo
