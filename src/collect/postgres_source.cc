@@ -31,8 +31,11 @@ class Rows {
   int size() const { return PQntuples(r_); }
   std::string_view Text(int row, int col) const { return PQgetvalue(r_, row, col); }
   double Number(int row, int col) const { return ToNumber(Text(row, col)).value_or(0); }
+  // One line: the primary message without the query excerpt and caret PostgreSQL adds below it.
   std::string Error() const {
-    std::string e = PQresultErrorMessage(r_);
+    const char* primary = PQresultErrorField(r_, PG_DIAG_MESSAGE_PRIMARY);
+    std::string e = primary != nullptr ? primary : PQresultErrorMessage(r_);
+    for (char& c : e) c = c == '\n' ? ' ' : c;
     while (!e.empty() && (e.back() == '\n' || e.back() == ' ')) e.pop_back();
     return e;
   }
