@@ -8,6 +8,7 @@ packages=(
   clang-19 libclang-rt-19-dev
   wrk nginx-light procps
   jq time strace linux-perf iproute2
+  postgresql-15 libpq-dev redis-server libhiredis-dev prometheus-node-exporter
 )
 missing=()
 for p in "${packages[@]}"; do

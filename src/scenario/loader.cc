@@ -21,7 +21,8 @@ bool IsTokenChar(char c) {
   return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
 
-// Expands ${NAME} and ${NAME:-default}.
+}  // namespace
+
 Result<std::string> ExpandEnv(std::string_view text) {
   std::string out;
   size_t pos = 0;
@@ -55,6 +56,8 @@ Result<std::string> ExpandEnv(std::string_view text) {
   }
   return out;
 }
+
+namespace {
 
 std::string RequestKeyHint(std::string_view key) {
   if (key == "url") return " (write the scheme and host in 'target' and the rest in 'path')";
@@ -120,8 +123,8 @@ void ScenarioParser::Parse(const YAML::Node& root, Scenario& out) {
     }
   }
   r_.CheckKeys(root,
-               "", {"name", "description", "target", "defaults", "data", "requests", "slos", "abort_on_fail", "seed",
-                    "phases"},
+               "", {"name", "description", "target", "defaults", "data", "requests", "tiers", "slos", "abort_on_fail",
+                    "seed", "phases"},
                TopKeyHint);
   if (r_.Require(root, "", "name", "name: checkout")) {
     if (auto v = r_.String(Get(root, "name"), "name")) out.name = *v;
@@ -135,6 +138,8 @@ void ScenarioParser::Parse(const YAML::Node& root, Scenario& out) {
   if (r_.Require(root, "", "requests", "a list like - { name: home, path: / }")) {
     ParseRequests(Get(root, "requests"), out);
   }
+  if (YAML::Node n = Get(root, "tiers"); n.IsDefined()) ParseTiers(n, out.tiers);
+  tiers_ = &out.tiers;
   if (YAML::Node n = Get(root, "slos"); n.IsDefined()) ParseSlos(n, "slos", "", out.requests, out.slos);
   if (YAML::Node n = Get(root, "abort_on_fail"); n.IsDefined()) ParseAbort(n, out.abort_on_fail);
   if (YAML::Node n = Get(root, "seed"); n.IsDefined()) {
@@ -424,6 +429,14 @@ void ScenarioParser::ParseSlos(const YAML::Node& node, std::string_view path, st
     if (!objective) {
       r_.Error(item, path, "SLO '" + *text + "': " + objective.error().message);
       continue;
+    }
+    if (objective->metric == slo::Metric::kTier) {
+      if (!scope.empty()) {
+        r_.Error(item, path, "SLO '" + *text + "' is on tier " + objective->tier +
+                                 "; put it in the top-level or a phase's 'slos', not a request's");
+        continue;
+      }
+      CheckTierSlo(item, path, *text, *objective);
     }
     // "checkout.p95 < 200ms" scopes the objective to one request, which must exist.
     if (!objective->request.empty()) {

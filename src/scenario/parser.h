@@ -10,6 +10,9 @@
 
 namespace headroom::scenario {
 
+// Expands ${NAME} and ${NAME:-default} from the environment (target and tier sources).
+Result<std::string> ExpandEnv(std::string_view text);
+
 class ScenarioParser {
  public:
   ScenarioParser(Diag& diag, std::string base_dir) : diag_(diag), r_(diag), base_dir_(std::move(base_dir)) {}
@@ -35,6 +38,14 @@ class ScenarioParser {
   void ParseSlos(const YAML::Node& node, std::string_view path, std::string_view scope,
                  const std::vector<RequestSpec>& requests, std::vector<SloSpec>& out);
   void ParseAbort(const YAML::Node& node, AbortOnFail& out);
+  // tiers.cc
+  void ParseTiers(const YAML::Node& node, std::vector<Tier>& out);
+  bool ParseTier(const YAML::Node& node, std::string_view path, Tier& out);
+  void ParseTierSource(const YAML::Node& node, std::string_view path, const std::vector<std::string>& selectors,
+                       Tier& out);
+  std::optional<std::vector<std::string>> ParseSelectors(const YAML::Node& node, std::string_view path);
+  // Reports a tier-metric SLO whose tier is not watched or does not provide the metric.
+  void CheckTierSlo(const YAML::Node& item, std::string_view path, const std::string& text, const slo::Objective& o);
 
   // phases.cc
   void ParsePhases(const YAML::Node& node, Scenario& out);
@@ -63,6 +74,8 @@ class ScenarioParser {
                                        const std::optional<double>& previous_rate, std::string_view previous_reason);
   void CheckPhaseRules(const YAML::Node& node, std::string_view path, const Scenario& s, const Phase& p);
 
+  const std::vector<Tier>* tiers_ = nullptr;  // set once `tiers` is parsed (SLOs are checked against it)
+  bool tiers_failed_ = false;                  // `tiers` had errors: tier SLOs are not checked again
   Diag& diag_;
   Reader r_;
   std::string base_dir_;

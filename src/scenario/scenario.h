@@ -101,6 +101,25 @@ struct Defaults {
   Arrival arrival = Arrival::kUniform;
 };
 
+// One source of a watched tier (docs/scenario.md, "tiers"), as validated by collect's
+// ParseWatchSpec: "host", "process:NAME|PID", "prometheus:URL", "postgres:CONNINFO",
+// "redis:HOST:PORT". ${ENV} is expanded, so `spec` may hold a password: print `label`.
+struct TierSource {
+  std::string spec;
+  std::string label;                   // the spec with any password redacted
+  std::vector<std::string> selectors;  // prometheus only: its own, else the tier's
+  SourcePos pos;
+};
+
+// A tier watched during the run (database, cache, app...).
+struct Tier {
+  std::string name;  // identifier; SLOs name its metrics as NAME.METRIC
+  std::string kind;  // app, database, cache, queue, host, proxy, storage, other
+  std::vector<TierSource> sources;
+  int64_t interval_ns = 1'000'000'000;  // sampling interval
+  SourcePos pos;
+};
+
 struct AbortOnFail {
   bool enabled = false;
   int64_t grace_ns = 0;  // an SLO broken continuously for this long stops the run
@@ -145,6 +164,7 @@ struct Scenario {
   std::vector<DataSource> data;
   std::vector<RequestSpec> requests;
   std::vector<SloSpec> slos;  // top-level; those with a request prefix have `request` set
+  std::vector<Tier> tiers;    // watched beside the run; SLOs on tier metrics name them
   AbortOnFail abort_on_fail;
   std::optional<uint64_t> seed;
   std::vector<Phase> phases;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "core/units.h"
-#include "slo/slo.h"
+#include "slo/tier_internal.h"
 
 namespace headroom::slo {
 namespace {
@@ -31,22 +31,6 @@ std::string RateText(double per_sec) {
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
   return s + "/s";
-}
-
-bool Holds(double observed, Op op, double threshold) {
-  const double tolerance = 1e-9 * std::max(std::fabs(observed), std::fabs(threshold));
-  const bool equal = std::fabs(observed - threshold) <= tolerance;
-  switch (op) {
-    case Op::kLt:
-      return observed < threshold && !equal;
-    case Op::kLe:
-      return observed < threshold || equal;
-    case Op::kGt:
-      return observed > threshold && !equal;
-    case Op::kGe:
-      return observed > threshold || equal;
-  }
-  return false;
 }
 
 bool HasValues(const Histogram* h) { return h != nullptr && h->Count() > 0; }
@@ -74,6 +58,22 @@ Verdict Missing(const Objective& o, std::string why) { return Verdict{o.expr, 0,
 
 }  // namespace
 
+bool Holds(double observed, Op op, double threshold) {
+  const double tolerance = 1e-9 * std::max(std::fabs(observed), std::fabs(threshold));
+  const bool equal = std::fabs(observed - threshold) <= tolerance;
+  switch (op) {
+    case Op::kLt:
+      return observed < threshold && !equal;
+    case Op::kLe:
+      return observed < threshold || equal;
+    case Op::kGt:
+      return observed > threshold && !equal;
+    case Op::kGe:
+      return observed > threshold || equal;
+  }
+  return false;
+}
+
 std::string MetricName(const Objective& o) {
   std::string name = o.request.empty() ? "" : o.request + ".";
   char p[32];
@@ -97,6 +97,8 @@ std::string MetricName(const Objective& o) {
       return name + p + "_drift";
     case Metric::kErrorRateDrift:
       return name + "error_rate_drift";
+    case Metric::kTier:
+      return o.tier + "." + o.tier_metric;
   }
   return name;
 }
@@ -116,6 +118,9 @@ std::string FormatObjectiveValue(const Objective& o, double value) {
       return PercentText(value, true);
     case Metric::kRps:
       return RateText(value);
+    case Metric::kTier:
+      if (const TierMetricInfo* info = FindTierMetric(o.tier_metric)) return FormatTierValue(*info, value);
+      break;
   }
   return std::to_string(value);
 }
@@ -151,6 +156,8 @@ Verdict Evaluate(const Objective& o, const Observations& obs) {
       if (obs.requests <= 0) return Missing(o, "no requests");
       observed = Drift(obs.first_window_error_rate, obs.last_window_error_rate);
       break;
+    case Metric::kTier:
+      return Missing(o, "a tier metric: judged by EvaluateTier");
   }
   return Verdict{o.expr, observed, FormatObjectiveValue(o, observed), Holds(observed, o.op, o.threshold)};
 }

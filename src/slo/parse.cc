@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "core/units.h"
-#include "slo/slo.h"
+#include "slo/tier_internal.h"
 
 namespace headroom::slo {
 namespace {
@@ -118,6 +118,8 @@ ThresholdKind KindOf(Metric m) {
       return ThresholdKind::kDriftPercent;
     case Metric::kRps:
       return ThresholdKind::kRate;
+    case Metric::kTier:
+      break;  // tier metrics have units of their own (ParseTierThreshold)
   }
   return ThresholdKind::kDuration;
 }
@@ -203,11 +205,24 @@ Status ParseSubject(std::string_view lhs, Objective& o) {
     }
   }
   if (!metric) {
+    // "db.statement_mean": a metric of the watched tier "db".
+    const size_t dot = lhs.find('.');
+    if (dot != std::string_view::npos && IsRequestName(lhs.substr(0, dot)) && FindTierMetric(lhs.substr(dot + 1))) {
+      o.metric = Metric::kTier;
+      o.tier = std::string(lhs.substr(0, dot));
+      o.tier_metric = std::string(lhs.substr(dot + 1));
+      return Ok();
+    }
+  }
+  if (!metric) {
     std::string suggestion = SuggestMetric(lhs);
     const size_t dot = lhs.find('.');
     if (suggestion.empty() && dot != std::string_view::npos && IsRequestName(lhs.substr(0, dot))) {
       const std::string rest = SuggestMetric(lhs.substr(dot + 1));
       if (!rest.empty()) suggestion = std::string(lhs.substr(0, dot + 1)) + rest;
+    }
+    if (suggestion.empty() && dot != std::string_view::npos && IsRequestName(lhs.substr(0, dot))) {
+      suggestion = SuggestTierMetric(lhs.substr(0, dot), lhs.substr(dot + 1));
     }
     return Fail("unknown metric '" + std::string(lhs) + "'" +
                 (suggestion.empty() ? "" : "; did you mean " + suggestion + "?") + " (" + std::string(kMetricList) +
@@ -243,6 +258,12 @@ Result<Objective> ParseObjective(std::string_view expr) {
   o.expr = std::string(expr);
   o.op = *op;
   if (auto s = ParseSubject(lhs, o); !s) return std::unexpected(s.error());
+  if (o.metric == Metric::kTier) {
+    auto threshold = ParseTierThreshold(*FindTierMetric(o.tier_metric), rhs);
+    if (!threshold) return std::unexpected(threshold.error());
+    o.threshold = *threshold;
+    return o;
+  }
   Objective unscoped = o;  // error hints name the metric without the request prefix
   unscoped.request.clear();
   auto threshold = ParseThreshold(MetricName(unscoped), KindOf(o.metric), rhs);

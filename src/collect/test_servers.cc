@@ -1,0 +1,232 @@
+#include "collect/test_servers.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "collect/internal.h"
+#include "core/clock.h"
+
+namespace headroom::collect::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kPgBin = "/usr/lib/postgresql/15/bin";
+
+Result<uint16_t> FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    if (fd >= 0) ::close(fd);
+    return Fail(std::string("no free port: ") + std::strerror(errno));
+  }
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+Result<std::string> TempDir(const std::string& name) {
+  std::string templ = (fs::temp_directory_path() / ("headroom-" + name + "-XXXXXX")).string();
+  if (::mkdtemp(templ.data()) == nullptr) return Fail(std::string("mkdtemp: ") + std::strerror(errno));
+  return templ;
+}
+
+struct RunAs {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  bool drop = false;
+};
+
+// The unprivileged user PostgreSQL runs as when the tests run as root.
+Result<RunAs> UnprivilegedUser() {
+  RunAs as;
+  if (::geteuid() != 0) return as;
+  const passwd* pw = ::getpwnam("nobody");
+  if (pw == nullptr) return Fail("no 'nobody' user to run PostgreSQL as (it refuses to run as root)");
+  as.uid = pw->pw_uid;
+  as.gid = pw->pw_gid;
+  as.drop = true;
+  return as;
+}
+
+// fork + exec `argv` with output to `log`; returns the pid.
+Result<pid_t> Spawn(const std::vector<std::string>& argv, const std::string& log, const RunAs& as) {
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  if (::access(argv[0].c_str(), X_OK) != 0) return Fail(argv[0] + " is not installed (run scripts/setup.sh)");
+  const pid_t pid = ::fork();
+  if (pid < 0) return Fail(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+    }
+    if (as.drop && (::setgroups(0, nullptr) != 0 || ::setgid(as.gid) != 0 || ::setuid(as.uid) != 0)) _exit(126);
+    ::execv(argv[0].c_str(), args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string Tail(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+// Polls `ready` until it holds or the server exits or 30 s pass.
+Status WaitReady(pid_t pid, const std::string& log, const std::function<bool()>& ready) {
+  const int64_t deadline = MonoNowNs() + 30'000'000'000;
+  while (MonoNowNs() < deadline) {
+    if (ready()) return Ok();
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return Fail("exited early: " + Tail(log));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Fail("not ready after 30 s: " + Tail(log));
+}
+
+Status RunToEnd(const std::vector<std::string>& argv, const std::string& log, const RunAs& as) {
+  auto pid = Spawn(argv, log, as);
+  if (!pid) return std::unexpected(pid.error());
+  int status = 0;
+  while (::waitpid(*pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return Fail(argv[0] + " failed: " + Tail(log));
+  return Ok();
+}
+
+}  // namespace
+
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) {
+    ::kill(pid_, stop_signal);
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
+    bool exited = false;
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      exited = ::poll(&p, 1, 10'000) == 1;
+      ::close(pidfd);
+    }
+    if (!exited) ::kill(pid_, SIGKILL);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+  }
+  std::error_code ec;
+  if (!dir_.empty()) fs::remove_all(dir_, ec);
+}
+
+std::string PostgresConninfo(const ServerProcess& server, bool with_password) {
+  return "host=127.0.0.1 port=" + std::to_string(server.port()) + " user=postgres dbname=postgres" +
+         (with_password ? std::string(" password=") + kPostgresPassword : "");
+}
+
+Result<std::unique_ptr<ServerProcess>> StartPostgres() {
+  auto as = UnprivilegedUser();
+  if (!as) return std::unexpected(as.error());
+  auto dir = TempDir("pg");
+  auto port = FreePort();
+  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
+  const std::string data = *dir + "/data", log = *dir + "/log", pwfile = *dir + "/pw";
+  std::ofstream(pwfile) << kPostgresPassword << "\n";
+  if (as->drop) {
+    ::chown(dir->c_str(), as->uid, as->gid);
+    ::chown(pwfile.c_str(), as->uid, as->gid);
+  }
+  const std::string bin = kPgBin;
+  if (auto s = RunToEnd({bin + "/initdb", "-D", data, "-U", "postgres", "--pwfile=" + pwfile, "--auth-local=trust",
+                         "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"},
+                        log, *as);
+      !s) {
+    std::error_code ec;
+    fs::remove_all(*dir, ec);
+    return std::unexpected(s.error());
+  }
+  auto pid = Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(*port), "-k", *dir, "-c",
+                    "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements", "-c",
+                    "autovacuum=off", "-c", "fsync=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"},
+                   log, *as);
+  if (!pid) return std::unexpected(pid.error());
+  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
+  server->stop_signal = SIGINT;  // fast shutdown
+  const std::string conninfo = PostgresConninfo(*server) + " connect_timeout=2";
+  if (auto s = WaitReady(*pid, log, [&] { return PQping(conninfo.c_str()) == PQPING_OK; }); !s) {
+    return Fail("postgres " + s.error().message);
+  }
+  return server;
+}
+
+Result<std::unique_ptr<ServerProcess>> StartRedis() {
+  auto dir = TempDir("redis");
+  auto port = FreePort();
+  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
+  const std::string log = *dir + "/log";
+  auto pid = Spawn({"/usr/bin/redis-server", "--port", std::to_string(*port), "--bind", "127.0.0.1", "--save", "",
+                    "--appendonly", "no", "--daemonize", "no", "--dir", *dir},
+                   log, RunAs{});
+  if (!pid) return std::unexpected(pid.error());
+  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
+  const std::string url = "127.0.0.1:" + std::to_string(*port);
+  auto ping = [&] {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(*port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+  };
+  if (auto s = WaitReady(*pid, log, ping); !s) return Fail("redis-server " + s.error().message);
+  return server;
+}
+
+Result<std::unique_ptr<ServerProcess>> StartNodeExporter() {
+  auto dir = TempDir("node-exporter");
+  auto port = FreePort();
+  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
+  const std::string log = *dir + "/log";
+  auto pid = Spawn({"/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(*port)},
+                   log, RunAs{});
+  if (!pid) return std::unexpected(pid.error());
+  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
+  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/metrics";
+  if (auto s = WaitReady(*pid, log, [&] { return HttpGet(url, 1'000'000'000).has_value(); }); !s) {
+    return Fail("prometheus-node-exporter " + s.error().message);
+  }
+  return server;
+}
+
+}  // namespace headroom::collect::testing
