@@ -17,19 +17,6 @@ void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-std::string Escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    if (c == '\\' || c == '"') out += '\\';
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out += c;
-  }
-  return out;
-}
-
 std::string ValueText(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
@@ -60,14 +47,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto samples = Flatten(*parsed);
   std::string text;
   for (const auto& s : samples) {
-    text += s.name;
-    if (!s.labels.empty()) {
-      text += '{';
-      for (size_t i = 0; i < s.labels.size(); ++i) {
-        text += (i ? "," : "") + s.labels[i].first + "=\"" + Escape(s.labels[i].second) + "\"";
-      }
-      text += '}';
-    }
+    text += headroom::collect::PromSeriesName(s.name, s.labels);
     text += " " + ValueText(s.value) + "\n";
   }
   const auto again = headroom::collect::ParsePrometheusText(text, {.max_samples = 10'000});

@@ -162,6 +162,11 @@ struct PromParseOptions {
   size_t max_samples = 200'000;  // more is an error (protects memory from a runaway exporter)
 };
 
+// A series as the exposition format writes it: name{a="x",b="y"} with label values escaped
+// (\\, \" and \n); labels named `skip_label` are left out. "name" alone without labels.
+std::string PromSeriesName(std::string_view name, const std::vector<std::pair<std::string, std::string>>& labels,
+                           std::string_view skip_label = "");
+
 // Parses a whole scrape body. Accepts the text format 0.0.4 and OpenMetrics 1.0 (which must end
 // with "# EOF"; nothing may follow it). Timestamps and exemplars are read and dropped. An error
 // names the 1-based line and what is wrong: "line 12: expected a value after the labels".

@@ -104,7 +104,9 @@ TEST(HostSource, ProducesEveryGateableMetric) {
     const auto m = ByName(ReadTwice(*source, root));
     for (const slo::TierMetricInfo& info : slo::TierMetrics()) {
       for (const slo::TierMetricSource& s : info.sources) {
-        if (s.source_kind == kind) EXPECT_EQ(m.count(std::string(s.metric)), 1u) << kind << ": " << s.metric;
+        if (s.source_kind == kind) {
+          EXPECT_EQ(m.count(std::string(s.metric)), 1u) << kind << ": " << s.metric;
+        }
       }
     }
   }

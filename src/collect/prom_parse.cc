@@ -183,6 +183,29 @@ Comment SplitComment(std::string_view line) {
 
 }  // namespace
 
+std::string PromSeriesName(std::string_view name, const std::vector<std::pair<std::string, std::string>>& labels,
+                      std::string_view skip_label) {
+  std::string key(name);
+  bool first = true;
+  for (const auto& [k, v] : labels) {
+    if (k == skip_label) continue;
+    key += first ? "{" : ",";
+    first = false;
+    key += k + "=\"";
+    for (char c : v) {
+      if (c == '\\' || c == '"') key += '\\';
+      if (c == '\n') {
+        key += "\\n";
+        continue;
+      }
+      key += c;
+    }
+    key += '"';
+  }
+  if (!first) key += '}';
+  return key;
+}
+
 Result<std::vector<PromFamily>> ParsePrometheusText(std::string_view body, const PromParseOptions& options) {
   std::vector<PromFamily> families;
   size_t samples = 0;

@@ -10,30 +10,6 @@ namespace {
 
 constexpr size_t kMaxSeries = 5000;
 
-// name{a="x",b="y"} with label values escaped as in the exposition format.
-std::string SeriesKey(std::string_view name, const std::vector<std::pair<std::string, std::string>>& labels,
-                      std::string_view skip_label = "") {
-  std::string key(name);
-  bool first = true;
-  for (const auto& [k, v] : labels) {
-    if (k == skip_label) continue;
-    key += first ? "{" : ",";
-    first = false;
-    key += k + "=\"";
-    for (char c : v) {
-      if (c == '\\' || c == '"') key += '\\';
-      if (c == '\n') {
-        key += "\\n";
-        continue;
-      }
-      key += c;
-    }
-    key += '"';
-  }
-  if (!first) key += '}';
-  return key;
-}
-
 bool Selected(const std::vector<std::string>& selectors, std::string_view family) {
   if (selectors.empty()) return true;
   for (const std::string& s : selectors) {
@@ -98,14 +74,14 @@ void PrometheusSource::AddHistogram(const PromFamily& family, Reading& out) {
   };
   std::map<std::string, Series> series;
   for (const PromSample& s : family.samples) {
-    const std::string key = SeriesKey(family.name, s.labels, "le");
+    const std::string key = PromSeriesName(family.name, s.labels, "le");
     if (s.name == family.name + "_bucket") {
       std::optional<double> le;
       for (const auto& [k, v] : s.labels) {
         if (k == "le") le = v == "+Inf" ? std::numeric_limits<double>::infinity() : ToNumber(v).value_or(NAN);
       }
       if (!le || std::isnan(*le)) continue;
-      if (auto d = rates_.Delta(SeriesKey(s.name, s.labels), s.value)) series[key].buckets.push_back({*le, *d});
+      if (auto d = rates_.Delta(PromSeriesName(s.name, s.labels), s.value)) series[key].buckets.push_back({*le, *d});
     } else if (s.name == family.name + "_count") {
       series[key].count = rates_.Delta(key + "#count", s.value);
     } else if (s.name == family.name + "_sum") {
@@ -126,7 +102,7 @@ void PrometheusSource::AddFamily(const PromFamily& family, Reading& out) {
   switch (family.type) {
     case PromType::kCounter:
       for (const PromSample& s : family.samples) {
-        if (!s.name.ends_with("_created")) rates_.AddRate(out.metrics, SeriesKey(s.name, s.labels), s.value);
+        if (!s.name.ends_with("_created")) rates_.AddRate(out.metrics, PromSeriesName(s.name, s.labels), s.value);
       }
       return;
     case PromType::kHistogram:
@@ -136,9 +112,9 @@ void PrometheusSource::AddFamily(const PromFamily& family, Reading& out) {
       for (const PromSample& s : family.samples) {
         if (s.name.ends_with("_created")) continue;
         if (s.name == family.name + "_count" || s.name == family.name + "_sum") {
-          rates_.AddRate(out.metrics, SeriesKey(s.name, s.labels), s.value);
+          rates_.AddRate(out.metrics, PromSeriesName(s.name, s.labels), s.value);
         } else if (!std::isnan(s.value)) {
-          out.metrics.push_back(Metric{SeriesKey(s.name, s.labels), s.value});
+          out.metrics.push_back(Metric{PromSeriesName(s.name, s.labels), s.value});
         }
       }
       return;
@@ -147,7 +123,7 @@ void PrometheusSource::AddFamily(const PromFamily& family, Reading& out) {
     default:
       for (const PromSample& s : family.samples) {
         if (!std::isnan(s.value) && !s.name.ends_with("_created")) {
-          out.metrics.push_back(Metric{SeriesKey(s.name, s.labels), s.value});
+          out.metrics.push_back(Metric{PromSeriesName(s.name, s.labels), s.value});
         }
       }
   }

@@ -69,7 +69,9 @@ void ExpectGateableMetrics(std::string_view kind, const std::vector<Reading>& re
     for (const slo::TierMetricSource& s : info.sources) {
       if (s.source_kind != kind || except.count(std::string(s.metric))) continue;
       EXPECT_EQ(names.count(std::string(s.metric)), 1u) << kind << " does not produce " << s.metric << " for " << info.name;
-      if (!s.divisor.empty()) EXPECT_EQ(names.count(std::string(s.divisor)), 1u) << s.divisor;
+      if (!s.divisor.empty()) {
+        EXPECT_EQ(names.count(std::string(s.divisor)), 1u) << s.divisor;
+      }
     }
   }
 }

@@ -22,6 +22,17 @@ bool AllDigits(std::string_view s) {
   return true;
 }
 
+// Checks a port number; the error reads "KIND: 'ARG' has a bad port 'P'" when it is not
+// 1..65535.
+Status CheckPort(std::string_view kind, std::string_view arg, std::string_view port) {
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (!AllDigits(port) || ec != std::errc() || value == 0 || value > 65535) {
+    return Fail(std::string(kind) + ": '" + std::string(arg) + "' has a bad port '" + std::string(port) + "'");
+  }
+  return Ok();
+}
+
 Status CheckProcess(std::string_view arg) {
   if (arg.empty()) return Fail("process needs a name or a pid: process:postgres or process:1234");
   if (AllDigits(arg)) {
@@ -48,12 +59,7 @@ Status CheckPrometheus(std::string_view arg) {
   if (authority.empty() || authority.front() == ':') return Fail("prometheus: '" + std::string(arg) + "' has no host");
   const size_t colon = authority.rfind(':');
   if (colon != std::string_view::npos && authority.back() != ']') {
-    std::string_view port = authority.substr(colon + 1);
-    unsigned value = 0;
-    auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (!AllDigits(port) || ec != std::errc() || value == 0 || value > 65535) {
-      return Fail("prometheus: '" + std::string(arg) + "' has a bad port '" + std::string(port) + "'");
-    }
+    return CheckPort("prometheus", arg, authority.substr(colon + 1));
   }
   return Ok();
 }
@@ -80,13 +86,7 @@ Status CheckRedis(std::string_view arg) {
   const size_t colon = arg.rfind(':');
   if (colon == std::string_view::npos) return Ok();  // port 6379
   if (colon == 0) return Fail("redis: '" + std::string(arg) + "' has no host");
-  std::string_view port = arg.substr(colon + 1);
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (!AllDigits(port) || ec != std::errc() || value == 0 || value > 65535) {
-    return Fail("redis: '" + std::string(arg) + "' has a bad port '" + std::string(port) + "'");
-  }
-  return Ok();
+  return CheckPort("redis", arg, arg.substr(colon + 1));
 }
 
 }  // namespace

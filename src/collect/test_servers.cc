@@ -153,80 +153,102 @@ std::string PostgresConninfo(const ServerProcess& server, bool with_password) {
          (with_password ? std::string(" password=") + kPostgresPassword : "");
 }
 
-Result<std::unique_ptr<ServerProcess>> StartPostgres() {
-  auto as = UnprivilegedUser();
-  if (!as) return std::unexpected(as.error());
-  auto dir = TempDir("pg");
+namespace {
+
+// How to start one server: `prepare` (may be empty) runs first in the fresh directory, then
+// `argv` is spawned and `ready` polled.
+struct Launch {
+  std::string name;
+  RunAs as;
+  std::function<Status(const std::string& dir, uint16_t port)> prepare;
+  std::function<std::vector<std::string>(const std::string& dir, uint16_t port)> argv;
+  std::function<bool(uint16_t port)> ready;
+  int stop_signal = SIGTERM;
+};
+
+Result<std::unique_ptr<ServerProcess>> Start(const Launch& launch) {
+  auto dir = TempDir(launch.name);
+  if (!dir) return std::unexpected(dir.error());
   auto port = FreePort();
-  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
-  const std::string data = *dir + "/data", log = *dir + "/log", pwfile = *dir + "/pw";
-  std::ofstream(pwfile) << kPostgresPassword << "\n";
-  if (as->drop) {
-    ::chown(dir->c_str(), as->uid, as->gid);
-    ::chown(pwfile.c_str(), as->uid, as->gid);
+  // Owns the directory from here on, and the process once there is one.
+  auto server = std::make_unique<ServerProcess>(0, *dir, port.value_or(0));
+  if (!port) return std::unexpected(port.error());
+  if (launch.as.drop) ::chown(dir->c_str(), launch.as.uid, launch.as.gid);
+  if (launch.prepare) {
+    if (auto s = launch.prepare(*dir, *port); !s) return Fail(launch.name + ": " + s.error().message);
   }
-  const std::string bin = kPgBin;
-  if (auto s = RunToEnd({bin + "/initdb", "-D", data, "-U", "postgres", "--pwfile=" + pwfile, "--auth-local=trust",
-                         "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"},
-                        log, *as);
-      !s) {
-    std::error_code ec;
-    fs::remove_all(*dir, ec);
-    return std::unexpected(s.error());
-  }
-  auto pid = Spawn({bin + "/postgres", "-D", data, "-p", std::to_string(*port), "-k", *dir, "-c",
-                    "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements", "-c",
-                    "autovacuum=off", "-c", "fsync=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"},
-                   log, *as);
+  const std::string log = *dir + "/log";
+  auto pid = Spawn(launch.argv(*dir, *port), log, launch.as);
   if (!pid) return std::unexpected(pid.error());
-  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
-  server->stop_signal = SIGINT;  // fast shutdown
-  const std::string conninfo = PostgresConninfo(*server) + " connect_timeout=2";
-  if (auto s = WaitReady(*pid, log, [&] { return PQping(conninfo.c_str()) == PQPING_OK; }); !s) {
-    return Fail("postgres " + s.error().message);
+  server->set_pid(*pid);
+  server->stop_signal = launch.stop_signal;
+  if (auto s = WaitReady(*pid, log, [&] { return launch.ready(*port); }); !s) {
+    return Fail(launch.name + " " + s.error().message);
   }
   return server;
 }
 
+}  // namespace
+
+Result<std::unique_ptr<ServerProcess>> StartPostgres() {
+  auto as = UnprivilegedUser();
+  if (!as) return std::unexpected(as.error());
+  const std::string bin = kPgBin;
+  Launch launch;
+  launch.name = "postgres";
+  launch.as = *as;
+  launch.prepare = [&](const std::string& dir, uint16_t) -> Status {
+    const std::string pwfile = dir + "/pw";
+    std::ofstream(pwfile) << kPostgresPassword << "\n";
+    if (as->drop) ::chown(pwfile.c_str(), as->uid, as->gid);
+    return RunToEnd({bin + "/initdb", "-D", dir + "/data", "-U", "postgres", "--pwfile=" + pwfile,
+                     "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"},
+                    dir + "/log", *as);
+  };
+  launch.argv = [&](const std::string& dir, uint16_t port) -> std::vector<std::string> {
+    return {bin + "/postgres", "-D", dir + "/data", "-p", std::to_string(port), "-k", dir,
+            "-c", "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements",
+            "-c", "autovacuum=off", "-c", "fsync=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"};
+  };
+  launch.ready = [](uint16_t port) {
+    const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres " +
+                                 "password=" + kPostgresPassword + " connect_timeout=2";
+    return PQping(conninfo.c_str()) == PQPING_OK;
+  };
+  launch.stop_signal = SIGINT;  // fast shutdown
+  return Start(launch);
+}
+
 Result<std::unique_ptr<ServerProcess>> StartRedis() {
-  auto dir = TempDir("redis");
-  auto port = FreePort();
-  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
-  const std::string log = *dir + "/log";
-  auto pid = Spawn({"/usr/bin/redis-server", "--port", std::to_string(*port), "--bind", "127.0.0.1", "--save", "",
-                    "--appendonly", "no", "--daemonize", "no", "--dir", *dir},
-                   log, RunAs{});
-  if (!pid) return std::unexpected(pid.error());
-  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
-  const std::string url = "127.0.0.1:" + std::to_string(*port);
-  auto ping = [&] {
+  Launch launch;
+  launch.name = "redis-server";
+  launch.argv = [](const std::string& dir, uint16_t port) -> std::vector<std::string> {
+    return {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "no", "--daemonize", "no", "--dir", dir};
+  };
+  launch.ready = [](uint16_t port) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in a{};
     a.sin_family = AF_INET;
-    a.sin_port = htons(*port);
+    a.sin_port = htons(port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     ::close(fd);
     return ok;
   };
-  if (auto s = WaitReady(*pid, log, ping); !s) return Fail("redis-server " + s.error().message);
-  return server;
+  return Start(launch);
 }
 
 Result<std::unique_ptr<ServerProcess>> StartNodeExporter() {
-  auto dir = TempDir("node-exporter");
-  auto port = FreePort();
-  if (!dir || !port) return Fail(!dir ? dir.error().message : port.error().message);
-  const std::string log = *dir + "/log";
-  auto pid = Spawn({"/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(*port)},
-                   log, RunAs{});
-  if (!pid) return std::unexpected(pid.error());
-  auto server = std::make_unique<ServerProcess>(*pid, *dir, *port);
-  const std::string url = "http://127.0.0.1:" + std::to_string(*port) + "/metrics";
-  if (auto s = WaitReady(*pid, log, [&] { return HttpGet(url, 1'000'000'000).has_value(); }); !s) {
-    return Fail("prometheus-node-exporter " + s.error().message);
-  }
-  return server;
+  Launch launch;
+  launch.name = "prometheus-node-exporter";
+  launch.argv = [](const std::string&, uint16_t port) -> std::vector<std::string> {
+    return {"/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+  };
+  launch.ready = [](uint16_t port) {
+    return HttpGet("http://127.0.0.1:" + std::to_string(port) + "/metrics", 1'000'000'000).has_value();
+  };
+  return Start(launch);
 }
 
 }  // namespace headroom::collect::testing

@@ -24,6 +24,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
+  void set_pid(pid_t pid) { pid_ = pid; }
   const std::string& dir() const { return dir_; }
   int stop_signal = 15;
 

@@ -16,11 +16,7 @@ namespace headroom::importer {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ExpectGolden;
-using testing::kTestdata;
-using testing::MustLoad;
-using testing::ReadText;
-using testing::Render;
+using namespace testing;  // the helpers of test_util.h
 
 constexpr int64_t kSec = 1'000'000'000;
 
@@ -29,12 +25,6 @@ Imported MustImport(const std::string& log_text, const Options& options = Option
   auto imported = ImportAccessLog(in, options);
   EXPECT_TRUE(imported.has_value()) << (imported ? "" : imported.error().message);
   return imported ? *imported : Imported{};
-}
-
-std::string NotesText(const Imported& imported) {
-  std::string text;
-  for (const std::string& n : imported.notes) text += "# " + n + "\n";
-  return text;
 }
 
 // Requests the replay sends: the integral of every ramp.

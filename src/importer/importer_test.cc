@@ -13,11 +13,7 @@ namespace headroom::importer {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ExpectGolden;
-using testing::kTestdata;
-using testing::MustLoad;
-using testing::ReadText;
-using testing::Render;
+using namespace testing;  // the helpers of test_util.h
 
 Options CurlOptions() {
   Options o;
@@ -29,23 +25,16 @@ Options CurlOptions() {
   return o;
 }
 
-std::string NotesText(const Imported& imported) {
-  std::string text;
-  for (const std::string& n : imported.notes) text += "# " + n + "\n";
-  return text;
-}
-
 TEST(CurlImport, GoldenFiles) {
   int cases = 0;
-  for (const auto& entry : fs::directory_iterator(kTestdata / "curl")) {
-    if (entry.path().extension() != ".txt") continue;
-    SCOPED_TRACE(entry.path().filename().string());
+  for (const fs::path& input : CaseFiles("curl", ".txt")) {
+    SCOPED_TRACE(input.filename().string());
     ++cases;
-    const std::vector<std::string> lines = {ReadText(entry.path())};
+    const std::vector<std::string> lines = {ReadText(input)};
     auto imported = ImportCurl(lines, CurlOptions());
     ASSERT_TRUE(imported.has_value()) << imported.error().message;
     MustLoad(imported->yaml);
-    fs::path golden = entry.path();
+    fs::path golden = input;
     ExpectGolden(golden.replace_extension(".yaml"), NotesText(*imported) + imported->yaml);
   }
   EXPECT_GE(cases, 7);
@@ -53,14 +42,13 @@ TEST(CurlImport, GoldenFiles) {
 
 TEST(CurlImport, BadCommandsAreOneLineErrors) {
   int cases = 0;
-  for (const auto& entry : fs::directory_iterator(kTestdata / "curl_bad")) {
-    if (entry.path().extension() != ".txt") continue;
-    SCOPED_TRACE(entry.path().filename().string());
-    ++cases;
-    fs::path expected_path = entry.path();
+  for (const fs::path& input : CaseFiles("curl_bad", ".txt")) {
+    fs::path expected_path = input;
     std::string expected = ReadText(expected_path.replace_extension(".err"));
     while (!expected.empty() && expected.back() == '\n') expected.pop_back();
-    const std::vector<std::string> lines = {ReadText(entry.path())};
+    SCOPED_TRACE(input.filename().string() + ": " + expected);
+    ++cases;
+    const std::vector<std::string> lines = {ReadText(input)};
     auto imported = ImportCurl(lines, CurlOptions());
     ASSERT_FALSE(imported.has_value());
     EXPECT_NE(imported.error().message.find(expected), std::string::npos) << imported.error().message;

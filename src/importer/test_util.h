@@ -3,12 +3,15 @@
 #pragma once
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "importer/importer.h"
 #include "scenario/scenario.h"
 
 namespace headroom::importer::testing {
@@ -20,6 +23,23 @@ inline std::string ReadText(const std::filesystem::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// The files of `dir` whose names end in `ext`, sorted.
+inline std::vector<std::filesystem::path> CaseFiles(const std::string& dir, const std::string& ext) {
+  std::vector<std::filesystem::path> out;
+  for (const auto& entry : std::filesystem::directory_iterator(kTestdata / dir)) {
+    if (entry.path().extension() == ext) out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The notes as comment lines, put before the YAML in golden files.
+inline std::string NotesText(const Imported& imported) {
+  std::string text;
+  for (const std::string& n : imported.notes) text += "# " + n + "\n";
+  return text;
 }
 
 // Compares `actual` with the golden file. With HEADROOM_WRITE_GOLDEN=1 the golden is written

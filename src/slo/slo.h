@@ -111,6 +111,9 @@ enum class TierStat {
 };
 
 struct TierMetricSource {
+  constexpr TierMetricSource(std::string_view kind, std::string_view name, TierStat how = TierStat::kMean,
+                             std::string_view divide_by = {})
+      : source_kind(kind), metric(name), stat(how), divisor(divide_by) {}
   std::string_view source_kind;  // "host", "process", "prometheus", "postgres", "redis"
   std::string_view metric;       // the collected metric's name
   TierStat stat = TierStat::kMean;

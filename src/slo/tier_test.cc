@@ -128,7 +128,9 @@ TEST(TierSlo, CatalogueNamesAreUniqueAndNotRequestMetrics) {
     EXPECT_FALSE(m.sources.empty()) << m.name;
     // "x.NAME" must never read as a request-scoped latency SLO.
     auto as_request = ParseObjective("x." + std::string(m.name) + " < 1");
-    if (as_request) EXPECT_EQ(as_request->metric, Metric::kTier) << m.name;
+    if (as_request) {
+      EXPECT_EQ(as_request->metric, Metric::kTier) << m.name;
+    }
   }
 }
 
