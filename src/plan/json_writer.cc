@@ -77,6 +77,10 @@ ordered_json PhaseJson(const PhaseResult& ph) {
   ordered_json after = ordered_json::array();
   for (const LoadRow& r : ph.after) after.push_back(RowJson(r));
   j["after"] = after;
+  j["flash_rps"] = FigureJson(ph.flash_rps, Rate);
+  ordered_json flash = ordered_json::array();
+  for (const LoadRow& r : ph.flash) flash.push_back(RowJson(r));
+  j["flash"] = flash;
   OperationsJson(ph, j);
   return j;
 }
@@ -88,6 +92,7 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["monthly_cost"] = Rate(ph.monthly_cost.value);
   j["monthly_cost_formula"] = ph.monthly_cost.formula;
   j["cost_per_1k_dau"] = Rate(ph.cost_per_1k_dau.value);
+  j["target_cost"] = ph.target_cost ? FigureJson(*ph.target_cost, Rate) : ordered_json(nullptr);
   j["within_budget"] = ph.within_budget;
   j["budget_note"] = ph.budget_note;
   ordered_json scalers = ordered_json::array();
@@ -131,6 +136,10 @@ std::string JsonPlan(const PlanOutput& plan) {
                   {"dau", in.traffic.dau},
                   {"concurrent_users", in.traffic.concurrent_users},
                   {"growth_monthly", Ratio(in.traffic.growth_monthly)},
+                  {"dau_growth_monthly", in.traffic.dau_growth_monthly
+                                             ? ordered_json(Ratio(*in.traffic.dau_growth_monthly))
+                                             : ordered_json(nullptr)},
+                  {"growth_source", in.traffic.growth_source},
                   {"daily_peak_factor", in.traffic.daily_peak_factor},
                   {"flash_sale_multiple", in.traffic.flash_sale_multiple}};
   j["slos"] = {{"p95_ms", in.slo.p95_ms},

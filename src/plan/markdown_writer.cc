@@ -56,6 +56,17 @@ void Summary(std::string& md, const PlanOutput& plan) {
   }
   if (plan.writes_outgrow_primary_multiplier)
     md += "\nSharding timeline: " + plan.writes_outgrow_detail + ".\n";
+  if (!in.cost_curve.empty()) {
+    md += "\nCost against the plan file's target curve:\n\n| Phase | DAU | Plan | Curve | Plan / curve |\n"
+          "|---|---:|---:|---:|---:|\n";
+    for (const PhaseResult& ph : plan.phases) {
+      if (!ph.target_cost) continue;
+      double t = ph.target_cost->value;
+      md += "| " + PhaseLabel(ph.multiplier) + " | " + Num(ph.dau) + " | " +
+            Money(in, ph.monthly_cost.value) + " | " + Money(in, t) + " | " +
+            (t > 0 ? Pct(ph.monthly_cost.value / t) : "-") + " |\n";
+    }
+  }
   md += "\n";
 }
 
@@ -103,6 +114,11 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
           u.cost_formula + " |\n";
   md += "\nAfter the changes:\n\n";
   Table(md, ph.after);
+  if (ph.flash_rps.value > ph.required_rps.value) {
+    md += "\nAt the flash sale (" + Num(ph.flash_rps.value) + " req/s = " + ph.flash_rps.formula +
+          "), autoscaled tiers at their maximum, every other tier as planned:\n\n";
+    Table(md, ph.flash);
+  }
 
 }
 
@@ -159,6 +175,11 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   if (ph.dau > 0)
     md += "Per 1,000 DAU: " + Money(in, ph.cost_per_1k_dau.value) + " = " +
           ph.cost_per_1k_dau.formula + ".\n";
+  if (ph.target_cost)
+    md += "Target from the cost curve: " + Money(in, ph.target_cost->value) + " = " +
+          ph.target_cost->formula + (ph.monthly_cost.value > ph.target_cost->value + 0.5
+                                         ? "; the plan is **above** it.\n"
+                                         : "; the plan is within it.\n");
   if (in.budget_monthly > 0)
     md += ph.within_budget ? "Within the " + Money(in, in.budget_monthly) + " monthly budget.\n"
                            : "**Over budget:** " + ph.budget_note + "\n";

@@ -52,6 +52,8 @@ struct TrafficSpec {
   double dau = 0;                 // daily active users today
   double concurrent_users = 0;    // concurrent users at peak today
   double growth_monthly = 0;      // 0.3 = +30 % per month
+  std::optional<double> dau_growth_monthly;  // DAU growth when it differs from the request rate's
+  std::string growth_source;      // "" when declared; the milestone it was derived from
   double daily_peak_factor = 3;   // peak hour rate / daily average rate
   double flash_sale_multiple = 1; // flash-sale rate / normal peak rate
 };
@@ -113,6 +115,10 @@ struct PlanInput {
   std::vector<TierSpec> tiers;
   std::vector<Remedy> remedies;   // catalogue after plan-file overrides, in ladder order
   GateSpec gate;
+  struct CostPoint {
+    double dau = 0, monthly = 0;
+  };
+  std::vector<CostPoint> cost_curve;  // target monthly cost by DAU, increasing DAU
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as
@@ -200,10 +206,14 @@ struct PhaseResult {
   std::vector<Change> changes;      // ladder order
   std::vector<std::string> remedies;  // every remedy in force (ids, ladder order)
   std::vector<LoadRow> after;       // the planned configuration at this phase's demand
+  Figure flash_rps;                 // demand x flash_sale: what the gate's spike sends
+  std::vector<LoadRow> flash;       // the planned configuration at the flash-sale rate (or the
+                                    // required rate when higher), autoscaled tiers at their max
   std::vector<TierUnits> units;
   double remedy_monthly_cost = 0;
   Figure monthly_cost;
   Figure cost_per_1k_dau;
+  std::optional<Figure> target_cost;  // the cost curve at this phase's DAU, when one is given
   bool within_budget = true;
   std::string budget_note;          // overrun: the cheapest alternative or the shortfall
   bool feasible = true;             // false: no remedy in the catalogue restores the SLO
