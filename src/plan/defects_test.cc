@@ -5,6 +5,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "plan/plan.h"
@@ -280,6 +281,38 @@ TEST(Defects, AnalyticsExampleMatchesGrownet) {
   EXPECT_NEAR(last.dau, 25000, 1);
   for (const PhaseResult& ph : plan->phases)
     if (ph.dau >= 900 && ph.dau <= 1100) EXPECT_LE(ph.monthly_cost.value, 440) << ph.multiplier;
+}
+
+}  // namespace
+}  // namespace headroom::plan
+
+namespace headroom::plan {
+namespace {
+
+// "What breaks first" always has an answer, even when every tier is within target: tiers ranked
+// by the multiple of today's peak at which they reach their target, with month and metric.
+TEST(Defects, WhatBreaksFirstAlwaysAnswers) {
+  for (const char* name : {"order-management", "analytics-saas"}) {
+    auto plan = BuildPlan(Example(name));
+    ASSERT_TRUE(plan.has_value());
+    for (const PhaseResult& ph : plan->phases) {
+      ASSERT_FALSE(ph.breaks_first.empty()) << name << " " << ph.multiplier;
+      for (size_t i = 1; i < ph.breaks_first.size(); ++i)
+        EXPECT_LE(ph.breaks_first[i - 1].multiple.value, ph.breaks_first[i].multiple.value);
+      for (const Breakpoint& b : ph.breaks_first) {
+        EXPECT_FALSE(b.metric.empty());
+        // A feasible phase holds its own demand: nothing breaks below the phase's multiple.
+        if (ph.feasible) EXPECT_GE(b.multiple.value, ph.multiplier - 1e-9) << b.tier;
+      }
+    }
+  }
+  auto plan = BuildPlan(Example("analytics-saas"));
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_TRUE(plan->phases[0].bottlenecks.empty());  // the case that used to say "None"
+  auto doc = nlohmann::json::parse(RenderPlan(*plan).at("plan.json"));
+  for (const auto& ph : doc["phases"])
+    for (const char* key : {"tier", "resource", "metric", "multiple", "month"})
+      EXPECT_TRUE(ph["breaks_first"][0].contains(key)) << key;
 }
 
 }  // namespace

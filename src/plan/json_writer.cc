@@ -62,6 +62,14 @@ ordered_json PhaseJson(const PhaseResult& ph) {
                            {"utilization", Ratio(b.utilization)}, {"target", Ratio(b.target)},
                            {"detail", b.detail}});
   j["bottlenecks"] = bottlenecks;
+  ordered_json breaks = ordered_json::array();
+  for (const Breakpoint& b : ph.breaks_first)
+    breaks.push_back({{"tier", b.tier}, {"resource", std::string(ResourceName(b.resource))},
+                      {"metric", b.metric}, {"headroom", Ratio(std::min(b.headroom, 1e6))},
+                      {"multiple", Round(b.multiple.value, 2)}, {"multiple_formula", b.multiple.formula},
+                      {"month", b.month.value >= 0 ? ordered_json(Round(b.month.value, 2)) : ordered_json(nullptr)},
+                      {"month_formula", b.month.formula}});
+  j["breaks_first"] = breaks;
   ordered_json changes = ordered_json::array();
   for (const Change& c : ph.changes)
     changes.push_back({{"remedy", c.remedy_id.empty() ? ordered_json(nullptr) : ordered_json(c.remedy_id)},

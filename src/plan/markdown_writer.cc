@@ -122,6 +122,27 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
 
 }
 
+void BreaksFirst(std::string& md, const PhaseResult& ph) {
+  md += "\n### What breaks first\n\nThe planned configuration, ranked by the multiple of today's "
+        "peak at which each tier reaches its target (load grows with demand; autoscaled tiers at "
+        "their maximum):\n\n| # | Tier | Resource | Breaks at | Month | Watch |\n"
+        "|---:|---|---|---:|---|---|\n";
+  for (size_t i = 0; i < ph.breaks_first.size(); ++i) {
+    const Breakpoint& b = ph.breaks_first[i];
+    md += "| " + std::to_string(i + 1) + " | " + b.tier + " | " +
+          std::string(ResourceName(b.resource)) + " | " + Num(b.multiple.value) + "x | " +
+          Month(b.month) + " | `" + b.metric + "` |\n";
+  }
+  if (ph.breaks_first.empty()) {
+    md += "Nothing grows with demand in this configuration.\n";
+  } else {
+    const Breakpoint& b = ph.breaks_first.front();
+    md += "\nFirst: **" + b.tier + "** (" + std::string(ResourceName(b.resource)) + ") at " +
+          Num(b.multiple.value) + "x = " + b.multiple.formula + ", " +
+          (b.month.value < 0 ? "never at the stated growth" : b.month.value == 0 ? "now" : "month " + Num(b.month.value) + " (" + b.month.formula + ")") + ".\n";
+  }
+}
+
 // Sections 4-8: how the architecture and operations change.
 void Operations(std::string& md, const PlanOutput& plan, const PhaseResult& ph) {
   md += "\n### 4. Database path\n\n";
@@ -224,6 +245,7 @@ std::string MarkdownPlan(const PlanOutput& plan) {
   for (const PhaseResult& ph : plan.phases) {
     Assessment(md, in, ph);
     Changes(md, in, ph);
+    BreaksFirst(md, ph);
     Operations(md, plan, ph);
     Enforcement(md, in, ph);
   }

@@ -164,6 +164,17 @@ struct Bottleneck {
   std::string detail;  // the figure with its inputs
 };
 
+// Where the planned configuration runs out: load grows with demand, so a row with headroom h at
+// the phase's flash-sale (or required) rate reaches its target at multiple x h of today's peak.
+struct Breakpoint {
+  std::string tier;     // with role, e.g. "postgres primary"
+  Resource resource = Resource::kCpu;
+  std::string metric;   // the Prometheus signal that shows it
+  double headroom = 0;  // capacity x target / load at the phase's flash-sale (or required) rate
+  Figure multiple;      // multiple of today's peak at which the row reaches its target
+  Figure month;         // when that multiple is reached (-1: never at the stated growth)
+};
+
 struct Change {
   std::string remedy_id;  // "" for a plain unit-count change
   std::string title;
@@ -203,6 +214,7 @@ struct PhaseResult {
   double dau = 0;
   std::vector<LoadRow> assessment;  // today's configuration at this phase's demand
   std::vector<Bottleneck> bottlenecks;  // ranked, most severe first
+  std::vector<Breakpoint> breaks_first;  // every scaling row of the plan, soonest first
   std::vector<Change> changes;      // ladder order
   std::vector<std::string> remedies;  // every remedy in force (ids, ladder order)
   std::vector<LoadRow> after;       // the planned configuration at this phase's demand

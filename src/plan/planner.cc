@@ -88,6 +88,47 @@ std::vector<Bottleneck> RankBottlenecks(const std::vector<LoadRow>& rows) {
   return out;
 }
 
+std::string MetricOf(const LoadRow& r) {
+  switch (r.resource) {
+    case Resource::kCpu: return "CPU: 1 - rate(node_cpu_seconds_total{mode=\"idle\"})";
+    case Resource::kMemory: return "memory: 1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes";
+    case Resource::kIo: return "disk I/O: rate(node_disk_io_time_seconds_total)";
+    case Resource::kNetwork: return "network: rate(node_network_transmit_bytes_total)";
+    case Resource::kConnections: return "connections: pg_stat_activity_count / pg_settings_max_connections";
+    case Resource::kWrites:
+      return "writes: rate(pg_stat_database_tup_inserted + tup_updated + tup_deleted)";
+  }
+  return "";
+}
+
+// Ranks every row of the planned configuration by the multiple at which it reaches its target.
+// Rows whose load does not grow with demand (pooled server connections) never break by growth.
+std::vector<Breakpoint> BreaksFirst(const PlanInput& in, const PhaseResult& ph) {
+  std::vector<Breakpoint> out;
+  const std::vector<LoadRow>& rows = ph.flash.empty() ? ph.after : ph.flash;
+  bool flash = ph.flash_rps.value > ph.required_rps.value;
+  double rate_multiple = std::max(ph.required_rps.value, ph.flash_rps.value) / in.traffic.peak_rps;
+  for (const LoadRow& r : rows) {
+    if (r.load.value <= 0 || r.load.formula.rfind("pooler:", 0) == 0) continue;
+    Breakpoint b;
+    b.tier = r.tier + (r.role.empty() ? "" : " " + r.role);
+    b.resource = r.resource;
+    b.metric = MetricOf(r);
+    b.headroom = r.headroom;
+    double m = ph.multiplier * r.headroom;
+    b.multiple = {m, Num(ph.multiplier) + "x x headroom " + Num(r.headroom) + " (" +
+                         Pct(r.utilization) + " of capacity against a " + Pct(r.target.value) +
+                         " target at " + Num(rate_multiple) + "x today's peak rate, " +
+                         (flash ? "the flash sale)" : "the required rate)")};
+    b.month = m < 1 ? Figure{0, "already past it today"} : MonthReached(in, m);
+    out.push_back(b);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Breakpoint& a, const Breakpoint& b) {
+    return a.multiple.value < b.multiple.value;
+  });
+  return out;
+}
+
 // Appends the rows over target to ph.unresolved, `where` naming the rate.
 void Unresolved(const std::vector<LoadRow>& rows, const std::string& where, PhaseResult& ph) {
   for (const LoadRow& r : rows)
@@ -300,6 +341,7 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
         ph.unresolved += std::string(ph.unresolved.empty() ? "" : "; ") + "a tier needs more than " +
                          Num(kMaxUnits) + " units, past what this planner models";
     ph.feasible = next.feasible && ph.unresolved.empty();
+    ph.breaks_first = BreaksFirst(m.in, ph);
     ph.changes = Diff(m, prev, next, before, after);
     for (size_t r = 0; r < next.enabled.size(); ++r)
       if (next.enabled[r]) ph.remedies.push_back(m.in.remedies[r].id);
