@@ -319,6 +319,11 @@ void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResul
     // sizing found for the flash sale; the minimum covers off-peak traffic, at least 2 units.
     int off_units = static_cast<int>(std::min<double>(kMaxUnits, std::ceil(off_peak / (per_unit * target))));
     a.min_replicas = std::min(std::max(2, off_units), s.units);
+    // Units kept from before (today's count, an earlier phase) are more than the rate needs: the
+    // HPA would scale below the costed count, so its minimum keeps them.
+    int needed = static_cast<int>(std::min<double>(kMaxUnits, std::ceil(load / (per_unit * target) - 1e-9)));
+    bool kept = needed < s.units && std::max(a.min_replicas, needed) < s.units;
+    if (kept) a.min_replicas = s.units;
     a.max_replicas = std::max(s.units, s.max_units);
     a.target_utilization = std::floor(target * 100) / 100;
     if (metric == "queue_depth") {
@@ -332,8 +337,11 @@ void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResul
                     std::to_string(a.max_replicas) + " the " + Num(load * flash_scale) +
                     " jobs/s of the flash sale";
     } else {
-      a.rationale = "min: off-peak " + Num(off_peak) + "/s (peak / daily factor " +
-                    Num(in.traffic.daily_peak_factor) + ") at " + Pct(target) + ", at least 2; " +
+      a.rationale = (kept ? "min: the " + std::to_string(s.units) + " units already running "
+                            "(more than the " + std::to_string(needed) + " the rate needs); "
+                          : "min: off-peak " + Num(off_peak) + "/s (peak / daily factor " +
+                                Num(in.traffic.daily_peak_factor) + ") at " + Pct(target) +
+                                ", at least 2; ") +
                     std::to_string(s.units) + " at the required " + Num(load) +
                     "/s (the costed units); max: " + Num(load * flash_scale) + "/s flash sale / (" +
                     Num(per_unit) + "/s x " + Pct(target) + "); target " + row->target.formula;
