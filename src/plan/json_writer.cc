@@ -73,7 +73,8 @@ ordered_json PhaseJson(const PhaseResult& ph) {
   ordered_json changes = ordered_json::array();
   for (const Change& c : ph.changes)
     changes.push_back({{"remedy", c.remedy_id.empty() ? ordered_json(nullptr) : ordered_json(c.remedy_id)},
-                       {"title", c.title}, {"detail", c.detail}, {"effort_days", c.effort_days}});
+                       {"title", c.title}, {"detail", c.detail}, {"effort_days", c.effort_days},
+                       {"settings", c.settings}});
   j["changes"] = changes;
   j["remedies"] = ph.remedies;
   ordered_json units = ordered_json::object();
@@ -122,6 +123,7 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["readiness"] = ph.readiness;
   j["traffic"] = ph.traffic;
   j["runbook"] = ph.runbook;
+  j["load_test"] = ph.load_test;
   std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},

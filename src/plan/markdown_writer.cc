@@ -102,6 +102,7 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
     const Change& c = ph.changes[i];
     md += std::to_string(i + 1) + ". **" + c.title + "**: " + c.detail +
           (c.effort_days > 0 ? " (effort " + Num(c.effort_days) + " days)" : "") + ".\n";
+    for (const std::string& s : c.settings) md += "   - Set: " + s + "\n";
   }
   if (!ph.feasible)
     md += "\n**Not restored by the catalogue:** " + ph.unresolved + ". Extend the catalogue or "
@@ -211,7 +212,8 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
              ? "spike to " + Num(ph.demand_rps.value * in.traffic.flash_sale_multiple) +
                    " req/s (" + Num(in.traffic.flash_sale_multiple) + "x flash sale), "
              : "") +
-        "judged by the plan's SLOs.\n";
+        "judged by the plan's SLOs.\n\nLoad-test plan for this phase (beyond the gate):\n\n";
+  Lines(md, ph.load_test, "");
 
   md += "\n### 12. Runbook (when autoscaling fails)\n\n";
   Lines(md, ph.runbook, "");

@@ -43,6 +43,7 @@ struct TierSpec {
   Sessions sessions = Sessions::kNone;   // app only
   std::vector<std::string> local_state;  // app: instance-local state (uploads, cron, ...)
   double startup_s = 60;                 // time for a new unit to take traffic
+  std::string runtime;                   // app: node, python, ruby, php, jvm, go, dotnet, other
   bool added_by_remedy = false;          // true when a remedy's adds_tier created it
 };
 
@@ -78,6 +79,7 @@ struct WorkloadSpec {
   double jobs_per_request = 0;    // background jobs enqueued per request
   double freshness_s = 60;        // how stale cached data may be
   int functional_domains = 1;     // independent domains the schema splits into
+  double cache_item_bytes = 2048; // average size of one cached value (Redis maxmemory)
 };
 
 struct Remedy {
@@ -180,6 +182,7 @@ struct Change {
   std::string title;
   std::string detail;
   double effort_days = 0;
+  std::vector<std::string> settings;  // what to set, with values computed for the phase
 };
 
 struct TierUnits {
@@ -238,6 +241,7 @@ struct PhaseResult {
   std::vector<AlertRule> alerts;
   std::vector<std::string> runbook;
   std::string gate_file;               // artifacts-relative path of the load-test gate
+  std::vector<std::string> load_test;  // ramp to 3x, soak, chaos steps with expected effects
 };
 
 struct PlanOutput {

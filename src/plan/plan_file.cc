@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/units.h"
 #include "model/model.h"
 #include "plan/catalogue.h"
 #include "plan/plan.h"
@@ -124,7 +125,7 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   CheckKeys(node, "workload",
             {"read_share", "queries_per_read", "reads_per_write", "writes_per_write",
              "cacheable_reads", "edge_cacheable", "deferrable_writes", "strong_reads",
-             "jobs_per_request", "freshness", "functional_domains"},
+             "jobs_per_request", "freshness", "functional_domains", "cache_item_size"},
             d);
   WorkloadSpec& w = in.workload;
   auto share = [&](const char* key, double& out) {
@@ -145,6 +146,18 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (auto v = ReadDurationS(node["freshness"], "workload.freshness", d)) w.freshness_s = *v;
   if (auto v = ReadCount(node["functional_domains"], "workload.functional_domains", d, 1))
     w.functional_domains = *v;
+  if (const YAML::Node n = node["cache_item_size"]) {
+    if (auto text = ReadString(n, "workload.cache_item_size", d)) {
+      auto bytes = ParseSizeBytes(*text);
+      if (!bytes) {
+        d.Add(n, "workload.cache_item_size", bytes.error().message);
+      } else if (*bytes < 1 || *bytes > (int64_t{1} << 30)) {
+        d.Add(n, "workload.cache_item_size", "'" + *text + "' is out of range (1B to 1GiB)");
+      } else {
+        w.cache_item_bytes = static_cast<double>(*bytes);
+      }
+    }
+  }
   if (node["edge_cacheable"] && w.edge_cacheable > w.read_share + 1e-12)
     d.Add(node["edge_cacheable"], "workload.edge_cacheable",
           Pct(w.edge_cacheable) + " is above read_share " + Pct(w.read_share) +
@@ -237,6 +250,9 @@ void ReadTierValues(const YAML::Node& node, const std::string& p, TierSpec& t, D
     }
   }
   if (auto v = ReadDurationS(node["startup"], p + ".startup", d)) t.startup_s = *v;
+  if (auto v = ReadChoice(node["runtime"], p + ".runtime",
+                          {"node", "python", "ruby", "php", "jvm", "go", "dotnet", "other"}, d))
+    t.runtime = *v;
 }
 
 // Keys that only make sense for some kinds; checked only when the kind itself is valid.
@@ -255,6 +271,7 @@ void CheckKindRules(const YAML::Node& node, const std::string& p, const TierSpec
   only("sessions", is_app, "only an app tier has sessions");
   only("connections_per_unit", is_app, "only an app tier opens database connections");
   only("local_state", is_app, "only an app tier has local state");
+  only("runtime", is_app, "only an app tier has a runtime");
   only("hit_ratio", t.kind == TierKind::kCache, "only a cache tier has a hit ratio");
 }
 
@@ -275,7 +292,8 @@ std::optional<TierSpec> ReadTierWith(
   CheckKeys(node, p,
             {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
              "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
-             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
+             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup",
+             "runtime"},
             d);
   if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
   bool kind_ok = false;

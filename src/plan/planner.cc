@@ -353,6 +353,8 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
     FillSections(m, next, after, ph);
     FillAutoscaling(m, next, after, ph);
     FillAlerts(m, next, ph);
+    FillSettings(m, next, after, ph);
+    FillLoadTest(m, next, after, ph);
     ph.gate_file = "artifacts/" + PhaseDir(mult) + "/gate.yaml";
     out.phases.push_back(std::move(ph));
     prev = next;

@@ -133,6 +133,9 @@ std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_
 void FillSections(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillAlerts(const Model& m, const Config& c, PhaseResult& phase);
+// Settings per change and the load-test plan (settings.cc); after FillAutoscaling.
+void FillSettings(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
 std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
 std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);

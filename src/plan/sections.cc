@@ -199,6 +199,13 @@ void Traffic(const Model& m, const Config& c, const std::vector<LoadRow>& rows, 
                   Num(users) + " concurrent users): anonymous per IP " + Num(2 * fair) +
                   " req/s, signed-in users " + Num(10 * fair) +
                   " req/s with bursts of 2x, partners and internal jobs by contract.");
+    auto r = [](double v) { return std::to_string(std::max(1LL, std::llround(v))); };
+    out.push_back("nginx: `limit_req_zone $binary_remote_addr zone=anon:10m rate=" + r(2 * fair) +
+                  "r/s;` `limit_req_zone $http_authorization zone=users:10m rate=" + r(10 * fair) +
+                  "r/s;` and per location `limit_req zone=users burst=" + r(20 * fair) +
+                  " nodelay; limit_req_status 429;`. Envoy (global, per app unit): "
+                  "`local_ratelimit` token_bucket `max_tokens: " + r(per_unit * ceiling) +
+                  "`, `tokens_per_fill: " + r(per_unit * ceiling) + "`, `fill_interval: 1s`.");
   }
   int servers = std::max(1, static_cast<int>(std::lround(app.concurrency * m.CapacityFactor(c.tiers[m.app].step))));
   out.push_back("Load shedding: answer 503 with Retry-After when a unit has more than " +
