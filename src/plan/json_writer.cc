@@ -124,6 +124,9 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["traffic"] = ph.traffic;
   j["runbook"] = ph.runbook;
   j["load_test"] = ph.load_test;
+  j["stage"] = ph.stage;
+  j["premature"] = ph.premature;
+  j["checklist"] = ph.checklist;
   std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},

@@ -77,6 +77,9 @@ void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "Demand " + Num(ph.demand_rps.value) + " req/s = " + ph.demand_rps.formula +
         "; required capacity " + Num(ph.required_rps.value) + " req/s = " +
         ph.required_rps.formula + (ph.dau > 0 ? "; " + Num(ph.dau) + " DAU" : "") + ".\n\n";
+  if (!ph.stage.empty()) md += "Stage: " + ph.stage + ".\n\n";
+  for (const std::string& p : ph.premature) md += "- Premature for the stage: " + p + ".\n";
+  if (!ph.premature.empty()) md += "\n";
 
   md += "### 1. Assessment\n\nThe configuration entering this phase, at this phase's required "
         "capacity:\n\n";
@@ -217,6 +220,8 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
 
   md += "\n### 12. Runbook (when autoscaling fails)\n\n";
   Lines(md, ph.runbook, "");
+  md += "\n### Readiness checklist\n\n";
+  Lines(md, ph.checklist, "");
   md += "\n";
 }
 

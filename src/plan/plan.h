@@ -242,6 +242,9 @@ struct PhaseResult {
   std::vector<std::string> runbook;
   std::string gate_file;               // artifacts-relative path of the load-test gate
   std::vector<std::string> load_test;  // ramp to 3x, soak, chaos steps with expected effects
+  std::string stage;                   // "growth (5,747 DAU; ...)"; "" without users
+  std::vector<std::string> premature;  // remedies early for the stage, and what forces them
+  std::vector<std::string> checklist;  // "[x] ..." provided by the plan, "[ ] ..." to do
 };
 
 struct PlanOutput {

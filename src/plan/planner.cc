@@ -350,12 +350,13 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
       covered = CoveredRps(m, prev, prev_rps, required, m.in.budget_monthly) /
                 (m.in.traffic.peak_rps * m.in.safety_factor);
     BudgetNote(m, prev, prev_rps, covered.value_or(0), ph);
+    ph.gate_file = "artifacts/" + PhaseDir(mult) + "/gate.yaml";
     FillSections(m, next, after, ph);
     FillAutoscaling(m, next, after, ph);
     FillAlerts(m, next, ph);
     FillSettings(m, next, after, ph);
     FillLoadTest(m, next, after, ph);
-    ph.gate_file = "artifacts/" + PhaseDir(mult) + "/gate.yaml";
+    FillStage(m, next, ph);
     out.phases.push_back(std::move(ph));
     prev = next;
     prev_rps = required;

@@ -136,6 +136,8 @@ void FillAlerts(const Model& m, const Config& c, PhaseResult& phase);
 // Settings per change and the load-test plan (settings.cc); after FillAutoscaling.
 void FillSettings(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+// Stage by users, premature remedies and the readiness checklist (stage.cc); last.
+void FillStage(const Model& m, const Config& c, PhaseResult& phase);
 std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
 std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
 std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);

@@ -90,3 +90,37 @@ TEST(PlanSettings, LoadTestPlanPerPhase) {
 
 }  // namespace
 }  // namespace headroom::plan
+
+namespace headroom::plan {
+namespace {
+
+// Each phase names its stage by users and flags remedies premature for it, saying what forces
+// them; it ends with a readiness checklist where the plan's own artifacts are ticked.
+TEST(PlanStage, StagePrematureAndChecklist) {
+  auto plan = BuildPlan(Example("analytics-saas"));
+  ASSERT_TRUE(plan.has_value());
+  EXPECT_EQ(plan->phases[0].stage.rfind("early traction (500 DAU", 0), 0u) << plan->phases[0].stage;
+  EXPECT_EQ(plan->phases[3].stage.rfind("scale (25,000 DAU", 0), 0u) << plan->phases[3].stage;
+  for (const PhaseResult& ph : plan->phases) {
+    EXPECT_TRUE(AnyContains(ph.checklist, "[x] monitoring and alerting"));
+    EXPECT_TRUE(AnyContains(ph.checklist, "[x] load-test gate for this phase: " + ph.gate_file));
+    EXPECT_TRUE(AnyContains(ph.checklist, "[ ] automated backups"));
+    if (ph.dau < 10000 && !ph.autoscalers.empty())
+      EXPECT_TRUE(AnyContains(ph.premature, "Kubernetes autoscaling")) << ph.multiplier;
+    if (ph.dau >= 10000) EXPECT_TRUE(ph.premature.empty()) << ph.multiplier;
+  }
+  // Sharding below 10k users is flagged with the number that forces it.
+  PlanInput in = Example("order-management");
+  in.traffic.dau = 500;
+  auto small = BuildPlan(in);
+  ASSERT_TRUE(small.has_value());
+  bool flagged = false;
+  for (const PhaseResult& ph : small->phases)
+    if (std::find(ph.remedies.begin(), ph.remedies.end(), "horizontal_sharding") != ph.remedies.end() &&
+        ph.dau < 10000)
+      flagged |= AnyContains(ph.premature, "horizontal_sharding: premature below 10,000 users; forced here");
+  EXPECT_TRUE(flagged);
+}
+
+}  // namespace
+}  // namespace headroom::plan
