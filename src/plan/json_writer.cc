@@ -127,6 +127,7 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["stage"] = ph.stage;
   j["premature"] = ph.premature;
   j["checklist"] = ph.checklist;
+  j["dependencies"] = ph.dependencies;
   std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},

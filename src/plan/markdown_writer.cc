@@ -183,6 +183,10 @@ void Operations(std::string& md, const PlanOutput& plan, const PhaseResult& ph) 
 
 // Sections 9-12: what watches, what it costs, what proves it, what to do by hand.
 void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
+  if (!ph.dependencies.empty()) {
+    md += "\n### External dependencies\n\n";
+    Lines(md, ph.dependencies, "");
+  }
   md += "\n### 9. Monitoring and alerting\n\n";
   md += "SLIs: availability (non-5xx responses / all responses), p95 latency from the request "
         "duration histogram, saturation per tier. SLOs: availability " + Pct(in.slo.availability) +

@@ -94,6 +94,8 @@ struct Remedy {
   std::string guidance;            // how to do it
   std::vector<TierSpec> adds_tiers;  // tiers it introduces when absent
   bool disabled = false;
+  double not_before_month = 0;     // not chosen for demand reached before this month
+  std::vector<std::string> tiers;  // vertical_scaling: only these tiers (empty: any)
 };
 
 struct GateSpec {
@@ -121,6 +123,13 @@ struct PlanInput {
     double dau = 0, monthly = 0;
   };
   std::vector<CostPoint> cost_curve;  // target monthly cost by DAU, increasing DAU
+  struct Dependency {                 // an external API the requests call
+    std::string name;
+    double limit_rps = 0;             // its rate limit for this client
+    double calls_per_request = 0;     // calls per request reaching the app
+    double latency_ms = 200;          // its p95, for the bulkhead size
+  };
+  std::vector<Dependency> dependencies;
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as
@@ -245,6 +254,7 @@ struct PhaseResult {
   std::string stage;                   // "growth (5,747 DAU; ...)"; "" without users
   std::vector<std::string> premature;  // remedies early for the stage, and what forces them
   std::vector<std::string> checklist;  // "[x] ..." provided by the plan, "[ ] ..." to do
+  std::vector<std::string> dependencies;  // per external API: demand vs limit, and the settings
 };
 
 struct PlanOutput {

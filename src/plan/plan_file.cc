@@ -80,6 +80,33 @@ void ReadCostCurve(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   }
 }
 
+// dependencies: [{ name: ads-api, limit: 100/s, calls_per_request: 0.05, latency: 200ms }, ...]
+void ReadDependencies(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    d.Add(node, "dependencies", "expected a list like [{ name: ads-api, limit: 100/s, calls_per_request: 0.05 }]");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string p = "dependencies[" + std::to_string(i) + "]";
+    const YAML::Node n = node[i];
+    if (!n.IsMap()) {
+      d.Add(n, p, "expected a map with name, limit, calls_per_request");
+      continue;
+    }
+    CheckKeys(n, p, {"name", "limit", "calls_per_request", "latency"}, d);
+    PlanInput::Dependency dep;
+    for (const char* key : {"name", "limit", "calls_per_request"})
+      if (!n[key]) d.Add(n, p, std::string("missing '") + key + "'");
+    if (auto v = ReadString(n["name"], p + ".name", d)) dep.name = *v;
+    if (auto v = ReadRate(n["limit"], p + ".limit", d)) dep.limit_rps = *v;
+    if (auto v = ReadNumber(n["calls_per_request"], p + ".calls_per_request", d, 0, 1000))
+      dep.calls_per_request = *v;
+    if (auto v = ReadDurationS(n["latency"], p + ".latency", d)) dep.latency_ms = *v * 1e3;
+    in.dependencies.push_back(dep);
+  }
+}
+
 void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (!node) {
     return;  // reported as missing by the caller
@@ -405,7 +432,8 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   Diagnostics& d = ctx.diag;
   CheckKeys(root, "",
             {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
-             "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve"},
+             "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve",
+             "dependencies"},
             d);
   YAML::Mark top = root.Mark();
   if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
@@ -429,6 +457,7 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   }
   ReadGate(root["gate"], in, d);
   ReadCostCurve(root["cost_curve"], in, d);
+  ReadDependencies(root["dependencies"], in, d);
 }
 
 }  // namespace

@@ -20,6 +20,10 @@ Status CheckInput(const PlanInput& in) {
     if (!(m >= 1 && m <= kMaxMultiplier))
       return Fail("plan: phase " + Num(m) + "x is out of range (1x to " + Num(kMaxMultiplier) +
                   "x of today's peak)");
+  for (const Remedy& r : in.remedies)
+    for (const std::string& name : r.tiers)
+      if (std::none_of(in.tiers.begin(), in.tiers.end(), [&](const TierSpec& t) { return t.name == name; }))
+        return Fail("plan: remedies." + r.id + ".tiers names '" + name + "', which is not a tier");
   if (in.workload.edge_cacheable > in.workload.read_share + 1e-12)
     return Fail("plan: workload.edge_cacheable is above read_share (a CDN answers reads only)");
   for (const TierSpec& t : in.tiers) {
@@ -275,7 +279,7 @@ void WritesOutgrow(const Model& m, PlanOutput& out) {
   if (vr >= 0) c.enabled[vr] = true;
   int pr = m.RemedyIndex("partitioning");
   if (pr >= 0) c.enabled[pr] = true;
-  int step = m.MaxStep(c);
+  int step = m.MaxStep(c, m.db);
   double f = m.CapacityFactor(step);
   double part = pr >= 0 ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
   int servers = std::max(1, static_cast<int>(std::lround(t.concurrency * f)));
@@ -357,6 +361,7 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
     FillSettings(m, next, after, ph);
     FillLoadTest(m, next, after, ph);
     FillStage(m, next, ph);
+    FillDependencies(m, after, ph);
     out.phases.push_back(std::move(ph));
     prev = next;
     prev_rps = required;

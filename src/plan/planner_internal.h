@@ -51,6 +51,10 @@ class Model {
   double CapacityFactor(int step) const;
   double CostFactor(int step) const;
   int MaxStep(const Config& c) const;
+  int MaxStep(const Config& c, int tier) const;  // 0 when vertical_scaling excludes the tier
+  // Months until the multiple `required_rps` / (peak x safety) is reached; 0 at or below 1x,
+  // infinite without growth.
+  double MonthOf(double required_rps) const;
 
   // Highest utilization for `tier` with `servers` parallel servers in total, and where it comes
   // from ("ceiling 85 %" or "M/M/c p95 <= 150ms"). 0 when the latency budget is unreachable.
@@ -138,6 +142,8 @@ void FillSettings(const Model& m, const Config& c, const Loads& l, PhaseResult& 
 void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 // Stage by users, premature remedies and the readiness checklist (stage.cc); last.
 void FillStage(const Model& m, const Config& c, PhaseResult& phase);
+// External APIs with rate limits: demand against the limit and the client settings (dependencies.cc).
+void FillDependencies(const Model& m, const Loads& l, PhaseResult& phase);
 std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
 std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
 std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);

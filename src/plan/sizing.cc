@@ -50,7 +50,7 @@ bool SizeApp(const Model& m, Config& c, double load, double flash_load, const Ti
   double best_cost = 0;
   bool found = false;
   TierState& s = c.tiers[m.app];
-  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
+  for (int step = floor.step; step <= std::max(m.MaxStep(c, m.app), floor.step); ++step) {
     double per_unit = t.capacity_rps * m.CapacityFactor(step);
     double target = m.TierTarget(c, m.app, step).value;
     int units = std::max(floor.units, std::max(t.count, 1));
@@ -132,7 +132,7 @@ bool SizeDb(const Model& m, Config& c, double sizing_rps, const TierState& floor
   if (m.app >= 0) app_units = std::max(c.tiers[m.app].units, c.tiers[m.app].max_units);
   DbChoice best, fallback;
   bool found = false;
-  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
+  for (int step = floor.step; step <= std::max(m.MaxStep(c, m.db), floor.step); ++step) {
     for (int shards : ShardOptions(m, c, std::max(floor.units, 1))) {
       DbChoice d = TryDb(m, c, l, step, shards, floor, app_units);
       fallback = d;
@@ -270,6 +270,7 @@ Config Choose(const Model& m, double required_rps, const Config& floor) {
   std::vector<int> free;  // remedies the search may switch on
   for (size_t r = 0; r < m.in.remedies.size(); ++r) {
     if (m.in.remedies[r].disabled || floor.enabled[r]) continue;
+    if (m.in.remedies[r].not_before_month > m.MonthOf(required_rps) + 1e-9) continue;
     if (Relevant(m, m.in.remedies[r].id)) free.push_back(static_cast<int>(r));
   }
   // Among feasible configurations the cheapest wins. When none is feasible, the one leaving the

@@ -43,7 +43,7 @@ void Premature(const Model& m, const Config& c, PhaseResult& ph, double users) {
   for (const char* id : {"functional_sharding", "horizontal_sharding"}) {
     if (!InForce(ph, id) || m.db < 0) continue;
     const TierSpec& db = m.tiers[m.db];
-    double one_primary = db.write_capacity_rps * m.CapacityFactor(m.MaxStep(c)) *
+    double one_primary = db.write_capacity_rps * m.CapacityFactor(m.MaxStep(c, m.db)) *
                          (m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1) *
                          m.CeilingOf(m.db);
     const LoadRow* p = FindRow(ph.flash.empty() ? ph.after : ph.flash, db.name, "primary");

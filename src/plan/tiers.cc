@@ -82,6 +82,21 @@ int Model::MaxStep(const Config& c) const {
   return static_cast<int>(Param("vertical_scaling", "max_steps", 2));
 }
 
+int Model::MaxStep(const Config& c, int tier) const {
+  const Remedy* r = Find("vertical_scaling");
+  if (r && !r->tiers.empty() &&
+      std::find(r->tiers.begin(), r->tiers.end(), tiers[tier].name) == r->tiers.end())
+    return 0;
+  return MaxStep(c);
+}
+
+double Model::MonthOf(double required_rps) const {
+  double multiple = required_rps / (in.traffic.peak_rps * in.safety_factor);
+  if (multiple <= 1) return 0;
+  if (in.traffic.growth_monthly <= 0) return 1e300;
+  return std::log(multiple) / std::log(1 + in.traffic.growth_monthly);
+}
+
 double Model::QueriesPerRequest() const {
   const WorkloadSpec& w = in.workload;
   return w.read_share * w.queries_per_read +
