@@ -30,20 +30,6 @@ std::string BurnExpr(const std::string& job, double burn, double budget, const s
   return out;
 }
 
-std::string Title(const std::string& name) {
-  std::string out;
-  bool up = true;
-  for (char ch : name) {
-    if (ch == '-' || ch == '_' || ch == ' ') {
-      up = true;
-      continue;
-    }
-    out += up ? static_cast<char>(std::toupper(static_cast<unsigned char>(ch))) : ch;
-    up = false;
-  }
-  return out;
-}
-
 std::string CpuExpr(const std::string& job) {
   return "1 - avg(rate(node_cpu_seconds_total{job=\"" + job + "\",mode=\"idle\"}[5m]))";
 }
@@ -53,11 +39,32 @@ std::string MemoryExpr(const std::string& job) {
          "\"}) / sum(node_memory_MemTotal_bytes{job=\"" + job + "\"})";
 }
 
+// Jobs page on what the job-delay SLO promises: the oldest waiting job's age (warning at half
+// the SLO, critical at it), and a backlog that the current consumption rate cannot clear within
+// the SLO. A depth threshold alone pages while the autoscaler is still catching up.
+void QueueAlerts(const PlanInput& in, const std::string& job, const std::string& title,
+                 std::vector<AlertRule>& out) {
+  double delay = in.slo.job_delay_s.value_or(300);
+  std::string sel = "{job=\"" + job + "\"}";
+  std::string age = "max(queue_oldest_message_age_seconds" + sel + ")";
+  std::string what = in.slo.job_delay_s ? "job-delay SLO" : "default job delay (no job_delay set)";
+  out.push_back({title + "JobAgeHigh", age + " > " + Ratio(std::floor(delay / 2)), "2m", "warning",
+                 "oldest job has waited over half the " + Num(delay) + "s " + what});
+  out.push_back({title + "JobAgeCritical", age + " > " + Ratio(delay), "1m", "critical",
+                 "oldest job has waited over the " + Num(delay) + "s " + what + ": scale workers"});
+  out.push_back({title + "BacklogCannotDrain",
+                 "sum(queue_messages_ready" + sel + ") / clamp_min(sum(rate(queue_messages_acked_total" +
+                     sel + "[5m])), 0.001) > " + Ratio(delay),
+                 "5m", "critical",
+                 "at the current consumption rate the backlog takes longer than the " + Num(delay) +
+                     "s " + what + " to drain: add workers or shed background work"});
+}
+
 // Warning at 90 % of the planned target (time to scale ahead), critical at the target itself
 // (past it the predicted p95 breaks the SLO, or the tier's ceiling is reached).
 void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std::string& what,
                 const std::string& expr, double target) {
-  std::string t = Title(tier) + what;
+  std::string t = PromName(tier) + what;
   double warning = std::floor(target * 90) / 100;
   out.push_back({t + "High", expr + " > " + Ratio(warning), "10m", "warning",
                  tier + " " + what + " above " + Pct(warning) + " (90 % of the planned target)"});
@@ -79,7 +86,7 @@ void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {
   const PlanInput& in = m.in;
   auto& out = ph.alerts;
   double budget = 1 - in.slo.availability;
-  std::string job = m.app >= 0 ? m.tiers[m.app].name : "app";
+  std::string job = m.app >= 0 ? DnsLabel(m.tiers[m.app].name) : "app";
   std::string avail = Pct(in.slo.availability);
   out.push_back({"ErrorBudgetBurnFast", BurnExpr(job, 14.4, budget, "1h", "5m"), "2m", "page",
                  "burning the " + avail + " error budget 14.4x too fast (2 % of 30 days in 1h)"});
@@ -99,31 +106,19 @@ void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {
     if (t.kind == TierKind::kCdn) continue;
     const LoadRow* row = FindRow(ph.after, t.name, t.kind == TierKind::kDatabase ? "primary" : "");
     double target = row ? row->target.value : m.CeilingOf(static_cast<int>(i));
+    std::string tjob = DnsLabel(t.name);
     if (t.limited_by == Resource::kMemory) {
-      Saturation(out, t.name, "Memory", MemoryExpr(t.name), target);
+      Saturation(out, t.name, "Memory", MemoryExpr(tjob), target);
     } else {
-      Saturation(out, t.name, "Cpu", CpuExpr(t.name), target);
+      Saturation(out, t.name, "Cpu", CpuExpr(tjob), target);
     }
     if (t.kind == TierKind::kDatabase && t.max_connections > 0) {
       Saturation(out, t.name, "Connections",
-                 "sum(pg_stat_activity_count{job=\"" + t.name +
-                     "\"}) / max(pg_settings_max_connections{job=\"" + t.name + "\"})",
+                 "sum(pg_stat_activity_count{job=\"" + tjob +
+                     "\"}) / max(pg_settings_max_connections{job=\"" + tjob + "\"})",
                  0.8);
     }
-    if (t.kind == TierKind::kQueue) {
-      double delay = in.slo.job_delay_s.value_or(300);
-      double jobs_per_s = 0;
-      if (const LoadRow* q = FindRow(ph.after, t.name, "")) jobs_per_s = q->load.value;
-      double critical = std::max(1.0, std::floor(jobs_per_s * delay));
-      std::string expr = "sum(queue_messages_ready{job=\"" + t.name + "\"})";
-      std::string name = Title(t.name) + "Depth";
-      out.push_back({name + "High", expr + " > " + Ratio(std::floor(critical / 2)), "5m", "warning",
-                     "backlog above half of " + Num(jobs_per_s) + " jobs/s x " + Num(delay) +
-                         "s job-delay SLO"});
-      out.push_back({name + "Critical", expr + " > " + Ratio(critical), "5m", "critical",
-                     "backlog of " + Num(critical) + " jobs breaks the " + Num(delay) +
-                         "s job-delay SLO: scale workers"});
-    }
+    if (t.kind == TierKind::kQueue) QueueAlerts(in, tjob, PromName(t.name), out);
   }
 }
 
@@ -135,12 +130,6 @@ std::string SingleQuoted(const std::string& s) {
   return out + "'";
 }
 
-std::string Kebab(const std::string& s) {
-  std::string out;
-  for (char ch : s) out += (std::isalnum(static_cast<unsigned char>(ch)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch))) : '-');
-  return out;
-}
-
 }  // namespace
 
 std::string RulesYaml(const PlanInput& in, const PhaseResult& ph) {
@@ -149,7 +138,7 @@ std::string RulesYaml(const PlanInput& in, const PhaseResult& ph) {
                     " (headroom plan).\n# Metric names and label conventions: docs/plan.md, "
                     "\"Alert rules\".\ngroups:\n";
   auto group = [&](const std::string& name, bool slo) {
-    out += "  - name: " + Kebab(in.name) + "-" + name + "\n    rules:\n";
+    out += "  - name: " + DnsLabel(in.name) + "-" + name + "\n    rules:\n";
     for (const AlertRule& r : ph.alerts) {
       bool is_slo = r.name.rfind("ErrorBudget", 0) == 0 || r.name.rfind("Latency", 0) == 0 ||
                     r.name.rfind("ErrorRate", 0) == 0;
@@ -173,17 +162,17 @@ std::string HpaYaml(const PlanInput& in, const PhaseResult& ph) {
                     " (headroom plan). One document per stateless tier.\n";
   for (const Autoscaler& a : ph.autoscalers) {
     out += "---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n";
-    out += "  name: " + a.tier + "\n  labels:\n    app.kubernetes.io/part-of: " + Kebab(in.name) +
+    out += "  name: " + DnsLabel(a.tier) + "\n  labels:\n    app.kubernetes.io/part-of: " + DnsLabel(in.name) +
            "\n    headroom.dev/phase: \"" + phase + "\"\n";
     out += "  annotations:\n    headroom.dev/rationale: " + SingleQuoted(a.rationale) + "\n";
     out += "spec:\n  scaleTargetRef:\n    apiVersion: apps/v1\n    kind: Deployment\n    name: " +
-           a.tier + "\n";
+           DnsLabel(a.tier) + "\n";
     out += "  minReplicas: " + std::to_string(a.min_replicas) + "\n  maxReplicas: " +
            std::to_string(a.max_replicas) + "\n  metrics:\n";
     if (a.metric == "queue_depth") {
       out += "    - type: External\n      external:\n        metric:\n          name: "
              "queue_messages_ready\n          selector:\n            matchLabels:\n"
-             "              consumer: " + a.tier + "\n        target:\n          type: AverageValue\n"
+             "              consumer: " + DnsLabel(a.tier) + "\n        target:\n          type: AverageValue\n"
              "          averageValue: \"" + std::to_string(std::lround(a.target_queue_depth)) + "\"\n";
     } else {
       out += "    - type: Resource\n      resource:\n        name: " + a.metric +

@@ -28,7 +28,7 @@ const std::map<std::string, std::vector<std::string>>& EffectKeys() {
 
 const std::vector<std::string> kRemedyFields = {
     "id",          "name",     "order",    "relieves",   "effect",  "effort_days",
-    "monthly_cost", "requires", "guidance", "adds_tiers", "disabled"};
+    "monthly_cost", "requires", "guidance", "adds_tiers", "disabled", "not_before_month", "tiers"};
 
 // Reads the fields present in `node` into `r` (overrides leave absent fields alone).
 void ReadRemedyFields(const YAML::Node& node, const std::string& path, Remedy& r, Diagnostics& d) {
@@ -40,6 +40,19 @@ void ReadRemedyFields(const YAML::Node& node, const std::string& path, Remedy& r
     r.monthly_cost = *v;
   if (auto v = ReadString(node["guidance"], path + ".guidance", d)) r.guidance = *v;
   if (auto v = ReadBool(node["disabled"], path + ".disabled", d)) r.disabled = *v;
+  if (auto v = ReadNumber(node["not_before_month"], path + ".not_before_month", d, 0, 1200))
+    r.not_before_month = *v;
+  if (const YAML::Node tiers = node["tiers"]) {
+    if (!tiers.IsSequence() || r.id != "vertical_scaling") {
+      d.Add(tiers, path + ".tiers", r.id != "vertical_scaling"
+                                        ? "only vertical_scaling is restricted to tiers"
+                                        : "expected a list of tier names");
+    } else {
+      r.tiers.clear();
+      for (const YAML::Node& t : tiers)
+        if (auto v = ReadString(t, path + ".tiers", d)) r.tiers.push_back(*v);
+    }
+  }
   if (const YAML::Node effect = node["effect"]) {
     if (!effect.IsMap()) {
       d.Add(effect, path + ".effect", "expected a map of parameters");

@@ -52,6 +52,43 @@ std::string PhaseLabel(double multiplier) { return Num(multiplier) + "x"; }
 
 std::string PhaseDir(double multiplier) { return PhaseLabel(multiplier); }
 
+std::string DnsLabel(const std::string& name) {
+  std::string out;
+  for (unsigned char ch : name) {
+    bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (alnum) {
+      out += static_cast<char>(std::tolower(ch));
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  if (out.size() > 63) out.resize(63);
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out.empty() ? "tier" : out;
+}
+
+std::string PromName(const std::string& name) {
+  std::string out;
+  bool up = true;
+  for (unsigned char ch : name) {
+    bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    if (!alnum) {
+      up = true;
+      continue;
+    }
+    out += up ? static_cast<char>(std::toupper(ch)) : static_cast<char>(ch);
+    up = false;
+  }
+  if (out.empty() || (out[0] >= '0' && out[0] <= '9')) out.insert(0, "T");
+  return out;
+}
+
+std::string ShellQuote(const std::string& word) {
+  std::string out = "'";
+  for (char ch : word) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
 std::string_view TierKindName(TierKind kind) {
   switch (kind) {
     case TierKind::kApp: return "app";

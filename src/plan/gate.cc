@@ -28,15 +28,6 @@ std::string Millis(double ms) {
   return std::to_string(std::llround(ms)) + "ms";
 }
 
-std::string Slug(const std::string& s) {
-  std::string out;
-  for (char ch : s) {
-    bool ok = std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_';
-    out += ok ? static_cast<char>(std::tolower(static_cast<unsigned char>(ch))) : '-';
-  }
-  return out;
-}
-
 std::string Indent(const std::string& text, const std::string& prefix) {
   std::istringstream in(text);
   std::string line, out;
@@ -58,7 +49,7 @@ std::string GateYaml(const PlanInput& in, const PhaseResult& ph) {
              ? "then spike to the " + Num(in.traffic.flash_sale_multiple) + "x flash sale.\n"
              : "no flash-sale spike (flash_sale is 1x).\n";
   out += "# Run: headroom run " + ph.gate_file + "\n";
-  out += "name: " + Slug(in.name) + "-gate-" + Slug(phase) + "\n";
+  out += "name: " + DnsLabel(in.name) + "-gate-" + DnsLabel(phase) + "\n";
   out += "description: \"capacity gate for phase " + phase + ", month " +
          (ph.month_reached.value >= 0 ? Num(ph.month_reached.value) : std::string("n/a")) + "\"\n";
   out += "target: \"" + g.target + "\"\n";

@@ -57,7 +57,8 @@ TEST(PlanJson, HasContractFields) {
   ASSERT_EQ(doc["phases"].size(), 4u);
   for (const auto& ph : doc["phases"]) {
     for (const char* key : {"multiplier", "month_reached", "required_rps", "bottlenecks", "changes",
-                            "units", "monthly_cost", "cost_per_1k_dau", "within_budget"})
+                            "units", "monthly_cost", "cost_per_1k_dau", "within_budget", "breaks_first",
+                            "flash_rps", "flash", "target_cost"})
       EXPECT_TRUE(ph.contains(key)) << key;
     double prev = 1e18;
     for (const auto& b : ph["bottlenecks"]) {

@@ -62,10 +62,19 @@ ordered_json PhaseJson(const PhaseResult& ph) {
                            {"utilization", Ratio(b.utilization)}, {"target", Ratio(b.target)},
                            {"detail", b.detail}});
   j["bottlenecks"] = bottlenecks;
+  ordered_json breaks = ordered_json::array();
+  for (const Breakpoint& b : ph.breaks_first)
+    breaks.push_back({{"tier", b.tier}, {"resource", std::string(ResourceName(b.resource))},
+                      {"metric", b.metric}, {"headroom", Ratio(std::min(b.headroom, 1e6))},
+                      {"multiple", Round(b.multiple.value, 2)}, {"multiple_formula", b.multiple.formula},
+                      {"month", b.month.value >= 0 ? ordered_json(Round(b.month.value, 2)) : ordered_json(nullptr)},
+                      {"month_formula", b.month.formula}});
+  j["breaks_first"] = breaks;
   ordered_json changes = ordered_json::array();
   for (const Change& c : ph.changes)
     changes.push_back({{"remedy", c.remedy_id.empty() ? ordered_json(nullptr) : ordered_json(c.remedy_id)},
-                       {"title", c.title}, {"detail", c.detail}, {"effort_days", c.effort_days}});
+                       {"title", c.title}, {"detail", c.detail}, {"effort_days", c.effort_days},
+                       {"settings", c.settings}});
   j["changes"] = changes;
   j["remedies"] = ph.remedies;
   ordered_json units = ordered_json::object();
@@ -77,6 +86,10 @@ ordered_json PhaseJson(const PhaseResult& ph) {
   ordered_json after = ordered_json::array();
   for (const LoadRow& r : ph.after) after.push_back(RowJson(r));
   j["after"] = after;
+  j["flash_rps"] = FigureJson(ph.flash_rps, Rate);
+  ordered_json flash = ordered_json::array();
+  for (const LoadRow& r : ph.flash) flash.push_back(RowJson(r));
+  j["flash"] = flash;
   OperationsJson(ph, j);
   return j;
 }
@@ -88,6 +101,7 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["monthly_cost"] = Rate(ph.monthly_cost.value);
   j["monthly_cost_formula"] = ph.monthly_cost.formula;
   j["cost_per_1k_dau"] = Rate(ph.cost_per_1k_dau.value);
+  j["target_cost"] = ph.target_cost ? FigureJson(*ph.target_cost, Rate) : ordered_json(nullptr);
   j["within_budget"] = ph.within_budget;
   j["budget_note"] = ph.budget_note;
   ordered_json scalers = ordered_json::array();
@@ -109,6 +123,11 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["readiness"] = ph.readiness;
   j["traffic"] = ph.traffic;
   j["runbook"] = ph.runbook;
+  j["load_test"] = ph.load_test;
+  j["stage"] = ph.stage;
+  j["premature"] = ph.premature;
+  j["checklist"] = ph.checklist;
+  j["dependencies"] = ph.dependencies;
   std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},
@@ -131,6 +150,10 @@ std::string JsonPlan(const PlanOutput& plan) {
                   {"dau", in.traffic.dau},
                   {"concurrent_users", in.traffic.concurrent_users},
                   {"growth_monthly", Ratio(in.traffic.growth_monthly)},
+                  {"dau_growth_monthly", in.traffic.dau_growth_monthly
+                                             ? ordered_json(Ratio(*in.traffic.dau_growth_monthly))
+                                             : ordered_json(nullptr)},
+                  {"growth_source", in.traffic.growth_source},
                   {"daily_peak_factor", in.traffic.daily_peak_factor},
                   {"flash_sale_multiple", in.traffic.flash_sale_multiple}};
   j["slos"] = {{"p95_ms", in.slo.p95_ms},

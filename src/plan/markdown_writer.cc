@@ -56,6 +56,17 @@ void Summary(std::string& md, const PlanOutput& plan) {
   }
   if (plan.writes_outgrow_primary_multiplier)
     md += "\nSharding timeline: " + plan.writes_outgrow_detail + ".\n";
+  if (!in.cost_curve.empty()) {
+    md += "\nCost against the plan file's target curve:\n\n| Phase | DAU | Plan | Curve | Plan / curve |\n"
+          "|---|---:|---:|---:|---:|\n";
+    for (const PhaseResult& ph : plan.phases) {
+      if (!ph.target_cost) continue;
+      double t = ph.target_cost->value;
+      md += "| " + PhaseLabel(ph.multiplier) + " | " + Num(ph.dau) + " | " +
+            Money(in, ph.monthly_cost.value) + " | " + Money(in, t) + " | " +
+            (t > 0 ? Pct(ph.monthly_cost.value / t) : "-") + " |\n";
+    }
+  }
   md += "\n";
 }
 
@@ -66,6 +77,9 @@ void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "Demand " + Num(ph.demand_rps.value) + " req/s = " + ph.demand_rps.formula +
         "; required capacity " + Num(ph.required_rps.value) + " req/s = " +
         ph.required_rps.formula + (ph.dau > 0 ? "; " + Num(ph.dau) + " DAU" : "") + ".\n\n";
+  if (!ph.stage.empty()) md += "Stage: " + ph.stage + ".\n\n";
+  for (const std::string& p : ph.premature) md += "- Premature for the stage: " + p + ".\n";
+  if (!ph.premature.empty()) md += "\n";
 
   md += "### 1. Assessment\n\nThe configuration entering this phase, at this phase's required "
         "capacity:\n\n";
@@ -91,6 +105,7 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
     const Change& c = ph.changes[i];
     md += std::to_string(i + 1) + ". **" + c.title + "**: " + c.detail +
           (c.effort_days > 0 ? " (effort " + Num(c.effort_days) + " days)" : "") + ".\n";
+    for (const std::string& s : c.settings) md += "   - Set: " + s + "\n";
   }
   if (!ph.feasible)
     md += "\n**Not restored by the catalogue:** " + ph.unresolved + ". Extend the catalogue or "
@@ -103,7 +118,33 @@ void Changes(std::string& md, const PlanInput& in, const PhaseResult& ph) {
           u.cost_formula + " |\n";
   md += "\nAfter the changes:\n\n";
   Table(md, ph.after);
+  if (ph.flash_rps.value > ph.required_rps.value) {
+    md += "\nAt the flash sale (" + Num(ph.flash_rps.value) + " req/s = " + ph.flash_rps.formula +
+          "), autoscaled tiers at their maximum, every other tier as planned:\n\n";
+    Table(md, ph.flash);
+  }
 
+}
+
+void BreaksFirst(std::string& md, const PhaseResult& ph) {
+  md += "\n### What breaks first\n\nThe planned configuration, ranked by the multiple of today's "
+        "peak at which each tier reaches its target (load grows with demand; autoscaled tiers at "
+        "their maximum):\n\n| # | Tier | Resource | Breaks at | Month | Watch |\n"
+        "|---:|---|---|---:|---|---|\n";
+  for (size_t i = 0; i < ph.breaks_first.size(); ++i) {
+    const Breakpoint& b = ph.breaks_first[i];
+    md += "| " + std::to_string(i + 1) + " | " + b.tier + " | " +
+          std::string(ResourceName(b.resource)) + " | " + Num(b.multiple.value) + "x | " +
+          Month(b.month) + " | `" + b.metric + "` |\n";
+  }
+  if (ph.breaks_first.empty()) {
+    md += "Nothing grows with demand in this configuration.\n";
+  } else {
+    const Breakpoint& b = ph.breaks_first.front();
+    md += "\nFirst: **" + b.tier + "** (" + std::string(ResourceName(b.resource)) + ") at " +
+          Num(b.multiple.value) + "x = " + b.multiple.formula + ", " +
+          (b.month.value < 0 ? "never at the stated growth" : b.month.value == 0 ? "now" : "month " + Num(b.month.value) + " (" + b.month.formula + ")") + ".\n";
+  }
 }
 
 // Sections 4-8: how the architecture and operations change.
@@ -142,6 +183,10 @@ void Operations(std::string& md, const PlanOutput& plan, const PhaseResult& ph) 
 
 // Sections 9-12: what watches, what it costs, what proves it, what to do by hand.
 void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
+  if (!ph.dependencies.empty()) {
+    md += "\n### External dependencies\n\n";
+    Lines(md, ph.dependencies, "");
+  }
   md += "\n### 9. Monitoring and alerting\n\n";
   md += "SLIs: availability (non-5xx responses / all responses), p95 latency from the request "
         "duration histogram, saturation per tier. SLOs: availability " + Pct(in.slo.availability) +
@@ -159,6 +204,11 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   if (ph.dau > 0)
     md += "Per 1,000 DAU: " + Money(in, ph.cost_per_1k_dau.value) + " = " +
           ph.cost_per_1k_dau.formula + ".\n";
+  if (ph.target_cost)
+    md += "Target from the cost curve: " + Money(in, ph.target_cost->value) + " = " +
+          ph.target_cost->formula + (ph.monthly_cost.value > ph.target_cost->value + 0.5
+                                         ? "; the plan is **above** it.\n"
+                                         : "; the plan is within it.\n");
   if (in.budget_monthly > 0)
     md += ph.within_budget ? "Within the " + Money(in, in.budget_monthly) + " monthly budget.\n"
                            : "**Over budget:** " + ph.budget_note + "\n";
@@ -169,10 +219,13 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
              ? "spike to " + Num(ph.demand_rps.value * in.traffic.flash_sale_multiple) +
                    " req/s (" + Num(in.traffic.flash_sale_multiple) + "x flash sale), "
              : "") +
-        "judged by the plan's SLOs.\n";
+        "judged by the plan's SLOs.\n\nLoad-test plan for this phase (beyond the gate):\n\n";
+  Lines(md, ph.load_test, "");
 
   md += "\n### 12. Runbook (when autoscaling fails)\n\n";
   Lines(md, ph.runbook, "");
+  md += "\n### Readiness checklist\n\n";
+  Lines(md, ph.checklist, "");
   md += "\n";
 }
 
@@ -203,6 +256,7 @@ std::string MarkdownPlan(const PlanOutput& plan) {
   for (const PhaseResult& ph : plan.phases) {
     Assessment(md, in, ph);
     Changes(md, in, ph);
+    BreaksFirst(md, ph);
     Operations(md, plan, ph);
     Enforcement(md, in, ph);
   }

@@ -43,6 +43,7 @@ struct TierSpec {
   Sessions sessions = Sessions::kNone;   // app only
   std::vector<std::string> local_state;  // app: instance-local state (uploads, cron, ...)
   double startup_s = 60;                 // time for a new unit to take traffic
+  std::string runtime;                   // app: node, python, ruby, php, jvm, go, dotnet, other
   bool added_by_remedy = false;          // true when a remedy's adds_tier created it
 };
 
@@ -52,6 +53,8 @@ struct TrafficSpec {
   double dau = 0;                 // daily active users today
   double concurrent_users = 0;    // concurrent users at peak today
   double growth_monthly = 0;      // 0.3 = +30 % per month
+  std::optional<double> dau_growth_monthly;  // DAU growth when it differs from the request rate's
+  std::string growth_source;      // "" when declared; the milestone it was derived from
   double daily_peak_factor = 3;   // peak hour rate / daily average rate
   double flash_sale_multiple = 1; // flash-sale rate / normal peak rate
 };
@@ -76,6 +79,7 @@ struct WorkloadSpec {
   double jobs_per_request = 0;    // background jobs enqueued per request
   double freshness_s = 60;        // how stale cached data may be
   int functional_domains = 1;     // independent domains the schema splits into
+  double cache_item_bytes = 2048; // average size of one cached value (Redis maxmemory)
 };
 
 struct Remedy {
@@ -90,6 +94,8 @@ struct Remedy {
   std::string guidance;            // how to do it
   std::vector<TierSpec> adds_tiers;  // tiers it introduces when absent
   bool disabled = false;
+  double not_before_month = 0;     // not chosen for demand reached before this month
+  std::vector<std::string> tiers;  // vertical_scaling: only these tiers (empty: any)
 };
 
 struct GateSpec {
@@ -113,6 +119,17 @@ struct PlanInput {
   std::vector<TierSpec> tiers;
   std::vector<Remedy> remedies;   // catalogue after plan-file overrides, in ladder order
   GateSpec gate;
+  struct CostPoint {
+    double dau = 0, monthly = 0;
+  };
+  std::vector<CostPoint> cost_curve;  // target monthly cost by DAU, increasing DAU
+  struct Dependency {                 // an external API the requests call
+    std::string name;
+    double limit_rps = 0;             // its rate limit for this client
+    double calls_per_request = 0;     // calls per request reaching the app
+    double latency_ms = 200;          // its p95, for the bulkhead size
+  };
+  std::vector<Dependency> dependencies;
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as
@@ -158,11 +175,23 @@ struct Bottleneck {
   std::string detail;  // the figure with its inputs
 };
 
+// Where the planned configuration runs out: load grows with demand, so a row with headroom h at
+// the phase's flash-sale (or required) rate reaches its target at multiple x h of today's peak.
+struct Breakpoint {
+  std::string tier;     // with role, e.g. "postgres primary"
+  Resource resource = Resource::kCpu;
+  std::string metric;   // the Prometheus signal that shows it
+  double headroom = 0;  // capacity x target / load at the phase's flash-sale (or required) rate
+  Figure multiple;      // multiple of today's peak at which the row reaches its target
+  Figure month;         // when that multiple is reached (-1: never at the stated growth)
+};
+
 struct Change {
   std::string remedy_id;  // "" for a plain unit-count change
   std::string title;
   std::string detail;
   double effort_days = 0;
+  std::vector<std::string> settings;  // what to set, with values computed for the phase
 };
 
 struct TierUnits {
@@ -197,13 +226,18 @@ struct PhaseResult {
   double dau = 0;
   std::vector<LoadRow> assessment;  // today's configuration at this phase's demand
   std::vector<Bottleneck> bottlenecks;  // ranked, most severe first
+  std::vector<Breakpoint> breaks_first;  // every scaling row of the plan, soonest first
   std::vector<Change> changes;      // ladder order
   std::vector<std::string> remedies;  // every remedy in force (ids, ladder order)
   std::vector<LoadRow> after;       // the planned configuration at this phase's demand
+  Figure flash_rps;                 // demand x flash_sale: what the gate's spike sends
+  std::vector<LoadRow> flash;       // the planned configuration at the flash-sale rate (or the
+                                    // required rate when higher), autoscaled tiers at their max
   std::vector<TierUnits> units;
   double remedy_monthly_cost = 0;
   Figure monthly_cost;
   Figure cost_per_1k_dau;
+  std::optional<Figure> target_cost;  // the cost curve at this phase's DAU, when one is given
   bool within_budget = true;
   std::string budget_note;          // overrun: the cheapest alternative or the shortfall
   bool feasible = true;             // false: no remedy in the catalogue restores the SLO
@@ -216,6 +250,11 @@ struct PhaseResult {
   std::vector<AlertRule> alerts;
   std::vector<std::string> runbook;
   std::string gate_file;               // artifacts-relative path of the load-test gate
+  std::vector<std::string> load_test;  // ramp to 3x, soak, chaos steps with expected effects
+  std::string stage;                   // "growth (5,747 DAU; ...)"; "" without users
+  std::vector<std::string> premature;  // remedies early for the stage, and what forces them
+  std::vector<std::string> checklist;  // "[x] ..." provided by the plan, "[ ] ..." to do
+  std::vector<std::string> dependencies;  // per external API: demand vs limit, and the settings
 };
 
 struct PlanOutput {

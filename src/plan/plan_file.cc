@@ -2,13 +2,17 @@
 // user fixes a file in one pass. Cross-field rules (one tier per kind, an app tier, capacity from
 // results.json) are checked after the fields themselves.
 #include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
+#include "core/units.h"
 #include "model/model.h"
 #include "plan/catalogue.h"
 #include "plan/plan.h"
+#include "plan/planner_internal.h"
 #include "plan/yaml_input.h"
 
 namespace headroom::plan {
@@ -21,12 +25,96 @@ struct Context {
   bool results_failed = false;
 };
 
+// milestone: { month: 12, peak: 800/s, dau: 25000 } -> the monthly growth rates that reach it.
+void ReadMilestone(const YAML::Node& traffic, const YAML::Node& ms, TrafficSpec& t, Diagnostics& d) {
+  if (!ms.IsMap()) {
+    d.Add(ms, "traffic.milestone", "expected a map like { month: 12, peak: 800/s, dau: 25000 }");
+    return;
+  }
+  CheckKeys(ms, "traffic.milestone", {"month", "peak", "dau"}, d);
+  if (traffic["growth"] || traffic["dau_growth"])
+    d.Add(ms, "traffic.milestone", "give growth (and dau_growth) or a milestone, not both");
+  auto month = ReadNumber(ms["month"], "traffic.milestone.month", d, 1, 120);
+  if (!ms["month"]) d.Add(ms, "traffic.milestone", "missing 'month' (months from today)");
+  if (!ms["peak"]) d.Add(ms, "traffic.milestone", "missing 'peak' (the peak rate then)");
+  auto peak = ReadRate(ms["peak"], "traffic.milestone.peak", d);
+  auto dau = ReadNumber(ms["dau"], "traffic.milestone.dau", d, 0, 1e12);
+  if (!month || !peak || !(t.peak_rps > 0)) return;
+  if (*peak < t.peak_rps) {
+    d.Add(ms["peak"], "traffic.milestone.peak", "below today's peak: the planner models growth");
+    return;
+  }
+  t.growth_monthly = std::pow(*peak / t.peak_rps, 1 / *month) - 1;
+  t.growth_source = "milestone " + Num(*peak) + " req/s in month " + Num(*month);
+  if (dau && t.dau > 0 && *dau >= t.dau) {
+    t.dau_growth_monthly = std::pow(*dau / t.dau, 1 / *month) - 1;
+    t.growth_source += " and " + Num(*dau) + " DAU";
+  } else if (dau) {
+    d.Add(ms["dau"], "traffic.milestone.dau", "needs traffic.dau today, and at least that many");
+  }
+}
+
+// cost_curve: [{ dau: 1000, monthly: 400 }, ...] with increasing DAU.
+void ReadCostCurve(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsSequence() || node.size() == 0) {
+    d.Add(node, "cost_curve", "expected a list like [{ dau: 1000, monthly: 400 }, ...]");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string p = "cost_curve[" + std::to_string(i) + "]";
+    if (!node[i].IsMap()) {
+      d.Add(node[i], p, "expected a map like { dau: 1000, monthly: 400 }");
+      continue;
+    }
+    CheckKeys(node[i], p, {"dau", "monthly"}, d);
+    auto dau = ReadNumber(node[i]["dau"], p + ".dau", d, 1, 1e12);
+    auto monthly = ReadNumber(node[i]["monthly"], p + ".monthly", d, 0, 1e12);
+    if (!node[i]["dau"] || !node[i]["monthly"]) d.Add(node[i], p, "needs both 'dau' and 'monthly'");
+    if (!dau || !monthly) continue;
+    if (!in.cost_curve.empty() && *dau <= in.cost_curve.back().dau) {
+      d.Add(node[i]["dau"], p + ".dau", "DAU must increase along the curve");
+      continue;
+    }
+    in.cost_curve.push_back({*dau, *monthly});
+  }
+}
+
+// dependencies: [{ name: ads-api, limit: 100/s, calls_per_request: 0.05, latency: 200ms }, ...]
+void ReadDependencies(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    d.Add(node, "dependencies", "expected a list like [{ name: ads-api, limit: 100/s, calls_per_request: 0.05 }]");
+    return;
+  }
+  for (size_t i = 0; i < node.size(); ++i) {
+    std::string p = "dependencies[" + std::to_string(i) + "]";
+    const YAML::Node n = node[i];
+    if (!n.IsMap()) {
+      d.Add(n, p, "expected a map with name, limit, calls_per_request");
+      continue;
+    }
+    CheckKeys(n, p, {"name", "limit", "calls_per_request", "latency"}, d);
+    PlanInput::Dependency dep;
+    for (const char* key : {"name", "limit", "calls_per_request"})
+      if (!n[key]) d.Add(n, p, std::string("missing '") + key + "'");
+    if (auto v = ReadString(n["name"], p + ".name", d)) dep.name = *v;
+    if (auto v = ReadRate(n["limit"], p + ".limit", d)) dep.limit_rps = *v;
+    if (auto v = ReadNumber(n["calls_per_request"], p + ".calls_per_request", d, 0, 1000))
+      dep.calls_per_request = *v;
+    if (auto v = ReadDurationS(n["latency"], p + ".latency", d)) dep.latency_ms = *v * 1e3;
+    in.dependencies.push_back(dep);
+  }
+}
+
 void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (!node) {
     return;  // reported as missing by the caller
   }
   CheckKeys(node, "traffic",
-            {"peak", "dau", "concurrent_users", "growth", "daily_peak_factor", "flash_sale"}, d);
+            {"peak", "dau", "concurrent_users", "growth", "dau_growth", "milestone",
+             "daily_peak_factor", "flash_sale"},
+            d);
   TrafficSpec& t = in.traffic;
   if (!node["peak"]) d.Add(node, "traffic", "missing 'peak' (today's peak rate, e.g. 800/s)");
   if (auto v = ReadRate(node["peak"], "traffic.peak", d)) t.peak_rps = *v;
@@ -37,6 +125,8 @@ void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (auto v = ReadNumber(node["daily_peak_factor"], "traffic.daily_peak_factor", d, 1, 100))
     t.daily_peak_factor = *v;
   if (auto v = ReadMultiple(node["flash_sale"], "traffic.flash_sale", d)) t.flash_sale_multiple = *v;
+  if (auto v = ReadPercent(node["dau_growth"], "traffic.dau_growth", d, 100)) t.dau_growth_monthly = *v;
+  if (const YAML::Node ms = node["milestone"]) ReadMilestone(node, ms, t, d);
 }
 
 void ReadSlos(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
@@ -62,7 +152,7 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   CheckKeys(node, "workload",
             {"read_share", "queries_per_read", "reads_per_write", "writes_per_write",
              "cacheable_reads", "edge_cacheable", "deferrable_writes", "strong_reads",
-             "jobs_per_request", "freshness", "functional_domains"},
+             "jobs_per_request", "freshness", "functional_domains", "cache_item_size"},
             d);
   WorkloadSpec& w = in.workload;
   auto share = [&](const char* key, double& out) {
@@ -83,6 +173,22 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (auto v = ReadDurationS(node["freshness"], "workload.freshness", d)) w.freshness_s = *v;
   if (auto v = ReadCount(node["functional_domains"], "workload.functional_domains", d, 1))
     w.functional_domains = *v;
+  if (const YAML::Node n = node["cache_item_size"]) {
+    if (auto text = ReadString(n, "workload.cache_item_size", d)) {
+      auto bytes = ParseSizeBytes(*text);
+      if (!bytes) {
+        d.Add(n, "workload.cache_item_size", bytes.error().message);
+      } else if (*bytes < 1 || *bytes > (int64_t{1} << 30)) {
+        d.Add(n, "workload.cache_item_size", "'" + *text + "' is out of range (1B to 1GiB)");
+      } else {
+        w.cache_item_bytes = static_cast<double>(*bytes);
+      }
+    }
+  }
+  if (node["edge_cacheable"] && w.edge_cacheable > w.read_share + 1e-12)
+    d.Add(node["edge_cacheable"], "workload.edge_cacheable",
+          Pct(w.edge_cacheable) + " is above read_share " + Pct(w.read_share) +
+              ": a CDN answers reads only, so at most every read is edge-cacheable");
 }
 
 // capacity: a rate, or `results` to take it from the --results file.
@@ -171,6 +277,9 @@ void ReadTierValues(const YAML::Node& node, const std::string& p, TierSpec& t, D
     }
   }
   if (auto v = ReadDurationS(node["startup"], p + ".startup", d)) t.startup_s = *v;
+  if (auto v = ReadChoice(node["runtime"], p + ".runtime",
+                          {"node", "python", "ruby", "php", "jvm", "go", "dotnet", "other"}, d))
+    t.runtime = *v;
 }
 
 // Keys that only make sense for some kinds; checked only when the kind itself is valid.
@@ -189,6 +298,7 @@ void CheckKindRules(const YAML::Node& node, const std::string& p, const TierSpec
   only("sessions", is_app, "only an app tier has sessions");
   only("connections_per_unit", is_app, "only an app tier opens database connections");
   only("local_state", is_app, "only an app tier has local state");
+  only("runtime", is_app, "only an app tier has a runtime");
   only("hit_ratio", t.kind == TierKind::kCache, "only a cache tier has a hit ratio");
 }
 
@@ -209,7 +319,8 @@ std::optional<TierSpec> ReadTierWith(
   CheckKeys(node, p,
             {"name", "kind", "count", "capacity", "write_capacity", "concurrency", "unit_cost",
              "limited_by", "max_utilization", "latency_budget", "connections_per_unit",
-             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup"},
+             "max_connections", "replicas", "hit_ratio", "sessions", "local_state", "startup",
+             "runtime"},
             d);
   if (!node["kind"]) d.Add(node, p, "missing 'kind' (app, cache, database, queue, workers, cdn)");
   bool kind_ok = false;
@@ -239,6 +350,7 @@ void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
     return;
   }
   std::set<std::string> names;
+  std::map<std::string, std::string> labels;  // DNS-1123 label -> tier name
   std::set<TierKind> kinds;
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node item = node[i];
@@ -247,8 +359,13 @@ void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
       ReadCapacity(cap, path + ".capacity", t, ctx);
     });
     if (!tier) continue;
-    if (!names.insert(tier->name).second)
+    if (!names.insert(tier->name).second) {
       d.Add(item["name"], path + ".name", "duplicate tier name '" + tier->name + "'");
+    } else if (auto [it, fresh] = labels.emplace(DnsLabel(tier->name), tier->name); !fresh) {
+      d.Add(item["name"], path + ".name",
+            "'" + tier->name + "' and '" + it->second + "' are both '" + it->first +
+                "' as Kubernetes and Prometheus names; rename one");
+    }
     if (!kinds.insert(tier->kind).second)
       d.Add(item["kind"], path + ".kind",
             "a second '" + std::string(TierKindName(tier->kind)) + "' tier (one tier per kind)");
@@ -286,6 +403,18 @@ void ReadGate(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
     if (!req.IsSequence() || req.size() == 0) {
       d.Add(req, "gate.requests", "expected a list of scenario requests");
     } else {
+      // Copied verbatim into every gate, so checked here against the scenario request keys
+      // (docs/scenario.md) where the user can see the line.
+      for (size_t i = 0; i < req.size(); ++i) {
+        std::string p = "gate.requests[" + std::to_string(i) + "]";
+        if (!req[i].IsMap()) {
+          d.Add(req[i], p, "expected a map with name, weight, method, path, headers, body, ...");
+          continue;
+        }
+        CheckKeys(req[i], p, {"name", "weight", "method", "path", "headers", "body", "timeout", "slos"}, d);
+        if (!req[i]["name"]) d.Add(req[i], p, "missing 'name' (e.g. name: home)");
+        if (!req[i]["path"]) d.Add(req[i], p, "missing 'path' (e.g. path: /)");
+      }
       YAML::Emitter out;
       out << req;
       g.requests_yaml = out.c_str();
@@ -303,7 +432,8 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   Diagnostics& d = ctx.diag;
   CheckKeys(root, "",
             {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
-             "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate"},
+             "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve",
+             "dependencies"},
             d);
   YAML::Mark top = root.Mark();
   if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
@@ -326,6 +456,8 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
     ReadTiers(root["tiers"], in, ctx);
   }
   ReadGate(root["gate"], in, d);
+  ReadCostCurve(root["cost_curve"], in, d);
+  ReadDependencies(root["dependencies"], in, d);
 }
 
 }  // namespace

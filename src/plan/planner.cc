@@ -16,6 +16,16 @@ Status CheckInput(const PlanInput& in) {
   if (!(in.traffic.peak_rps > 0)) return Fail("plan: traffic.peak must be above 0");
   if (!(in.slo.p95_ms > 0)) return Fail("plan: slos.p95 must be above 0");
   if (in.multipliers.empty()) return Fail("plan: no phases");
+  for (double m : in.multipliers)
+    if (!(m >= 1 && m <= kMaxMultiplier))
+      return Fail("plan: phase " + Num(m) + "x is out of range (1x to " + Num(kMaxMultiplier) +
+                  "x of today's peak)");
+  for (const Remedy& r : in.remedies)
+    for (const std::string& name : r.tiers)
+      if (std::none_of(in.tiers.begin(), in.tiers.end(), [&](const TierSpec& t) { return t.name == name; }))
+        return Fail("plan: remedies." + r.id + ".tiers names '" + name + "', which is not a tier");
+  if (in.workload.edge_cacheable > in.workload.read_share + 1e-12)
+    return Fail("plan: workload.edge_cacheable is above read_share (a CDN answers reads only)");
   for (const TierSpec& t : in.tiers) {
     if (!(t.capacity_rps > 0)) return Fail("plan: tier '" + t.name + "' has no capacity");
     if (t.kind == TierKind::kDatabase && !(t.write_capacity_rps > 0))
@@ -30,7 +40,34 @@ Figure MonthReached(const PlanInput& in, double multiplier) {
   if (g <= 0) return {-1, "never: no growth stated"};
   double months = std::log(multiplier) / std::log(1 + g);
   return {months, "ln(" + Num(multiplier) + ") / ln(1 + " + Pct(g) + ") = " + Num(months) +
-                      " months"};
+                      " months" + (in.traffic.growth_source.empty() ? "" : " (growth from the " +
+                                   in.traffic.growth_source + ")")};
+}
+
+// DAU grow with the request rate unless the plan gives their own growth (or milestone).
+double PhaseDau(const PlanInput& in, double multiplier, double month) {
+  if (!in.traffic.dau_growth_monthly || month < 0) return in.traffic.dau * multiplier;
+  return in.traffic.dau * std::pow(1 + *in.traffic.dau_growth_monthly, month);
+}
+
+// The cost curve at `dau`: linear between its points, along the nearest segment outside them.
+std::optional<Figure> TargetCost(const PlanInput& in, double dau) {
+  const auto& curve = in.cost_curve;
+  if (curve.empty() || dau <= 0) return std::nullopt;
+  if (curve.size() == 1) {
+    double v = curve[0].monthly * dau / curve[0].dau;
+    return Figure{v, Money(in, curve[0].monthly) + " at " + Num(curve[0].dau) + " DAU x " +
+                         Num(dau) + " / " + Num(curve[0].dau)};
+  }
+  size_t i = 1;
+  while (i + 1 < curve.size() && dau > curve[i].dau) ++i;
+  const auto& a = curve[i - 1];
+  const auto& b = curve[i];
+  double v = a.monthly + (b.monthly - a.monthly) * (dau - a.dau) / (b.dau - a.dau);
+  v = std::max(v, 0.0);
+  return Figure{v, "cost curve between " + Money(in, a.monthly) + " at " + Num(a.dau) +
+                       " DAU and " + Money(in, b.monthly) + " at " + Num(b.dau) + " DAU, at " +
+                       Num(dau) + " DAU"};
 }
 
 std::vector<Bottleneck> RankBottlenecks(const std::vector<LoadRow>& rows) {
@@ -53,6 +90,56 @@ std::vector<Bottleneck> RankBottlenecks(const std::vector<LoadRow>& rows) {
     return sa > sb;
   });
   return out;
+}
+
+std::string MetricOf(const LoadRow& r) {
+  switch (r.resource) {
+    case Resource::kCpu: return "CPU: 1 - rate(node_cpu_seconds_total{mode=\"idle\"})";
+    case Resource::kMemory: return "memory: 1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes";
+    case Resource::kIo: return "disk I/O: rate(node_disk_io_time_seconds_total)";
+    case Resource::kNetwork: return "network: rate(node_network_transmit_bytes_total)";
+    case Resource::kConnections: return "connections: pg_stat_activity_count / pg_settings_max_connections";
+    case Resource::kWrites:
+      return "writes: rate(pg_stat_database_tup_inserted + tup_updated + tup_deleted)";
+  }
+  return "";
+}
+
+// Ranks every row of the planned configuration by the multiple at which it reaches its target.
+// Rows whose load does not grow with demand (pooled server connections) never break by growth.
+std::vector<Breakpoint> BreaksFirst(const PlanInput& in, const PhaseResult& ph) {
+  std::vector<Breakpoint> out;
+  const std::vector<LoadRow>& rows = ph.flash.empty() ? ph.after : ph.flash;
+  bool flash = ph.flash_rps.value > ph.required_rps.value;
+  double rate_multiple = std::max(ph.required_rps.value, ph.flash_rps.value) / in.traffic.peak_rps;
+  for (const LoadRow& r : rows) {
+    if (r.load.value <= 0 || r.load.formula.rfind("pooler:", 0) == 0) continue;
+    Breakpoint b;
+    b.tier = r.tier + (r.role.empty() ? "" : " " + r.role);
+    b.resource = r.resource;
+    b.metric = MetricOf(r);
+    b.headroom = r.headroom;
+    double m = ph.multiplier * r.headroom;
+    b.multiple = {m, Num(ph.multiplier) + "x x headroom " + Num(r.headroom) + " (" +
+                         Pct(r.utilization) + " of capacity against a " + Pct(r.target.value) +
+                         " target at " + Num(rate_multiple) + "x today's peak rate, " +
+                         (flash ? "the flash sale)" : "the required rate)")};
+    b.month = m < 1 ? Figure{0, "already past it today"} : MonthReached(in, m);
+    out.push_back(b);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Breakpoint& a, const Breakpoint& b) {
+    return a.multiple.value < b.multiple.value;
+  });
+  return out;
+}
+
+// Appends the rows over target to ph.unresolved, `where` naming the rate.
+void Unresolved(const std::vector<LoadRow>& rows, const std::string& where, PhaseResult& ph) {
+  for (const LoadRow& r : rows)
+    if (r.utilization > r.target.value + 1e-12)
+      ph.unresolved += (ph.unresolved.empty() ? "" : "; ") + r.tier +
+                       (r.role.empty() ? "" : " " + r.role) + " stays at " + Pct(r.utilization) +
+                       " > " + Pct(r.target.value) + where + " (" + r.target.formula + ")";
 }
 
 std::string RemedyDetail(const Model& m, const std::string& id, const Loads& before,
@@ -145,8 +232,10 @@ void FillCost(const Model& m, const Config& c, PhaseResult& ph) {
   ph.within_budget = m.in.budget_monthly <= 0 || total <= m.in.budget_monthly + 1e-9;
 }
 
-// The cheapest way back under budget: a lower safety factor, or the largest multiple it covers.
-void BudgetNote(const Model& m, const Config& floor, PhaseResult& ph) {
+// The cheapest way back under budget: a lower safety factor, or the largest multiple the budget
+// covers on the plan's own path (`covered`, computed once by BuildPlan).
+void BudgetNote(const Model& m, const Config& prev, double prev_rps, double covered_multiple,
+                PhaseResult& ph) {
   if (ph.within_budget) return;
   const PlanInput& in = m.in;
   double over = ph.monthly_cost.value - in.budget_monthly;
@@ -154,8 +243,14 @@ void BudgetNote(const Model& m, const Config& floor, PhaseResult& ph) {
                      " vs " + Money(in, in.budget_monthly) + ")";
   const double lower_safety = 1.2;
   if (in.safety_factor > lower_safety) {
-    Config alt = Choose(m, ph.demand_rps.value * lower_safety, floor);
-    double cost = MonthlyCost(m, alt);
+    // The flash-sale rate does not depend on the safety factor, so plan with the lower one.
+    PlanInput lower = in;
+    lower.safety_factor = lower_safety;
+    Model ml(lower);
+    double rps = std::max(prev_rps / in.safety_factor * lower_safety,
+                          ph.demand_rps.value * lower_safety);
+    Config alt = Advance(ml, prev, prev_rps / in.safety_factor * lower_safety, rps);
+    double cost = MonthlyCost(ml, alt);
     if (alt.feasible && cost <= in.budget_monthly) {
       ph.budget_note = note + ". Cheapest alternative: safety factor " + Num(lower_safety) +
                        " instead of " + Num(in.safety_factor) + " costs " + Money(in, cost) +
@@ -163,22 +258,13 @@ void BudgetNote(const Model& m, const Config& floor, PhaseResult& ph) {
       return;
     }
   }
-  double lo = 0, hi = ph.multiplier;
-  for (int i = 0; i < 20; ++i) {
-    double mid = 0.5 * (lo + hi);
-    Config c = Choose(m, in.traffic.peak_rps * mid * in.safety_factor, m.Today());
-    if (c.feasible && MonthlyCost(m, c) <= in.budget_monthly) {
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-  if (lo <= 0) {
-    ph.budget_note = note + ". No configuration fits the budget even at today's traffic.";
+  if (covered_multiple < 1) {
+    ph.budget_note = note + ". No configuration fits the budget even at today's traffic: it covers "
+                            "only " + Num(covered_multiple) + "x today's peak (with its flash sales).";
   } else {
-    Figure month = MonthReached(in, lo);
+    Figure month = MonthReached(in, covered_multiple);
     ph.budget_note = note + ". Cheapest alternative: none within budget at this phase; the budget "
-                            "covers traffic up to " + Num(lo) + "x today's peak" +
+                            "covers traffic up to " + Num(covered_multiple) + "x today's peak" +
                      (month.value >= 0 ? " (month " + Num(month.value) + ")" : "") +
                      ", so raise the budget by " + Money(in, over) + " before then.";
   }
@@ -193,12 +279,14 @@ void WritesOutgrow(const Model& m, PlanOutput& out) {
   if (vr >= 0) c.enabled[vr] = true;
   int pr = m.RemedyIndex("partitioning");
   if (pr >= 0) c.enabled[pr] = true;
-  int step = m.MaxStep(c);
+  int step = m.MaxStep(c, m.db);
   double f = m.CapacityFactor(step);
   double part = pr >= 0 ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
   int servers = std::max(1, static_cast<int>(std::lround(t.concurrency * f)));
   double target = m.Target(m.db, servers, 1e3 * t.concurrency / t.capacity_rps).value;
-  double writes_1x = in.traffic.peak_rps * in.safety_factor * (1 - in.workload.read_share) *
+  // The primary is sized for the flash sale when that is above the required rate.
+  double rate_factor = std::max(in.safety_factor, in.traffic.flash_sale_multiple);
+  double writes_1x = in.traffic.peak_rps * rate_factor * (1 - in.workload.read_share) *
                      in.workload.writes_per_write;
   if (writes_1x <= 0 || target <= 0) return;
   double cap = t.write_capacity_rps * f * part * target;
@@ -209,7 +297,8 @@ void WritesOutgrow(const Model& m, PlanOutput& out) {
       "writes alone fill the largest primary at " + Num(multiple) + "x today's peak (" +
       Num(t.write_capacity_rps) + " writes/s x" + Num(f) + " vertical x" + Num(part) +
       " partitioning x " + Pct(target) + " target = " + Num(cap) + " writes/s, against " +
-      Num(writes_1x) + " writes/s today with safety)" +
+      Num(writes_1x) + " writes/s today at " + Num(rate_factor) + "x peak, " +
+      (rate_factor > in.safety_factor ? "the flash sale" : "the safety factor") + ")" +
       (multiple <= 1 ? ", already today" : month.value >= 0 ? ", reached in month " + Num(month.value) + " (" + month.formula + ")" : "") +
       "; past that point only async writes or sharding keep up";
 }
@@ -222,6 +311,10 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
   out.input = input;
   Model m(out.input);
   Config prev = m.Today();
+  // The walk over demand levels starts from zero for every plan (Advance), so plans that differ
+  // only in demand or capacity share their path and never report a lower cost for more demand.
+  double prev_rps = 0;
+  std::optional<double> covered;  // multiple the budget covers, once the plan first exceeds it
   for (double mult : out.input.multipliers) {
     PhaseResult ph;
     ph.multiplier = mult;
@@ -232,33 +325,46 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
     double required = ph.demand_rps.value * m.in.safety_factor;
     ph.required_rps = {required, Num(ph.demand_rps.value) + " req/s x safety " +
                                      Num(m.in.safety_factor)};
-    ph.dau = m.in.traffic.dau * mult;
+    ph.dau = PhaseDau(m.in, mult, ph.month_reached.value);
+    ph.target_cost = TargetCost(m.in, ph.dau);
     Loads before = ComputeLoads(m, prev, required);
     ph.assessment = Rows(m, prev, before);
     ph.bottlenecks = RankBottlenecks(ph.assessment);
-    Config next = Choose(m, required, prev);
+    Config next = Advance(m, prev, prev_rps, required);
     Loads after = ComputeLoads(m, next, required);
     ph.after = Rows(m, next, after);
-    ph.feasible = next.feasible;
-    if (!next.feasible) {
-      for (const LoadRow& r : ph.after)
-        if (r.utilization > r.target.value + 1e-12)
-          ph.unresolved += (ph.unresolved.empty() ? "" : "; ") + r.tier +
-                           (r.role.empty() ? "" : " " + r.role) + " stays at " +
-                           Pct(r.utilization) + " > " + Pct(r.target.value) + " (" +
-                           r.target.formula + ")";
-    }
+    double flash = ph.demand_rps.value * m.in.traffic.flash_sale_multiple;
+    ph.flash_rps = {flash, Num(ph.demand_rps.value) + " req/s x flash sale " +
+                               Num(m.in.traffic.flash_sale_multiple)};
+    ph.flash = FlashRows(m, next, required);
+    Unresolved(ph.after, "", ph);
+    Unresolved(ph.flash, " at the " + Num(m.SizingRps(required)) + " req/s " +
+                             (flash > required ? "flash sale" : "required rate"), ph);
+    for (const TierState& s : next.tiers)
+      if (s.present && std::max(s.units, s.max_units) >= kMaxUnits)
+        ph.unresolved += std::string(ph.unresolved.empty() ? "" : "; ") + "a tier needs more than " +
+                         Num(kMaxUnits) + " units, past what this planner models";
+    ph.feasible = next.feasible && ph.unresolved.empty();
+    ph.breaks_first = BreaksFirst(m.in, ph);
     ph.changes = Diff(m, prev, next, before, after);
     for (size_t r = 0; r < next.enabled.size(); ++r)
       if (next.enabled[r]) ph.remedies.push_back(m.in.remedies[r].id);
     FillCost(m, next, ph);
-    BudgetNote(m, prev, ph);
+    if (!ph.within_budget && !covered)
+      covered = CoveredRps(m, prev, prev_rps, required, m.in.budget_monthly) /
+                (m.in.traffic.peak_rps * m.in.safety_factor);
+    BudgetNote(m, prev, prev_rps, covered.value_or(0), ph);
+    ph.gate_file = "artifacts/" + PhaseDir(mult) + "/gate.yaml";
     FillSections(m, next, after, ph);
     FillAutoscaling(m, next, after, ph);
     FillAlerts(m, next, ph);
-    ph.gate_file = "artifacts/" + PhaseDir(mult) + "/gate.yaml";
+    FillSettings(m, next, after, ph);
+    FillLoadTest(m, next, after, ph);
+    FillStage(m, next, ph);
+    FillDependencies(m, after, ph);
     out.phases.push_back(std::move(ph));
     prev = next;
+    prev_rps = required;
   }
   WritesOutgrow(m, out);
   return out;

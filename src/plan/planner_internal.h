@@ -19,7 +19,13 @@ struct TierState {
   int units = 0;     // nodes (database: primaries = shards)
   int step = 0;      // vertical steps
   int replicas = 0;  // database: read replicas in total
+  int max_units = 0; // autoscaled tiers: units at the flash-sale rate (the HPA maximum); else 0
 };
+
+// Above this many units of one tier a configuration is not feasible (and counts stay in int).
+inline constexpr int kMaxUnits = 10000;
+// Phases beyond this multiple of today's peak are refused (plan files and BuildPlan alike).
+inline constexpr double kMaxMultiplier = 100000;
 
 struct Config {
   std::vector<bool> enabled;     // parallel to PlanInput::remedies
@@ -45,6 +51,10 @@ class Model {
   double CapacityFactor(int step) const;
   double CostFactor(int step) const;
   int MaxStep(const Config& c) const;
+  int MaxStep(const Config& c, int tier) const;  // 0 when vertical_scaling excludes the tier
+  // Months until the multiple `required_rps` / (peak x safety) is reached; 0 at or below 1x,
+  // infinite without growth.
+  double MonthOf(double required_rps) const;
 
   // Highest utilization for `tier` with `servers` parallel servers in total, and where it comes
   // from ("ceiling 85 %" or "M/M/c p95 <= 150ms"). 0 when the latency budget is unreachable.
@@ -55,6 +65,19 @@ class Model {
 
   // Today's configuration: declared counts, remedies already in place.
   Config Today() const;
+
+  // The app scales horizontally (stateless, or sessions externalized) and is then autoscaled;
+  // workers are always autoscaled on their queue.
+  bool AppScalable(const Config& c) const;
+  bool Autoscaled(const Config& c, int tier) const;
+  // The rate every tier that does not autoscale is sized for: the required rate or the flash-sale
+  // rate (required / safety x flash_sale), whichever is higher.
+  double SizingRps(double required_rps) const;
+  // An autoscaled tier's target: `base` lowered so that the load can keep rising while new units
+  // start: base / (1 + (startup + 30s) x rise per second), rise = 90 % of the load per gate ramp.
+  Figure AutoscaleTarget(int tier, const Figure& base) const;
+  // The target rows and sizing use for `tier` at vertical step `step`.
+  Figure TierTarget(const Config& c, int tier, int step) const;
 
  private:
   mutable std::map<std::tuple<int, double, double>, double> target_memo_;
@@ -96,10 +119,31 @@ double RemedyMonthlyCost(const Model& m, const Config& c);
 // The cheapest Config that meets every target at `required_rps`, keeping what `floor` has.
 Config Choose(const Model& m, double required_rps, const Config& floor);
 
+// The configuration for `to_rps`, reached from `from` (the configuration for `from_rps`) through
+// fixed demand levels 2^(k/4) req/s: remedies are chosen at each level with the previous level as
+// the floor, and a rate between two levels is sized with the remedies of the level above it. So
+// the monthly cost never falls as demand grows, within a plan and between plans.
+Config Advance(const Model& m, const Config& from, double from_rps, double to_rps);
+// The highest rate in (from_rps, to_rps] whose configuration on that path costs at most
+// `budget`, scanning upward and stopping at the first level over it; from_rps when none.
+double CoveredRps(const Model& m, const Config& from, double from_rps, double to_rps,
+                  double budget);
+
+// Rows at the flash-sale rate: tiers that do not autoscale as configured, autoscaled ones at
+// their maximum.
+std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_rps);
+
 // Filling the per-phase sections (sections.cc, alerts.cc, gate.cc).
 void FillSections(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillAlerts(const Model& m, const Config& c, PhaseResult& phase);
+// Settings per change and the load-test plan (settings.cc); after FillAutoscaling.
+void FillSettings(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
+// Stage by users, premature remedies and the readiness checklist (stage.cc); last.
+void FillStage(const Model& m, const Config& c, PhaseResult& phase);
+// External APIs with rate limits: demand against the limit and the client settings (dependencies.cc).
+void FillDependencies(const Model& m, const Loads& l, PhaseResult& phase);
 std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
 std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
 std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);
@@ -112,5 +156,12 @@ std::string Pct(double fraction);
 std::string Money(const PlanInput& in, double amount);
 std::string PhaseLabel(double multiplier);  // 2 -> "2x", 1.5 -> "1.5x"
 std::string PhaseDir(double multiplier);    // artifacts directory name: "2x"
+// Names for other systems: a DNS-1123 label (Kubernetes names, Prometheus `job`): lowercase
+// ASCII letters, digits and '-', at most 63; "Bestellungen API ü" -> "bestellungen-api".
+std::string DnsLabel(const std::string& name);
+// A Prometheus alert-name part in PascalCase from ASCII letters and digits: "db 'main'" -> "DbMain".
+std::string PromName(const std::string& name);
+// One word for a POSIX shell, single-quoted.
+std::string ShellQuote(const std::string& word);
 
 }  // namespace headroom::plan

@@ -199,6 +199,13 @@ void Traffic(const Model& m, const Config& c, const std::vector<LoadRow>& rows, 
                   Num(users) + " concurrent users): anonymous per IP " + Num(2 * fair) +
                   " req/s, signed-in users " + Num(10 * fair) +
                   " req/s with bursts of 2x, partners and internal jobs by contract.");
+    auto r = [](double v) { return std::to_string(std::max(1LL, std::llround(v))); };
+    out.push_back("nginx: `limit_req_zone $binary_remote_addr zone=anon:10m rate=" + r(2 * fair) +
+                  "r/s;` `limit_req_zone $http_authorization zone=users:10m rate=" + r(10 * fair) +
+                  "r/s;` and per location `limit_req zone=users burst=" + r(20 * fair) +
+                  " nodelay; limit_req_status 429;`. Envoy (global, per app unit): "
+                  "`local_ratelimit` token_bucket `max_tokens: " + r(per_unit * ceiling) +
+                  "`, `tokens_per_fill: " + r(per_unit * ceiling) + "`, `fill_interval: 1s`.");
   }
   int servers = std::max(1, static_cast<int>(std::lround(app.concurrency * m.CapacityFactor(c.tiers[m.app].step))));
   out.push_back("Load shedding: answer 503 with Retry-After when a unit has more than " +
@@ -206,12 +213,32 @@ void Traffic(const Model& m, const Config& c, const std::vector<LoadRow>& rows, 
                 " workers) or p95 exceeds " + Num(2 * m.in.slo.p95_ms) +
                 "ms (2x SLO); shed anonymous and background traffic first.");
   double flash = ph.demand_rps.value * m.in.traffic.flash_sale_multiple;
-  if (m.in.traffic.flash_sale_multiple > 1)
-    out.push_back("Flash sale: " + Num(m.in.traffic.flash_sale_multiple) + "x = " + Num(flash) +
-                  " req/s against " + Num(limit) + " req/s at the ceiling" +
-                  (flash > limit ? "; autoscaling must add capacity, and a waiting room should "
-                                   "hold the excess until it does."
-                                 : "; within the planned capacity."));
+  if (m.in.traffic.flash_sale_multiple > 1) {
+    std::string line = "Flash sale: " + Num(m.in.traffic.flash_sale_multiple) + "x = " +
+                       Num(flash) + " req/s. ";
+    std::string fixed;
+    for (size_t i = 0; i < m.tiers.size(); ++i) {
+      if (!c.tiers[i].present) continue;
+      int ti = static_cast<int>(i);
+      if (m.Autoscaled(c, ti)) {
+        line += m.tiers[i].name + " autoscales from " + std::to_string(c.tiers[i].units) +
+                " to at most " + std::to_string(std::max(c.tiers[i].units, c.tiers[i].max_units)) +
+                " units for it; ";
+      } else {
+        fixed += (fixed.empty() ? "" : ", ") + m.tiers[i].name;
+      }
+    }
+    if (!fixed.empty())
+      line += fixed + " do not autoscale, so they are sized for " +
+              Num(m.SizingRps(ph.required_rps.value)) +
+              " req/s (the flash sale or the required rate, whichever is higher) and the "
+              "autoscalers are not capped. ";
+    line += flash > limit && m.Autoscaled(c, m.app)
+                ? "Unannounced, it arrives faster than new units start: raise minReplicas to the "
+                  "maximum before announced sales, and let a waiting room hold the excess."
+                : "Announced sales: raise minReplicas to the maximum beforehand.";
+    out.push_back(line);
+  }
   double target = row ? row->target.value : ceiling;
   out.push_back("Degradation ladder: (1) utilization above " + Pct(0.9 * target) +
                 " (90 % of target) or p95 > " + Num(m.in.slo.p95_ms) + "ms for 5m: disable "
@@ -236,8 +263,8 @@ void Runbook(const Model& m, const Config& c, PhaseResult& ph) {
         int max = s.units;
         for (const Autoscaler& a : ph.autoscalers)
           if (a.tier == t.name) max = a.max_replicas;
-        ph.runbook.push_back(t.name + ": `kubectl scale deployment/" + t.name + " --replicas=" +
-                             std::to_string(max) + "` (planned " + n + ", flash-sale maximum " +
+        ph.runbook.push_back(t.name + ": `kubectl scale " + ShellQuote("deployment/" + DnsLabel(t.name)) +
+                             " --replicas=" + std::to_string(max) + "` (planned " + n + ", flash-sale maximum " +
                              std::to_string(max) + "); without Kubernetes start units from the "
                              "same image behind the load balancer. Check readiness probes pass and "
                              "p95 falls within 5 minutes; a new unit needs about " +
@@ -280,22 +307,31 @@ void FillSections(const Model& m, const Config& c, const Loads& l, PhaseResult& 
 
 void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResult& ph) {
   const PlanInput& in = m.in;
-  auto add = [&](int tier, double peak_load, double flash_load, const std::string& metric) {
-    if (tier < 0 || !c.tiers[tier].present) return;
+  // Loads are linear in the rate, so the flash-sale load is the required load scaled.
+  double flash_scale = m.SizingRps(l.required_rps) / l.required_rps;
+  auto add = [&](int tier, double load, const std::string& metric) {
+    if (!m.Autoscaled(c, tier)) return;
     const TierSpec& t = m.tiers[tier];
     const LoadRow* row = FindRow(ph.after, t.name, "");
     if (!row) return;
     double per_unit = CapacityPerUnit(m, c, tier);
     double target = row->target.value;
+    const TierState& s = c.tiers[tier];
     Autoscaler a;
     a.tier = t.name;
     a.metric = metric;
-    int units = c.tiers[tier].units;
+    double peak_load = load / in.safety_factor;
     double off_peak = peak_load / in.traffic.daily_peak_factor;
-    a.min_replicas = std::max(2, static_cast<int>(std::ceil(off_peak / (per_unit * target))));
-    a.min_replicas = std::min(a.min_replicas, std::max(units, 2));
-    int flash_units = static_cast<int>(std::ceil(flash_load / (per_unit * target)));
-    a.max_replicas = std::max({units, flash_units, a.min_replicas});
+    // The HPA runs exactly the costed units at the phase's required rate, and the maximum the
+    // sizing found for the flash sale; the minimum covers off-peak traffic, at least 2 units.
+    int off_units = static_cast<int>(std::min<double>(kMaxUnits, std::ceil(off_peak / (per_unit * target))));
+    a.min_replicas = std::min(std::max(2, off_units), s.units);
+    // Units kept from before (today's count, an earlier phase) are more than the rate needs: the
+    // HPA would scale below the costed count, so its minimum keeps them.
+    int needed = static_cast<int>(std::min<double>(kMaxUnits, std::ceil(load / (per_unit * target) - 1e-9)));
+    bool kept = needed < s.units && std::max(a.min_replicas, needed) < s.units;
+    if (kept) a.min_replicas = s.units;
+    a.max_replicas = std::max(s.units, s.max_units);
     a.target_utilization = std::floor(target * 100) / 100;
     if (metric == "queue_depth") {
       double delay = in.slo.job_delay_s.value_or(60);
@@ -303,26 +339,29 @@ void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResul
       a.target_queue_depth = std::max(1.0, std::floor(per_unit * target * delay / 2));
       a.rationale = "each worker drains " + Num(per_unit * target) + " jobs/s at target, so " +
                     Num(a.target_queue_depth) + " waiting jobs per worker clear within half the " +
-                    Num(delay) + "s job-delay budget";
+                    Num(delay) + "s job-delay budget; " + std::to_string(s.units) +
+                    " workers (costed) hold the " + Num(load) + " jobs/s required, " +
+                    std::to_string(a.max_replicas) + " the " + Num(load * flash_scale) +
+                    " jobs/s of the flash sale";
     } else {
-      a.rationale = "min: off-peak " + Num(off_peak) + "/s (peak / daily factor " +
-                    Num(in.traffic.daily_peak_factor) + ") at " + Pct(target) + ", at least 2; max: " +
-                    Num(flash_load) + "/s flash sale / (" + Num(per_unit) + "/s x " + Pct(target) +
-                    "); target " + row->target.formula;
+      a.rationale = (kept ? "min: the " + std::to_string(s.units) + " units already running "
+                            "(more than the " + std::to_string(needed) + " the rate needs); "
+                          : "min: off-peak " + Num(off_peak) + "/s (peak / daily factor " +
+                                Num(in.traffic.daily_peak_factor) + ") at " + Pct(target) +
+                                ", at least 2; ") +
+                    std::to_string(s.units) + " at the required " + Num(load) +
+                    "/s (the costed units); max: " + Num(load * flash_scale) + "/s flash sale / (" +
+                    Num(per_unit) + "/s x " + Pct(target) + "); target " + row->target.formula;
     }
-    double doublings = a.max_replicas > units ? std::ceil(std::log2(double(a.max_replicas) / units)) : 0;
+    double doublings = a.max_replicas > s.units ? std::ceil(std::log2(double(a.max_replicas) / s.units)) : 0;
     a.seconds_to_flash_capacity = doublings * std::max(15.0, t.startup_s);
     ph.autoscalers.push_back(a);
   };
-  double flash = in.traffic.flash_sale_multiple / in.safety_factor;
   if (m.app >= 0) {
-    const TierSpec& app = m.tiers[m.app];
-    bool scalable = (app.sessions != Sessions::kMemory && app.local_state.empty()) ||
-                    m.Has(c, "externalize_sessions");
-    std::string metric = app.limited_by == Resource::kMemory ? "memory" : "cpu";
-    if (scalable) add(m.app, l.app_rps / in.safety_factor, l.app_rps * flash, metric);
+    std::string metric = m.tiers[m.app].limited_by == Resource::kMemory ? "memory" : "cpu";
+    add(m.app, l.app_rps, metric);
   }
-  if (m.workers >= 0) add(m.workers, l.jobs / in.safety_factor, l.jobs * flash, "queue_depth");
+  if (m.workers >= 0) add(m.workers, l.jobs, "queue_depth");
   Runbook(m, c, ph);  // after the autoscalers: it quotes their maxima
 }
 

@@ -13,52 +13,63 @@ namespace {
 
 int CeilDiv(double load, double per_unit) {
   if (load <= 0) return 0;
-  if (per_unit <= 0) return 1 << 30;
-  return static_cast<int>(std::ceil(load / per_unit - 1e-9));
+  if (per_unit <= 0) return kMaxUnits + 1;
+  double units = std::ceil(load / per_unit - 1e-9);
+  return units > kMaxUnits ? kMaxUnits + 1 : static_cast<int>(units);  // no out-of-range cast
 }
 
-int ServersPerUnit(const TierSpec& t, double factor) {
-  return std::max(1, static_cast<int>(std::lround(t.concurrency * factor)));
-}
+// Autoscaled tiers run at least two units, the HPA minimum, so one unit can fail.
+constexpr int kAutoscaledMinUnits = 2;
 
-double ServiceMs(const TierSpec& t) { return 1e3 * t.concurrency / t.capacity_rps; }
-
-// Horizontal sizing of a simple tier; false when the latency budget cannot be met.
-bool SizeSimple(const Model& m, int tier, double load, const TierState& floor, TierState& out) {
+// Horizontal sizing of a simple tier at `load`; an autoscaled tier (workers) gets its units for
+// `load` and its maximum for `flash_load`. False when the latency budget cannot be met or the
+// tier would need more than kMaxUnits units.
+bool SizeSimple(const Model& m, const Config& c, int tier, double load, double flash_load,
+                const TierState& floor, TierState& out) {
   const TierSpec& t = m.tiers[tier];
-  double target = m.Target(tier, ServersPerUnit(t, 1), ServiceMs(t)).value;
+  double target = m.TierTarget(c, tier, 0).value;
+  bool autoscaled = m.Autoscaled(c, tier);
   out.step = 0;
   if (target <= 0) {
     out.units = std::max(floor.units, 1);
     return load <= 0;
   }
-  out.units = std::max({floor.units, 1, CeilDiv(load, t.capacity_rps * target)});
-  return true;
+  int least = autoscaled ? kAutoscaledMinUnits : 1;
+  out.units = std::max({floor.units, least, CeilDiv(autoscaled ? load : flash_load, t.capacity_rps * target)});
+  out.max_units = autoscaled ? std::max(out.units, CeilDiv(flash_load, t.capacity_rps * target)) : 0;
+  bool fits = std::max(out.units, out.max_units) <= kMaxUnits;
+  out.units = std::min(out.units, kMaxUnits), out.max_units = std::min(out.max_units, kMaxUnits);
+  return fits;
 }
 
-bool AppScalable(const Model& m, const Config& c) {
+// The app: horizontally scalable, it is costed for `load` (the required rate) and autoscales up to
+// `flash_load`; otherwise its fixed units must hold `flash_load` themselves.
+bool SizeApp(const Model& m, Config& c, double load, double flash_load, const TierState& floor) {
   const TierSpec& t = m.tiers[m.app];
-  bool stateless = t.sessions != Sessions::kMemory && t.local_state.empty();
-  return stateless || m.Has(c, "externalize_sessions");
-}
-
-bool SizeApp(const Model& m, Config& c, double load, const TierState& floor) {
-  const TierSpec& t = m.tiers[m.app];
-  bool scalable = AppScalable(m, c);
+  bool scalable = m.AppScalable(c);
   double best_cost = 0;
   bool found = false;
-  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
-    double f = m.CapacityFactor(step);
-    double target = m.Target(m.app, ServersPerUnit(t, f), ServiceMs(t)).value;
+  TierState& s = c.tiers[m.app];
+  for (int step = floor.step; step <= std::max(m.MaxStep(c, m.app), floor.step); ++step) {
+    double per_unit = t.capacity_rps * m.CapacityFactor(step);
+    double target = m.TierTarget(c, m.app, step).value;
     int units = std::max(floor.units, std::max(t.count, 1));
-    if (scalable && target > 0) units = std::max(units, CeilDiv(load, t.capacity_rps * f * target));
-    bool fits = target > 0 && load <= units * t.capacity_rps * f * target * (1 + 1e-12);
+    int max_units = 0;
+    bool fits = target > 0;
+    if (scalable) {
+      units = std::max({units, kAutoscaledMinUnits, fits ? CeilDiv(load, per_unit * target) : 0});
+      max_units = std::max(units, fits ? CeilDiv(flash_load, per_unit * target) : 0);
+      fits = fits && max_units <= kMaxUnits;
+    } else {
+      fits = fits && flash_load <= units * per_unit * target * (1 + 1e-12);
+    }
+    units = std::min(units, kMaxUnits), max_units = std::min(max_units, kMaxUnits);
     double cost = units * t.unit_cost * m.CostFactor(step);
     if (fits && (!found || cost < best_cost - 1e-9)) {
       found = true, best_cost = cost;
-      c.tiers[m.app].units = units, c.tiers[m.app].step = step;
+      s.units = units, s.step = step, s.max_units = max_units;
     }
-    if (!found) c.tiers[m.app].units = units, c.tiers[m.app].step = step;  // best effort: largest
+    if (!found) s.units = units, s.step = step, s.max_units = max_units;  // best effort: largest
   }
   return found;
 }
@@ -90,8 +101,7 @@ DbChoice TryDb(const Model& m, const Config& c, const Loads& l, int step, int sh
   DbChoice d;
   d.step = step, d.shards = shards;
   double f = m.CapacityFactor(step);
-  int servers = ServersPerUnit(t, f);
-  double target = m.Target(m.db, servers, ServiceMs(t)).value;
+  double target = m.TierTarget(c, m.db, step).value;
   double read_cap = t.capacity_rps * f;
   double part = m.Has(c, "partitioning") ? m.Param("partitioning", "write_capacity_factor", 1.3) : 1;
   double write_cap = t.write_capacity_rps * f * part;
@@ -114,12 +124,15 @@ DbChoice TryDb(const Model& m, const Config& c, const Loads& l, int step, int sh
   return d;
 }
 
-bool SizeDb(const Model& m, Config& c, double required_rps, const TierState& floor) {
-  Loads l = ComputeLoads(m, c, required_rps);
-  int app_units = m.app >= 0 ? c.tiers[m.app].units : 0;
+// Sizes the database for `sizing_rps` (the flash-sale rate when higher), with connections from
+// the app's units at that rate (its autoscaling maximum).
+bool SizeDb(const Model& m, Config& c, double sizing_rps, const TierState& floor) {
+  Loads l = ComputeLoads(m, c, sizing_rps);
+  int app_units = 0;
+  if (m.app >= 0) app_units = std::max(c.tiers[m.app].units, c.tiers[m.app].max_units);
   DbChoice best, fallback;
   bool found = false;
-  for (int step = floor.step; step <= std::max(m.MaxStep(c), floor.step); ++step) {
+  for (int step = floor.step; step <= std::max(m.MaxStep(c, m.db), floor.step); ++step) {
     for (int shards : ShardOptions(m, c, std::max(floor.units, 1))) {
       DbChoice d = TryDb(m, c, l, step, shards, floor, app_units);
       fallback = d;
@@ -150,6 +163,7 @@ Config Size(const Model& m, const std::vector<bool>& enabled, double required_rp
   // Reads are routed to replicas as soon as the remedy is in force.
   if (m.db >= 0 && m.Has(c, "read_replicas")) c.tiers[m.db].replicas = std::max(c.tiers[m.db].replicas, 1);
   Loads l = ComputeLoads(m, c, required_rps);
+  Loads lf = ComputeLoads(m, c, m.SizingRps(required_rps));
   bool feasible = true;
   for (size_t i = 0; i < m.tiers.size(); ++i) {
     if (!c.tiers[i].present) continue;
@@ -158,13 +172,17 @@ Config Size(const Model& m, const std::vector<bool>& enabled, double required_rp
     double load = kind == TierKind::kCdn     ? l.cdn_rps
                   : kind == TierKind::kCache ? l.cache_lookups
                                              : l.jobs;
+    double flash_load = kind == TierKind::kCdn     ? lf.cdn_rps
+                        : kind == TierKind::kCache ? lf.cache_lookups
+                                                   : lf.jobs;
     if (kind == TierKind::kApp) {
-      feasible &= SizeApp(m, c, l.app_rps, floor.tiers[i]);
+      feasible &= SizeApp(m, c, l.app_rps, lf.app_rps, floor.tiers[i]);
     } else if (kind != TierKind::kDatabase) {
-      feasible &= SizeSimple(m, ti, load, floor.tiers[i], c.tiers[i]);
+      feasible &= SizeSimple(m, c, ti, load, flash_load, floor.tiers[i], c.tiers[i]);
     }
   }
-  if (m.db >= 0 && c.tiers[m.db].present) feasible &= SizeDb(m, c, required_rps, floor.tiers[m.db]);
+  if (m.db >= 0 && c.tiers[m.db].present)
+    feasible &= SizeDb(m, c, m.SizingRps(required_rps), floor.tiers[m.db]);
   c.feasible = feasible;
   double effort = 0;
   for (size_t r = 0; r < enabled.size(); ++r)
@@ -252,6 +270,7 @@ Config Choose(const Model& m, double required_rps, const Config& floor) {
   std::vector<int> free;  // remedies the search may switch on
   for (size_t r = 0; r < m.in.remedies.size(); ++r) {
     if (m.in.remedies[r].disabled || floor.enabled[r]) continue;
+    if (m.in.remedies[r].not_before_month > m.MonthOf(required_rps) + 1e-9) continue;
     if (Relevant(m, m.in.remedies[r].id)) free.push_back(static_cast<int>(r));
   }
   // Among feasible configurations the cheapest wins. When none is feasible, the one leaving the
@@ -282,6 +301,66 @@ Config Choose(const Model& m, double required_rps, const Config& floor) {
   if (best) return *best;
   if (best_effort) return *best_effort;
   return Size(m, floor.enabled, required_rps, floor);
+}
+
+namespace {
+
+// Demand levels 2^(k/4) req/s, from about 0.001 req/s up.
+constexpr int kFirstLevel = -40;
+double Level(int k) { return std::exp2(k / 4.0); }
+int FirstLevelAbove(double rps) {
+  if (rps <= Level(kFirstLevel)) return kFirstLevel;
+  int k = static_cast<int>(std::floor(4 * std::log2(rps)));
+  while (Level(k) <= rps) ++k;
+  return k;
+}
+
+// The choice at one level: when the floor's remedies already fit at no extra cost nothing can be
+// cheaper (every other choice adds units or effort), so the full search is skipped.
+Config ChooseAtLevel(const Model& m, double rps, const Config& floor) {
+  Config same = Size(m, floor.enabled, rps, floor);
+  if (same.feasible && MonthlyCost(m, same) <= MonthlyCost(m, floor) + 1e-9) return same;
+  return Choose(m, rps, floor);
+}
+
+// Sizes `rps` (at most the level above `floor`'s) with the remedies chosen at that level.
+Config WithinLevel(const Model& m, const Config& top, double rps, const Config& floor) {
+  Config c = Size(m, top.enabled, rps, floor);
+  if (!c.feasible && top.feasible) return top;  // cannot happen with monotone sizing; be safe
+  return c;
+}
+
+}  // namespace
+
+Config Advance(const Model& m, const Config& from, double from_rps, double to_rps) {
+  Config c = from;
+  int k = FirstLevelAbove(from_rps);
+  for (; Level(k) < to_rps * (1 - 1e-12); ++k) c = ChooseAtLevel(m, Level(k), c);
+  Config top = ChooseAtLevel(m, Level(k), c);
+  return WithinLevel(m, top, to_rps, c);
+}
+
+double CoveredRps(const Model& m, const Config& from, double from_rps, double to_rps,
+                  double budget) {
+  if (MonthlyCost(m, from) > budget + 1e-9) return from_rps;
+  Config c = from;
+  double ok = from_rps;
+  for (int k = FirstLevelAbove(from_rps);; ++k) {
+    double level = std::min(Level(k), to_rps);
+    Config top = ChooseAtLevel(m, Level(k), c);
+    if (MonthlyCost(m, WithinLevel(m, top, level, c)) > budget + 1e-9) {
+      // Within one level the remedies are fixed and cost grows with the rate: bisect.
+      double lo = ok, hi = level;
+      for (int i = 0; i < 30; ++i) {
+        double mid = 0.5 * (lo + hi);
+        (MonthlyCost(m, WithinLevel(m, top, mid, c)) <= budget + 1e-9 ? lo : hi) = mid;
+      }
+      return lo;
+    }
+    ok = level;
+    if (level >= to_rps) return ok;
+    c = top;
+  }
 }
 
 }  // namespace headroom::plan

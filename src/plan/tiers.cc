@@ -82,6 +82,21 @@ int Model::MaxStep(const Config& c) const {
   return static_cast<int>(Param("vertical_scaling", "max_steps", 2));
 }
 
+int Model::MaxStep(const Config& c, int tier) const {
+  const Remedy* r = Find("vertical_scaling");
+  if (r && !r->tiers.empty() &&
+      std::find(r->tiers.begin(), r->tiers.end(), tiers[tier].name) == r->tiers.end())
+    return 0;
+  return MaxStep(c);
+}
+
+double Model::MonthOf(double required_rps) const {
+  double multiple = required_rps / (in.traffic.peak_rps * in.safety_factor);
+  if (multiple <= 1) return 0;
+  if (in.traffic.growth_monthly <= 0) return 1e300;
+  return std::log(multiple) / std::log(1 + in.traffic.growth_monthly);
+}
+
 double Model::QueriesPerRequest() const {
   const WorkloadSpec& w = in.workload;
   return w.read_share * w.queries_per_read +
@@ -174,6 +189,45 @@ Config Model::Today() const {
   return c;
 }
 
+bool Model::AppScalable(const Config& c) const {
+  if (app < 0) return false;
+  const TierSpec& t = tiers[app];
+  bool stateless = t.sessions != Sessions::kMemory && t.local_state.empty();
+  return stateless || Has(c, "externalize_sessions");
+}
+
+bool Model::Autoscaled(const Config& c, int tier) const {
+  if (tier < 0 || !c.tiers[tier].present) return false;
+  if (tier == app) return AppScalable(c);
+  return tier == workers;
+}
+
+double Model::SizingRps(double required_rps) const {
+  double flash = required_rps / in.safety_factor * in.traffic.flash_sale_multiple;
+  return std::max(required_rps, flash);
+}
+
+Figure Model::AutoscaleTarget(int tier, const Figure& base) const {
+  const TierSpec& t = tiers[tier];
+  // New units help only after the metrics window and the HPA sync (about 30s) plus startup; the
+  // load meanwhile rises at most as fast as the gate's ramp (10 % -> 100 % in gate.ramp).
+  double reaction_s = t.startup_s + 30;
+  double rise_per_s = 0.9 / std::max(in.gate.ramp_s, 1.0);
+  double value = base.value / (1 + reaction_s * rise_per_s);
+  return {value, "autoscaling target " + Pct(base.value) + " / (1 + (" + Num(t.startup_s) +
+                     "s startup + 30s metrics and sync) x " + Pct(rise_per_s) +
+                     "/s load rise (90 % over the " + Num(in.gate.ramp_s) + "s gate ramp)) = " +
+                     Pct(value) + "; " + base.formula};
+}
+
+Figure Model::TierTarget(const Config& c, int tier, int step) const {
+  const TierSpec& t = tiers[tier];
+  int servers = std::max(1, static_cast<int>(std::lround(t.concurrency * CapacityFactor(step))));
+  Figure base = Target(tier, servers, 1e3 * t.concurrency / t.capacity_rps);
+  if (tier == app && AppScalable(c) && base.value > 0) return AutoscaleTarget(tier, base);
+  return base;
+}
+
 Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   const WorkloadSpec& w = m.in.workload;
   Loads l;
@@ -181,13 +235,16 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   bool has_cdn = m.cdn >= 0 && c.tiers[m.cdn].present;
   l.edge_hit = has_cdn ? m.Param("cdn", "edge_hit_ratio", 0.9) : 0;
   l.cdn_rps = has_cdn ? required_rps : 0;
-  l.app_rps = required_rps * (1 - w.edge_cacheable * l.edge_hit);
+  // A CDN answers cacheable GETs only: edge hits come out of the reads, never the writes.
+  double edge_share = std::min(w.edge_cacheable, w.read_share);
+  double read_req = required_rps * (w.read_share - edge_share * l.edge_hit);
+  double write_req = required_rps * (1 - w.read_share);
+  l.app_rps = read_req + write_req;
   l.app_formula = Num(required_rps) + " req/s required";
-  if (has_cdn && w.edge_cacheable > 0) {
-    l.app_formula += " x (1 - " + Pct(w.edge_cacheable) + " edge-cacheable x " + Pct(l.edge_hit) +
+  if (has_cdn && edge_share > 0) {
+    l.app_formula += " x (1 - " + Pct(edge_share) + " edge-cacheable reads x " + Pct(l.edge_hit) +
                      " CDN hits)";
   }
-  double read_req = l.app_rps * w.read_share, write_req = l.app_rps * (1 - w.read_share);
   l.read_factor = m.Has(c, "query_optimization") ? m.Param("query_optimization", "read_factor", 0.7)
                                                  : 1.0;
   l.db_reads_raw = (read_req * w.queries_per_read + write_req * w.reads_per_write) * l.read_factor;
@@ -200,16 +257,16 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
     l.cache_hits = l.cache_lookups * l.hit_ratio;
   }
   l.db_reads = l.db_reads_raw - l.cache_hits;
-  l.reads_formula = Num(l.app_rps) + " req/s x (" + Pct(w.read_share) + " reads x " +
-                    Num(w.queries_per_read) + " queries + " + Pct(1 - w.read_share) +
-                    " writes x " + Num(w.reads_per_write) + " reads)";
+  l.reads_formula = "(" + Num(read_req) + " read req/s x " + Num(w.queries_per_read) +
+                    " queries + " + Num(write_req) + " write req/s x " + Num(w.reads_per_write) +
+                    " reads)";
   if (l.read_factor != 1) l.reads_formula += " x " + Num(l.read_factor) + " (query optimization)";
   if (l.cache_hits > 0) {
     l.reads_formula += " - " + Pct(w.cacheable_reads) + " cacheable x " + Pct(l.hit_ratio) +
                        " hits";
   }
   l.writes = write_req * w.writes_per_write;
-  l.writes_formula = Num(l.app_rps) + " req/s x " + Pct(1 - w.read_share) + " writes x " +
+  l.writes_formula = Num(required_rps) + " req/s x " + Pct(1 - w.read_share) + " writes x " +
                      Num(w.writes_per_write) + " statements";
   double batch = 1;
   if (m.Has(c, "async_queue") && m.queue >= 0 && c.tiers[m.queue].present) {
@@ -245,8 +302,7 @@ LoadRow SimpleRow(const Model& m, const Config& c, int tier, double load, const 
                          (s.step > 0 ? " (" + t.capacity_source + " x " +
                                            Num(m.CapacityFactor(s.step)) + " vertical)"
                                      : " (" + t.capacity_source + ")");
-  int servers = static_cast<int>(std::lround(t.concurrency * m.CapacityFactor(s.step)));
-  row.target = m.Target(tier, std::max(servers, 1), 1e3 * t.concurrency / t.capacity_rps);
+  row.target = m.TierTarget(c, tier, s.step);
   return row;
 }
 
@@ -388,6 +444,14 @@ std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l) {
     Finish(rows.back());
   }
   return rows;
+}
+
+std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_rps) {
+  Config at_max = c;
+  for (size_t i = 0; i < m.tiers.size(); ++i)
+    if (m.Autoscaled(c, static_cast<int>(i)) && c.tiers[i].max_units > 0)
+      at_max.tiers[i].units = c.tiers[i].max_units;
+  return Rows(m, at_max, ComputeLoads(m, at_max, m.SizingRps(required_rps)));
 }
 
 }  // namespace headroom::plan

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdio>
 
 #include "core/diag.h"
 #include "core/units.h"
@@ -114,11 +115,27 @@ std::optional<double> ReadRate(const YAML::Node& node, const std::string& path, 
   if (!text) return std::nullopt;
   auto r = ParseRatePerSec(*text);
   if (!r) {
+    // "1e3/s": the unit parser reads no exponent, so spell the number out and parse again.
+    double v = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
+    if (ec == std::errc::result_out_of_range || (ec == std::errc() && std::fabs(v) > kMaxRate)) {
+      d.Add(node, path, "'" + *text + "' is out of range (above 0, at most " +
+                            FormatCount(kMaxRate) + "/s)");
+      return std::nullopt;
+    }
+    if (ec == std::errc() && std::string_view(text->data(), end - text->data()).find_first_of("eE") != std::string_view::npos) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.6f", v);
+      r = ParseRatePerSec(std::string(buf) + std::string(std::string_view(end, text->data() + text->size() - end)));
+    }
+  }
+  if (!r) {
     d.Add(node, path, r.error().message);
     return std::nullopt;
   }
-  if (!(*r > 0)) {
-    d.Add(node, path, "rate must be above 0");
+  if (!(*r > 0) || *r > kMaxRate) {
+    d.Add(node, path, "'" + *text + "' is out of range (above 0, at most " +
+                          FormatCount(kMaxRate) + "/s)");
     return std::nullopt;
   }
   return *r;
@@ -144,6 +161,10 @@ std::optional<double> ReadPercent(const YAML::Node& node, const std::string& pat
                                   double max_value) {
   auto text = Scalar(node, path, d, "a percentage like 30%");
   if (!text) return std::nullopt;
+  if (!text->empty() && (*text)[0] == '-') {  // the unit parser would only say "expected 0.5%"
+    d.Add(node, path, "'" + *text + "' is negative (0% to " + FormatCount(max_value * 100) + "%)");
+    return std::nullopt;
+  }
   auto p = ParsePercent(*text);
   if (!p) {
     d.Add(node, path, p.error().message);
@@ -170,6 +191,10 @@ std::optional<double> ReadMultiple(const YAML::Node& node, const std::string& pa
   }
   if (*v < 1) {
     d.Add(node, path, "'" + *text + "' must be at least 1x");
+    return std::nullopt;
+  }
+  if (*v > kMaxMultiple) {
+    d.Add(node, path, "'" + *text + "' is out of range (1x to " + FormatCount(kMaxMultiple) + "x)");
     return std::nullopt;
   }
   return v;

@@ -47,12 +47,15 @@ std::optional<double> ReadNumber(const YAML::Node& node, const std::string& path
                                  double min_value, double max_value);
 std::optional<int> ReadCount(const YAML::Node& node, const std::string& path, Diagnostics& d,
                              int min_value);
+// Rates above 0 and at most kMaxRate per second; "1e3/s" is read as 1000/s.
+inline constexpr double kMaxRate = 1e9;
 std::optional<double> ReadRate(const YAML::Node& node, const std::string& path, Diagnostics& d);
 std::optional<double> ReadDurationS(const YAML::Node& node, const std::string& path, Diagnostics& d);
 // "30%" -> 0.3; `max_value` bounds the fraction (1 for shares).
 std::optional<double> ReadPercent(const YAML::Node& node, const std::string& path, Diagnostics& d,
                                   double max_value);
-// "6x" or a plain number >= 1 -> 6.
+// "6x" or a plain number from 1 to kMaxMultiple -> 6.
+inline constexpr double kMaxMultiple = 100000;
 std::optional<double> ReadMultiple(const YAML::Node& node, const std::string& path, Diagnostics& d);
 std::optional<bool> ReadBool(const YAML::Node& node, const std::string& path, Diagnostics& d);
 // One of `choices`, with a suggestion when it is close to one.
