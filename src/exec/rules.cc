@@ -5,15 +5,12 @@
 #include <cstdio>
 
 namespace headroom::exec {
-namespace {
 
 std::string RateText(double rps) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.0f/s", rps);
   return buf;
 }
-
-}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Breakpoint search

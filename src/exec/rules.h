@@ -74,6 +74,9 @@ class DriftWindows {
   engine::Counters first_, last_;
 };
 
+// "1200/s": a rate as labels and messages show it.
+std::string RateText(double rps);
+
 // (last - first) / first; 0 when both are 0, +inf when only first is 0.
 double Drift(double first, double last);
 // errors / (ok + errors) of engine counters; 0 when nothing completed.

@@ -7,15 +7,6 @@
 #include "exec/executor.h"
 
 namespace headroom::exec {
-namespace {
-
-std::string RateText(double rps) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f/s", rps);
-  return buf;
-}
-
-}  // namespace
 
 Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Phase& phase,
                                                 const std::vector<slo::Objective>& objectives) {
