@@ -115,7 +115,7 @@ TEST(CliTest, OpenRunWritesResultsAndPassesItsSlos) {
   EXPECT_NE(p.out.find("open model"), std::string::npos);
   EXPECT_NE(p.out.find("PASS  p99 < 5s"), std::string::npos);
   auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
-  EXPECT_EQ(j["schema"], "headroom.results/2");
+  EXPECT_EQ(j["schema"], "headroom.results/3");
   EXPECT_EQ(j["model"], "open");
   EXPECT_EQ(j["requests"]["total"], 1000);
   EXPECT_EQ(j["requests"]["errors"], 0);
@@ -233,6 +233,45 @@ TEST(CliTest, SecondRunIntoTheSameOutFolderIsRefused) {
   // The hlog holds the first run's lines only: its header once and no second header.
   const std::string hlog = Slurp(dir + "/results.hlog");
   EXPECT_EQ(hlog.find("#[StartTime"), hlog.rfind("#[StartTime")) << hlog;
+}
+
+// Tiers watched beside a run: per-phase summaries in results.json, samples in tiers.jsonl, tier
+// SLOs judged, a failing source reported without stopping the run, an unwatched tier refused.
+TEST(CliTest, WatchedTiersAreSummarizedAndGated) {
+  auto server = Target();  // in this process: the process tier watches the target
+  std::string dir = TempDir("watch");
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "200/s", "-d", "2s", "--watch", "host", "--watch",
+                        "app=process:" + std::to_string(getpid()), "--watch", "redis:127.0.0.1:1", "--slo",
+                        "host.cpu <= 100%", "--slo", "app.cpu_cores < 1000", "--out", dir, "-q"});
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["tiers_series"], "tiers.jsonl");
+  const auto& tiers = j["phases"][0]["tiers"];
+  ASSERT_EQ(tiers.size(), 3u) << tiers.dump();
+  EXPECT_EQ(tiers[0]["name"], "host");
+  EXPECT_GE(tiers[0]["sources"][0]["samples"].get<int>(), 1);
+  EXPECT_TRUE(tiers[0]["sources"][0]["metrics"].contains("cpu_ratio")) << tiers[0].dump();
+  EXPECT_EQ(tiers[1]["name"], "app");
+  EXPECT_EQ(tiers[1]["sources"][0]["metrics"]["processes"]["max"], 1);
+  EXPECT_EQ(tiers[2]["name"], "cache");
+  EXPECT_EQ(tiers[2]["sources"][0]["samples"], 0);
+  EXPECT_FALSE(tiers[2]["sources"][0]["error"].is_null());
+  ASSERT_EQ(j["notices"].size(), 1u) << j["notices"].dump();  // the failing source, once
+  EXPECT_NE(j["notices"][0].get<std::string>().find("redis:127.0.0.1:1"), std::string::npos);
+  EXPECT_NE(p.err.find("redis:127.0.0.1:1"), std::string::npos) << p.err;
+  EXPECT_NE(p.out.find("tier         host (host)"), std::string::npos) << p.out;
+  EXPECT_EQ(j["phases"][0]["slo"][0]["pass"], true);
+  EXPECT_EQ(j["phases"][0]["slo"][1]["pass"], true);
+  EXPECT_GE(Lines(Slurp(dir + "/tiers.jsonl")), 3);
+
+  // An SLO on a tier nobody watches is a configuration error, never a silent pass.
+  Proc unwatched = RunHeadroom({"run", Url(*server), "-d", "1s", "--slo", "db.hit_ratio > 80%", "-q"});
+  EXPECT_EQ(unwatched.exit_code, 2);
+  EXPECT_EQ(Lines(unwatched.err), 1) << unwatched.err;
+  EXPECT_NE(unwatched.err.find("tier 'db' is not watched"), std::string::npos) << unwatched.err;
+  Proc bad = RunHeadroom({"run", Url(*server), "-d", "1s", "--watch", "redsi:127.0.0.1:6379", "-q"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(Lines(bad.err), 1) << bad.err;
 }
 
 TEST(CliTest, MidResponseCloseIsReportedAsReset) {

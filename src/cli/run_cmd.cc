@@ -37,7 +37,27 @@ struct RunFlags {
   std::vector<std::string> env;    // NAME=VALUE, for ${NAME} and env(NAME) in scenario files
   double duration_scale = 1;       // scenario files: every phase this much longer or shorter
   std::string target_override;    // scenario files: replaces `target`
+  std::vector<std::string> watch;  // [NAME=]KIND[:ARG] tiers watched beside the run
 };
+
+// The tiers to watch (the file's and --watch), and every tier SLO checked against them.
+Status WireTiers(exec::ExecPlan& plan, const std::vector<scenario::Tier>& file_tiers, const RunFlags& f) {
+  auto tiers = exec::TierSpecs(file_tiers, f.watch);
+  if (!tiers) return std::unexpected(tiers.error());
+  plan.tiers = std::move(*tiers);
+  std::vector<slo::WatchedTier> watched;
+  for (const collect::TierSpec& t : plan.tiers) {
+    slo::WatchedTier w{t.name, {}};
+    for (const collect::WatchSpec& s : t.sources) w.source_kinds.emplace_back(collect::SourceKindName(s.kind));
+    watched.push_back(std::move(w));
+  }
+  for (const scenario::SloSpec& spec : plan.slos) {
+    auto o = slo::ParseObjective(spec.text);
+    if (!o || o->metric != slo::Metric::kTier) continue;
+    if (auto s = slo::ValidateTierObjective(*o, watched); !s) return Fail("SLO '" + spec.text + "': " + s.error().message);
+  }
+  return {};
+}
 
 constexpr int kMaxConnections = 1'000'000;
 constexpr int kMaxThreads = 1024;
@@ -130,6 +150,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   plan.threads = DefaultThreads(f.threads);
   plan.timeout_ns = *timeout;
   plan.seed = f.seed;
+  if (auto s = WireTiers(plan, {}, f); !s) return std::unexpected(s.error());
   return p;
 }
 
@@ -171,6 +192,7 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.timeout_ns = sc->defaults.timeout_ns;
   for (const scenario::RequestSpec& r : sc->requests) plan.timeout_ns = std::max(plan.timeout_ns, r.timeout_ns);
   plan.seed = sc->seed.value_or(f.seed);
+  if (auto s = WireTiers(plan, sc->tiers, f); !s) return std::unexpected(s.error());
   return p;
 }
 
@@ -201,6 +223,9 @@ int RunCommand(int argc, char** argv) {
   };
   app.add_option("--seed", f.seed, "random seed for arrivals (default 1)")
       ->check(CLI::Validator(not_negative, "UINT", "not negative"));
+  app.add_option("--watch", f.watch,
+                 "watch a tier beside the run: [NAME=]host | process:NAME|PID | postgres:CONNINFO | redis:HOST:PORT | "
+                 "prometheus:URL (repeatable; docs/collect.md)");
   app.add_option("-e,--env", f.env, "NAME=VALUE: environment for ${NAME} and env(NAME) in scenario files (repeatable)");
   app.add_option("--duration-scale", f.duration_scale,
                  "scenario files: scale every phase's length, e.g. 0.1 to smoke-test a 30-minute soak in 3 minutes");

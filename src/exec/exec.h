@@ -11,11 +11,13 @@
 // Thread-safety: Execute runs on the calling thread; the runner calls back on that thread.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "collect/collect.h"
 #include "core/status.h"
 #include "engine/engine.h"
 #include "report/results.h"
@@ -66,7 +68,18 @@ struct ExecPlan {
   Progress* progress = nullptr;   // null = silent
   // Pause between stress steps so the target drains its queue; counted in the phase's elapsed time.
   int64_t stress_cool_down_ns = 1'000'000'000;
+  // Tiers watched beside the run (docs/collect.md), sampled on a thread of their own from the
+  // run's start to its end, summarized per phase and per stress step; SLOs on tier metrics are
+  // judged on those summaries. Samples go to OUT/tiers.jsonl when out_dir is set.
+  std::vector<collect::TierSpec> tiers;
+  // Tests: makes each tier's sources instead of the real ones. Empty = real sources.
+  std::function<std::unique_ptr<collect::Source>(const collect::TierSpec&, const collect::WatchSpec&)> make_source;
 };
+
+// The tiers of a scenario file, and those added with `--watch [NAME=]KIND[:ARG]` (NAME defaults to
+// host, the process name, db, cache or metrics by kind). Errors are one line.
+Result<std::vector<collect::TierSpec>> TierSpecs(const std::vector<scenario::Tier>& tiers,
+                                                 const std::vector<std::string>& watch);
 
 // Runs every phase in order. Errors are set-up problems only (bad SLO text, engine start failure).
 Result<report::Results> Execute(const ExecPlan& plan);

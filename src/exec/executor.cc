@@ -117,9 +117,21 @@ std::vector<report::Section> Accumulator::MakeRequestSections() const {
 }
 
 std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectives, const report::Section& section,
-                                     const std::vector<report::Section>& by_name, const DriftWindows* windows) {
+                                     const std::vector<report::Section>& by_name, const DriftWindows* windows,
+                                     const collect::Summary* tiers) {
   std::vector<report::SloResult> out;
+  const slo::TierLookup lookup = [tiers](std::string_view tier, std::string_view kind,
+                                         std::string_view metric) -> std::optional<slo::TierValues> {
+    const collect::MetricSummary* m = tiers != nullptr ? tiers->FindMetric(tier, kind, metric) : nullptr;
+    if (m == nullptr || m->samples == 0) return std::nullopt;
+    return slo::TierValues{m->samples, m->mean, m->min, m->max, m->total};
+  };
   for (const slo::Objective& o : objectives) {
+    if (o.metric == slo::Metric::kTier) {
+      slo::Verdict v = slo::EvaluateTier(o, lookup);
+      out.push_back({v.expr, v.observed, v.observed_text, v.pass});
+      continue;
+    }
     const report::Section* s = &section;
     if (!o.request.empty()) {
       auto it = std::find_if(by_name.begin(), by_name.end(), [&](const report::Section& r) { return r.name == o.request; });
@@ -138,6 +150,34 @@ std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectiv
     }
     slo::Verdict v = slo::Evaluate(o, obs);
     out.push_back({v.expr, v.observed, v.observed_text, v.pass});
+  }
+  return out;
+}
+
+std::vector<report::TierResult> TierResults(const collect::Summary& summary) {
+  std::vector<report::TierResult> out;
+  for (const collect::TierSummary& t : summary.tiers) {
+    report::TierResult tier{t.name, t.kind, {}};
+    for (const collect::SourceSummary& s : t.sources) {
+      report::TierSourceResult src;
+      src.label = s.label;
+      src.kind = std::string(collect::SourceKindName(s.kind));
+      src.samples = s.samples;
+      src.failures = s.failures;
+      src.error = s.error;
+      for (const auto& [name, m] : s.metrics) {
+        src.metrics.push_back({name, m.type == collect::MetricType::kRate ? "rate" : "gauge", m.samples, m.mean, m.min,
+                               m.max, m.last, m.total});
+      }
+      for (const auto& [k, v] : s.attributes) src.attributes.emplace_back(k, v);
+      for (const collect::ActivitySummary& a : s.top) {
+        report::TierActivityResult act{a.group, a.key, {}};
+        for (const collect::Count& c : a.counts) act.counts.emplace_back(c.name, c.value);
+        src.top.push_back(std::move(act));
+      }
+      tier.sources.push_back(std::move(src));
+    }
+    out.push_back(std::move(tier));
   }
   return out;
 }
@@ -225,6 +265,33 @@ void Executor::WriteHlogSecond(const engine::SecondStats& s) {
   hlog_at_s_ += s.span_s;
 }
 
+double Executor::TierWindowStart() {
+  if (watcher_ == nullptr) return 0;
+  const double t = watcher_->NowS();
+  watcher_->Mark(t);
+  return t;
+}
+
+std::optional<collect::Summary> Executor::TierWindowEnd(double from_s) {
+  if (watcher_ == nullptr) return std::nullopt;
+  const double t = watcher_->NowS();
+  watcher_->Mark(t);
+  DrainTierMessages();
+  return watcher_->Summarize(from_s, t);
+}
+
+void Executor::DrainTierMessages() {
+  std::vector<std::string> messages;
+  {
+    std::lock_guard<std::mutex> lock(tier_messages_mu_);
+    messages.swap(tier_messages_);
+  }
+  for (std::string& m : messages) {
+    progress_->OnNotice(m);
+    notices_.push_back(std::move(m));
+  }
+}
+
 void Executor::CheckConnections(const engine::SecondStats& s) {
   ++seconds_run_;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
@@ -253,6 +320,7 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
     progress_->OnSecond(label, total_s, run.rows.back());
     WriteHlogSecond(s);
     CheckConnections(s);
+    if (watcher_ != nullptr) DrainTierMessages();
     running_counters_.Add(s.counters);
     running_us_.Add(s.response_time_us);
     if (keep_seconds) run.seconds.push_back(s.response_time_us);
@@ -279,9 +347,11 @@ Result<report::PhaseResult> Executor::RunPhase(size_t index, const scenario::Pha
                                                const std::vector<slo::Objective>& objectives) {
   engine::Config config = BaseConfig(phase);
   const double planned_s = double(phase.duration_ns) / 1e9;
+  const double tier_from_s = TierWindowStart();
   auto run = RunEngine(config, phase, Label(index, phase), planned_s,
                        plan_.abort_on_fail.enabled ? &objectives : nullptr);
   if (!run) return std::unexpected(run.error());
+  const std::optional<collect::Summary> tiers = TierWindowEnd(tier_from_s);
   // Rates are per second of the phase as planned, or of the time it ran when it was cut short.
   const double measured_s = run->stats.interrupted ? std::min(planned_s, run->stats.elapsed_s) : planned_s;
   Accumulator acc;
@@ -295,7 +365,8 @@ Result<report::PhaseResult> Executor::RunPhase(size_t index, const scenario::Pha
   r.section = acc.MakeSection(phase.name);
   if (config.model == engine::Model::kOpen) r.section.requested_rps = run->stats.requested_rps;
   r.requests = acc.MakeRequestSections();
-  r.section.slo = Judge(objectives, r.section, r.requests, &*run->windows);
+  r.section.slo = Judge(objectives, r.section, r.requests, &*run->windows, tiers ? &*tiers : nullptr);
+  if (tiers) r.tiers = TierResults(*tiers);
   r.series = std::move(run->rows);
   if (phase.kind == scenario::PhaseKind::kSoak) r.soak = SoakDrift(*run->windows);
   if (phase.kind == scenario::PhaseKind::kSpike) {
@@ -364,6 +435,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   r.complete = complete;
   r.interrupted = Interrupted();
   r.notices = notices_;
+  if (tiers_series_written_) r.tiers_series = "tiers.jsonl";
   bool any_open = false;
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& p = plan_.phases[i];
@@ -420,7 +492,8 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
 
 Result<report::Results> Executor::Run() {
   started_at_us_ = WallNowUs();
-  last_checkpoint_ns_ = MonoNowNs();
+  origin_ns_ = MonoNowNs();
+  last_checkpoint_ns_ = origin_ns_;
   if (!plan_.out_dir.empty()) {
     std::error_code ec;
     std::filesystem::create_directories(plan_.out_dir, ec);
@@ -431,6 +504,12 @@ Result<report::Results> Executor::Run() {
                   lock.error().message + "); wait for it or choose another folder");
     }
     out_lock_.emplace(std::move(*lock));
+    if (!plan_.tiers.empty()) {
+      auto sink = collect::JsonLinesSink(plan_.out_dir + "/tiers.jsonl");
+      if (!sink) return std::unexpected(sink.error());
+      watch_sink_ = std::move(*sink);
+      tiers_series_written_ = true;
+    }
     std::string path = plan_.out_dir + "/results.hlog";
     hlog_ = std::fopen(path.c_str(), "w");
     if (hlog_ == nullptr) return Fail("cannot write " + path);
@@ -438,6 +517,19 @@ Result<report::Results> Executor::Run() {
                                   started_at_us_)
                    .c_str(),
                hlog_);
+  }
+  if (!plan_.tiers.empty()) {
+    collect::WatcherOptions options;
+    options.origin_ns = origin_ns_;
+    options.sink = watch_sink_;
+    options.on_message = [this](const std::string& m) {
+      std::lock_guard<std::mutex> lock(tier_messages_mu_);
+      tier_messages_.push_back(m);
+    };
+    options.make_source = plan_.make_source;
+    auto watcher = collect::Watcher::Start(plan_.tiers, std::move(options));
+    if (!watcher) return std::unexpected(watcher.error());
+    watcher_ = std::move(*watcher);
   }
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& phase = plan_.phases[i];
@@ -458,6 +550,10 @@ Result<report::Results> Executor::Run() {
     if (!result) return std::unexpected(result.error());
     FinishPhase(std::move(*result));
     Checkpoint(nullptr, nullptr, true);
+  }
+  if (watcher_ != nullptr) {
+    watcher_->Stop();
+    DrainTierMessages();
   }
   report::Results r = Assemble(true, nullptr, nullptr);
   if (hlog_ != nullptr) {

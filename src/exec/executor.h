@@ -2,6 +2,7 @@
 // keeps. The rules it applies live in exec/rules.h.
 #pragma once
 #include <atomic>
+#include <mutex>
 #include <cstdio>
 #include <optional>
 #include <string>
@@ -47,8 +48,13 @@ struct EngineRun {
 
 // Evaluates objectives on a section (and the per-request sections for prefixed objectives); drift
 // objectives use `windows` when given.
+// Tier objectives are judged on `tiers` (null: nothing watched, so they fail as unmeasured).
 std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectives, const report::Section& section,
-                                     const std::vector<report::Section>& by_name, const DriftWindows* windows);
+                                     const std::vector<report::Section>& by_name, const DriftWindows* windows,
+                                     const collect::Summary* tiers);
+
+// The results form of a watcher summary.
+std::vector<report::TierResult> TierResults(const collect::Summary& summary);
 
 bool AllPass(const std::vector<report::SloResult>& verdicts);
 
@@ -78,6 +84,12 @@ class Executor {
   std::string Label(size_t index, const scenario::Phase& phase) const;
   void WriteHlogSecond(const engine::SecondStats& s);
   void CheckConnections(const engine::SecondStats& s);
+  // Marks the start of a tier window (a phase or a stress step); returns its time (0 unwatched).
+  double TierWindowStart();
+  // Ends the window started at `from_s` and summarizes it; nullopt when no tier is watched.
+  std::optional<collect::Summary> TierWindowEnd(double from_s);
+  // Hands the watcher's messages (from its thread) to progress and notices, on the run's thread.
+  void DrainTierMessages();
 
   const ExecPlan& plan_;
   std::unique_ptr<PhaseRunner> own_runner_;
@@ -106,6 +118,12 @@ class Executor {
   bool warned_no_connection_ = false;
   int64_t running_connect_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
+  std::unique_ptr<collect::Watcher> watcher_;
+  std::mutex tier_messages_mu_;
+  std::vector<std::string> tier_messages_;  // GUARDED_BY(tier_messages_mu_)
+  bool tiers_series_written_ = false;
+  collect::Sink watch_sink_;
+  int64_t origin_ns_ = 0;  // the run's start on the monotonic clock (the tiers' time origin)
 };
 
 }  // namespace headroom::exec

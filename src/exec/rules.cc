@@ -182,7 +182,7 @@ std::optional<std::string> AbortWatch::Observe(int64_t second, const engine::Cou
   for (size_t i = 0; i < objectives_.size(); ++i) {
     const slo::Objective& o = objectives_[i];
     if (!o.request.empty() || o.metric == slo::Metric::kPercentileDrift || o.metric == slo::Metric::kErrorRateDrift ||
-        o.metric == slo::Metric::kRps) {
+        o.metric == slo::Metric::kRps || o.metric == slo::Metric::kTier) {
       continue;  // judged on the whole phase only
     }
     if (slo::Evaluate(o, obs).pass) {

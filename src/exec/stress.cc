@@ -18,6 +18,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
   bool interrupted = false;
   double paused_s = 0;
   BreakpointSearch search(phase);
+  std::optional<double> phase_tier_from_s;  // the first step's start, for the phase's tier summary
   scenario::Phase step = phase;
   step.duration_ns = phase.step_duration_ns;
 
@@ -36,16 +37,21 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     config.rate_profile = {{phase.step_duration_ns, *rate, *rate}};
     const std::string label = Label(index, phase) + " step " + std::to_string(sr.curve.size() + 1) + " @ " +
                               RateText(*rate);
+    const double tier_from_s = TierWindowStart();
     auto run = RunEngine(config, step, label, step_s, nullptr);
     if (!run) return std::unexpected(run.error());
+    const std::optional<collect::Summary> tiers = TierWindowEnd(tier_from_s);
+    if (!phase_tier_from_s) phase_tier_from_s = tier_from_s;
     interrupted = interrupted || run->stats.interrupted;
     Accumulator one;
     one.Add(run->stats, step_s);
     acc.Add(run->stats, step_s);
     total_.Add(run->stats, step_s);
     report::Section section = one.MakeSection(phase.name);
-    std::vector<report::SloResult> verdicts = Judge(objectives, section, one.MakeRequestSections(), nullptr);
+    std::vector<report::SloResult> verdicts =
+        Judge(objectives, section, one.MakeRequestSections(), nullptr, tiers ? &*tiers : nullptr);
     report::StressPoint point = JudgeStep(*rate, section, verdicts, run->stats.interrupted, confirmation);
+    if (tiers) point.tiers = TierResults(*tiers);
     sr.curve.push_back(point);
     step_verdicts.push_back(std::move(verdicts));
     for (report::SecondRow& row : run->rows) {
@@ -72,6 +78,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     if (p.pass && !p.confirmation && p.rate_rps == *sr.capacity_rps) r.section.slo = step_verdicts[i];
   }
   r.series = std::move(rows);
+  if (watcher_ != nullptr && phase_tier_from_s) r.tiers = TierResults(watcher_->Summarize(*phase_tier_from_s, watcher_->NowS()));
   if (interrupted || Interrupted()) {
     r.status = report::PhaseStatus::kInterrupted;
   } else {

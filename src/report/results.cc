@@ -119,6 +119,7 @@ json ToJson(const Results& r) {
   head["requests_by_name"] = reqs;
   head["series"] = SeriesJson(r.series, true);
   head["scenario"] = r.scenario.empty() ? json(nullptr) : json(r.scenario);
+  head["tiers_series"] = r.tiers_series.empty() ? json(nullptr) : json(r.tiers_series);
   head["passed"] = r.passed();
   head["verdict"] = VerdictName(r.verdict);
   head["exit_code"] = VerdictExitCode(r.verdict);
@@ -153,6 +154,43 @@ namespace {
 
 json Optional(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+}  // namespace
+
+json TiersJson(const std::vector<TierResult>& tiers) {
+  json out = json::array();
+  for (const TierResult& t : tiers) {
+    json sources = json::array();
+    for (const TierSourceResult& s : t.sources) {
+      json metrics = json::object();
+      for (const TierMetricResult& m : s.metrics) {
+        metrics[m.name] = {{"type", m.type}, {"samples", m.samples}, {"mean", m.mean}, {"min", m.min},
+                           {"max", m.max},   {"last", m.last}};
+        if (m.type == "rate") metrics[m.name]["total"] = m.total;
+      }
+      json attributes = json::object();
+      for (const auto& [k, v] : s.attributes) attributes[k] = v;
+      json top = json::array();
+      for (const TierActivityResult& a : s.top) {
+        json counts = json::object();
+        for (const auto& [k, v] : a.counts) counts[k] = v;
+        top.push_back({{"group", a.group}, {"key", a.key}, {"counts", counts}});
+      }
+      sources.push_back({{"label", s.label},
+                         {"kind", s.kind},
+                         {"samples", s.samples},
+                         {"failures", s.failures},
+                         {"error", s.error.empty() ? json(nullptr) : json(s.error)},
+                         {"metrics", metrics},
+                         {"attributes", attributes},
+                         {"top", top}});
+    }
+    out.push_back({{"name", t.name}, {"kind", t.kind}, {"sources", sources}});
+  }
+  return out;
+}
+
+namespace {
+
 json StressJson(const StressResult& s) {
   json curve = json::array();
   for (const StressPoint& p : s.curve) {
@@ -165,6 +203,7 @@ json StressJson(const StressResult& s) {
                      {"pass", p.pass},
                      {"confirmation", p.confirmation},
                      {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)}});
+    if (!p.tiers.empty()) curve.back()["tiers"] = TiersJson(p.tiers);
   }
   return {{"capacity_rps", Optional(s.capacity_rps)},
           {"confirmed", s.confirmed},
@@ -187,6 +226,7 @@ json PhaseJson(const PhaseResult& p) {
   body.erase("name");
   j.update(body);
   if (p.stress) j["stress"] = StressJson(*p.stress);
+  if (!p.tiers.empty()) j["tiers"] = TiersJson(p.tiers);
   if (p.spike) {
     const SpikeResult& s = *p.spike;
     j["spike"] = {{"from_rps", s.from_rps},

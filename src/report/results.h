@@ -1,5 +1,5 @@
 // The results model: what a run measured, independent of the engine, and its JSON form
-// (schema kResultsSchema, "headroom.results/2", documented field by field in docs/results.md). Every consumer
+// (schema kResultsSchema, "headroom.results/3", documented field by field in docs/results.md). Every consumer
 // (gate, report, merge, plan) reads this; nothing reaches into the engine.
 #pragma once
 #include <cstdint>
@@ -15,7 +15,7 @@
 
 namespace headroom::report {
 
-inline constexpr const char* kResultsSchema = "headroom.results/2";
+inline constexpr const char* kResultsSchema = "headroom.results/3";
 
 // How a phase ended. Named only where JSON, Markdown and text are written (PhaseStatusName).
 enum class PhaseStatus { kPassed, kFailed, kAborted, kSkipped, kInterrupted, kRunning };
@@ -78,6 +78,38 @@ struct Generator {
   int64_t rss_bytes = 0;
 };
 
+// What one watched tier did during a phase (or a stress step): per source, each metric's window
+// aggregates (docs/collect.md names them) and the top statements/commands/tables.
+struct TierMetricResult {
+  std::string name;
+  std::string type;  // "gauge" | "rate"
+  int64_t samples = 0;
+  double mean = 0, min = 0, max = 0, last = 0;
+  double total = 0;  // rates: the counter's increase over the window
+};
+
+struct TierActivityResult {
+  std::string group;  // "statements", "commands", "tables"
+  std::string key;
+  std::vector<std::pair<std::string, double>> counts;
+};
+
+struct TierSourceResult {
+  std::string label;  // the spec, passwords redacted
+  std::string kind;   // host | process | prometheus | postgres | redis
+  int64_t samples = 0, failures = 0;
+  std::string error;  // the first failure in the window
+  std::vector<TierMetricResult> metrics;
+  std::vector<std::pair<std::string, std::string>> attributes;
+  std::vector<TierActivityResult> top;
+};
+
+struct TierResult {
+  std::string name;
+  std::string kind;
+  std::vector<TierSourceResult> sources;
+};
+
 // One rate tried by a stress phase.
 struct StressPoint {
   double rate_rps = 0;       // requested
@@ -87,6 +119,7 @@ struct StressPoint {
   bool pass = false;         // every SLO of the phase held at this rate
   bool confirmation = false; // a repeat of an earlier rate (stress `confirm`)
   std::string broken;        // the first SLO that broke, as written
+  std::vector<TierResult> tiers;  // the watched tiers during this step
 };
 
 struct StressResult {
@@ -126,6 +159,7 @@ struct PhaseResult {
   std::optional<StressResult> stress;
   std::optional<SpikeResult> spike;
   std::optional<SoakResult> soak;
+  std::vector<TierResult> tiers;  // the watched tiers during the phase (empty when none is watched)
 };
 
 struct Results {
@@ -150,6 +184,7 @@ struct Results {
   std::vector<SecondRow> series;   // the whole run, seconds from its start
   std::string scenario;            // scenario name ("" for a plain URL run)
   std::vector<PhaseResult> phases; // a plain URL run has one phase named "run"
+  std::string tiers_series;        // "tiers.jsonl" when watched tiers were sampled into the output folder
   Verdict verdict = Verdict::kPass;  // see Verdict
   bool passed() const { return verdict == Verdict::kPass; }
 };
@@ -158,6 +193,7 @@ struct Results {
 nlohmann::ordered_json LatencyJson(const Histogram& h);
 nlohmann::ordered_json SectionJson(const Section& s);
 nlohmann::ordered_json PhaseJson(const PhaseResult& p);
+nlohmann::ordered_json TiersJson(const std::vector<TierResult>& tiers);
 // Per-second rows; the interval histograms are written once, in the run's top-level series.
 nlohmann::ordered_json SeriesJson(const std::vector<SecondRow>& rows, bool with_histograms);
 nlohmann::ordered_json ToJson(const Results& r);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "core/units.h"
 
@@ -58,6 +60,72 @@ std::string StressBlock(const StressResult& s) {
   return out.str();
 }
 
+const TierMetricResult* FindMetric(const TierSourceResult& s, std::string_view name) {
+  for (const TierMetricResult& m : s.metrics) {
+    if (m.name == name && m.samples > 0) return &m;
+  }
+  return nullptr;
+}
+
+// The few figures that tell how a source of each kind did (means over the window; max for counts
+// that matter at their peak).
+std::string SourceHeadline(const TierSourceResult& s) {
+  enum class Show { kPercent, kCount, kCores, kBytes, kPerSec, kMs };
+  struct Item {
+    const char* metric;
+    const char* label;
+    Show show;
+    bool max = false;
+  };
+  static const std::vector<std::pair<std::string_view, std::vector<Item>>> kHeadlines = {
+      {"host", {{"cpu_ratio", "cpu", Show::kPercent}, {"run_queue", "run queue", Show::kCount},
+                {"mem_available_ratio", "mem free", Show::kPercent}, {"listen_drops_per_s", "listen drops", Show::kPerSec}}},
+      {"process", {{"cpu_cores", "cpu", Show::kCores}, {"rss_bytes", "rss", Show::kBytes, true},
+                   {"threads", "threads", Show::kCount, true}}},
+      {"postgres", {{"connections_ratio", "conns", Show::kPercent, true}, {"cache_hit_ratio", "cache hit", Show::kPercent},
+                    {"commits_per_s", "commits", Show::kPerSec}, {"seq_scan_rows_per_s", "seq-scan rows", Show::kPerSec},
+                    {"statement_mean_ms", "stmt mean", Show::kMs}, {"lock_waits", "lock waits", Show::kCount, true}}},
+      {"redis", {{"ops_per_s", "ops", Show::kPerSec}, {"hit_ratio", "hit", Show::kPercent},
+                 {"main_thread_cpu_cores", "main thread", Show::kCores}, {"used_memory_bytes", "mem", Show::kBytes, true},
+                 {"evictions_per_s", "evictions", Show::kPerSec}}},
+  };
+  std::string out;
+  for (const auto& [kind, items] : kHeadlines) {
+    if (kind != s.kind) continue;
+    for (const Item& item : items) {
+      const TierMetricResult* m = FindMetric(s, item.metric);
+      if (m == nullptr) continue;
+      const double v = item.max ? m->max : m->mean;
+      std::string text;
+      switch (item.show) {
+        case Show::kPercent: text = Fixed(100 * v, 1) + " %"; break;
+        case Show::kCount: text = Fixed(v, v < 10 ? 1 : 0); break;
+        case Show::kCores: text = Fixed(v, 2) + " cores"; break;
+        case Show::kBytes: text = FormatBytes(v); break;
+        case Show::kPerSec: text = FormatCount(v) + "/s"; break;
+        case Show::kMs: text = Fixed(v, 2) + " ms"; break;
+      }
+      out += (out.empty() ? "" : " · ") + std::string(item.label) + " " + text;
+    }
+  }
+  if (out.empty()) out = std::to_string(s.metrics.size()) + " series";
+  return out;
+}
+
+std::string TierHeadline(const TierResult& t) {
+  std::string out = t.name + " (" + t.kind + ")";
+  for (const TierSourceResult& s : t.sources) {
+    out += "  " + s.kind + ": ";
+    if (s.samples == 0) {
+      out += "no samples" + (s.error.empty() ? std::string() : " (" + s.error + ")");
+      continue;
+    }
+    out += SourceHeadline(s);
+    if (s.failures > 0) out += " (" + std::to_string(s.failures) + " failed reads)";
+  }
+  return out;
+}
+
 std::string PhaseBlock(const PhaseResult& p) {
   std::ostringstream out;
   out << "  phase " << p.name << " (" << p.kind << ", " << LoadModelName(p.model) << " model): "
@@ -89,6 +157,7 @@ std::string PhaseBlock(const PhaseResult& p) {
         << Percent(k.first_error_rate) << " -> " << Percent(k.last_error_rate) << " over " << Fixed(k.window_s, 0)
         << "s windows\n";
   }
+  for (const TierResult& t : p.tiers) out << "    tier         " << TierHeadline(t) << "\n";
   for (const SloResult& v : s.slo) {
     out << "    " << (v.pass ? "PASS  " : "FAIL  ") << v.expr << "  (observed " << v.observed_text << ")\n";
   }
@@ -171,7 +240,8 @@ std::string FormatSummary(const Results& r) {
           << FormatCount(double(s.requests_errors)) << " errors, " << LatencyLine(s.response_time_us) << "\n";
     }
   }
-  const bool extras = r.phases.size() == 1 && (r.phases[0].stress || r.phases[0].spike || r.phases[0].soak);
+  const bool extras = r.phases.size() == 1 && (r.phases[0].stress || r.phases[0].spike || r.phases[0].soak ||
+                                               !r.phases[0].tiers.empty());
   if (r.phases.size() > 1 || extras) {
     for (const PhaseResult& p : r.phases) out << PhaseBlock(p);
   } else if (!o.slo.empty()) {
