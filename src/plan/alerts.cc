@@ -123,13 +123,6 @@ void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std:
                      " planned target: scale now (runbook)"});
 }
 
-const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
-                       const std::string& role) {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
-
 }  // namespace
 
 void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {

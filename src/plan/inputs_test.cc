@@ -10,15 +10,8 @@
 namespace headroom::plan {
 namespace {
 
-PlanInput Example(const std::string& name) {
-  auto r = LoadPlanFile(test_util::kSourceDir + "/examples/plans/" + name + ".yaml", "");
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r.value_or(PlanInput{});
-}
-
-bool InForce(const PhaseResult& ph, const std::string& id) {
-  return std::find(ph.remedies.begin(), ph.remedies.end(), id) != ph.remedies.end();
-}
+using test_util::Example;
+using test_util::InForce;
 
 TEST(PlanInputs, MilestoneSetsBothGrowthRates) {
   PlanInput in = Example("analytics-saas");
@@ -62,7 +55,9 @@ TEST(PlanInputs, RemedyRestrictionsAreHonoured) {
   ASSERT_TRUE(plan.has_value());
   for (const PhaseResult& ph : plan->phases) {
     for (const TierUnits& u : ph.units)
-      if (u.tier == "app") EXPECT_EQ(u.size_step, 0) << ph.multiplier;
+      if (u.tier == "app") {
+        EXPECT_EQ(u.size_step, 0) << ph.multiplier;
+      }
     if (ph.month_reached.value < 12) {
       EXPECT_FALSE(InForce(ph, "horizontal_sharding")) << ph.multiplier;
       EXPECT_FALSE(InForce(ph, "functional_sharding")) << ph.multiplier;

@@ -453,6 +453,13 @@ std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l) {
   return rows;
 }
 
+const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
+                       const std::string& role) {
+  for (const LoadRow& r : rows)
+    if (r.tier == tier && r.role == role) return &r;
+  return nullptr;
+}
+
 std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_rps) {
   Config at_max = c;
   for (size_t i = 0; i < m.tiers.size(); ++i)
