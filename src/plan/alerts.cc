@@ -3,6 +3,7 @@
 // written as a Prometheus rules file. Metric names follow the common exporters (see docs/plan.md).
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "plan/planner_internal.h"
 
@@ -44,12 +45,16 @@ std::string MemoryExpr(const std::string& job) {
 // the SLO. A depth threshold alone pages while the autoscaler is still catching up.
 void QueueAlerts(const PlanInput& in, const std::string& job, const std::string& title,
                  std::vector<AlertRule>& out) {
-  double delay = in.slo.job_delay_s.value_or(300);
+  const AlertDefaults& def = in.alert_defaults;
+  double delay = in.slo.job_delay_s.value_or(def.job_latency_s[1]);
+  double warn = in.slo.job_delay_s ? std::floor(delay / 2) : def.job_latency_s[0];
   std::string sel = "{job=\"" + job + "\"}";
   std::string age = "max(queue_oldest_message_age_seconds" + sel + ")";
-  std::string what = in.slo.job_delay_s ? "job-delay SLO" : "default job delay (no job_delay set)";
-  out.push_back({title + "JobAgeHigh", age + " > " + Ratio(std::floor(delay / 2)), "2m", "warning",
-                 "oldest job has waited over half the " + Num(delay) + "s " + what});
+  std::string what = in.slo.job_delay_s ? "job-delay SLO" : "default job latency (no job_delay set)";
+  out.push_back({title + "JobAgeHigh", age + " > " + Ratio(warn), "2m", "warning",
+                 "oldest job has waited over " + Num(warn) + "s (" +
+                     (in.slo.job_delay_s ? "half the " + Num(delay) + "s " + what
+                                         : "default warning; critical at " + Num(delay) + "s") + ")"});
   out.push_back({title + "JobAgeCritical", age + " > " + Ratio(delay), "1m", "critical",
                  "oldest job has waited over the " + Num(delay) + "s " + what + ": scale workers"});
   out.push_back({title + "BacklogCannotDrain",
@@ -58,6 +63,51 @@ void QueueAlerts(const PlanInput& in, const std::string& job, const std::string&
                  "5m", "critical",
                  "at the current consumption rate the backlog takes longer than the " + Num(delay) +
                      "s " + what + " to drain: add workers or shed background work"});
+  std::string depth = "sum(queue_messages_ready" + sel + ")";
+  out.push_back({title + "DepthHigh", depth + " > " + Ratio(in.alert_defaults.queue_depth[0]), "10m",
+                 "warning", "backlog above " + Num(in.alert_defaults.queue_depth[0]) +
+                                " jobs (backstop; the age alerts carry the SLO)", "defaults"});
+  out.push_back({title + "DepthCritical", depth + " > " + Ratio(in.alert_defaults.queue_depth[1]),
+                 "10m", "critical", "backlog above " + Num(in.alert_defaults.queue_depth[1]) + " jobs",
+                 "defaults"});
+}
+
+// The generic thresholds of AlertDefaults for what the plan's targets do not cover: p50 and p99
+// latency, a two-level error rate, memory (tiers limited by CPU) and disk per tier.
+void DefaultAlerts(const Model& m, const Config& c, const std::string& job,
+                   std::vector<AlertRule>& out) {
+  const AlertDefaults& d = m.in.alert_defaults;
+  const char* level[2] = {"warning", "critical"};
+  const char* suffix[2] = {"High", "Critical"};
+  for (int i = 0; i < 2; ++i) {
+    for (auto [q, name, ms] : {std::tuple{"0.5", "LatencyP50", d.p50_ms[i]},
+                               std::tuple{"0.99", "LatencyP99", d.p99_ms[i]}})
+      out.push_back({std::string(name) + suffix[i],
+                     "histogram_quantile(" + std::string(q) + ", sum by (le) (rate(http_request_"
+                     "duration_seconds_bucket{job=\"" + job + "\"}[5m]))) > " + Ratio(ms / 1e3),
+                     i ? "5m" : "10m", level[i],
+                     std::string(name == std::string("LatencyP50") ? "p50" : "p99") + " above " +
+                         Num(ms) + "ms (default threshold)", "defaults"});
+    out.push_back({std::string("ErrorRate") + suffix[i],
+                   ErrorRatio(job, "5m") + " > " + Ratio(d.error_rate[i]), i ? "5m" : "10m",
+                   level[i], "error rate above " + Pct(d.error_rate[i]) + " (default threshold)",
+                   "defaults"});
+  }
+  for (size_t t = 0; t < m.tiers.size(); ++t) {
+    if (!c.tiers[t].present || m.tiers[t].kind == TierKind::kCdn) continue;
+    std::string tjob = DnsLabel(m.tiers[t].name), title = PromName(m.tiers[t].name);
+    for (int i = 0; i < 2; ++i) {
+      if (m.tiers[t].limited_by != Resource::kMemory)
+        out.push_back({title + "Memory" + suffix[i], MemoryExpr(tjob) + " > " + Ratio(d.memory[i]),
+                       "15m", level[i], m.tiers[t].name + " memory above " + Pct(d.memory[i]),
+                       "defaults"});
+      out.push_back({title + "Disk" + suffix[i],
+                     "1 - sum(node_filesystem_avail_bytes{job=\"" + tjob + "\",fstype!=\"tmpfs\"}) / "
+                     "sum(node_filesystem_size_bytes{job=\"" + tjob + "\",fstype!=\"tmpfs\"}) > " +
+                         Ratio(d.disk[i]),
+                     "15m", level[i], m.tiers[t].name + " disk above " + Pct(d.disk[i]), "defaults"});
+    }
+  }
 }
 
 // Warning at 90 % of the planned target (time to scale ahead), critical at the target itself
@@ -71,13 +121,6 @@ void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std:
   out.push_back({t + "Critical", expr + " > " + Ratio(target), "5m", "critical",
                  tier + " " + what + " above the " + Pct(target) +
                      " planned target: scale now (runbook)"});
-}
-
-const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
-                       const std::string& role) {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
 }
 
 }  // namespace
@@ -120,6 +163,7 @@ void FillAlerts(const Model& m, const Config& c, PhaseResult& ph) {
     }
     if (t.kind == TierKind::kQueue) QueueAlerts(in, tjob, PromName(t.name), out);
   }
+  DefaultAlerts(m, c, job, out);
 }
 
 namespace {
@@ -142,7 +186,8 @@ std::string RulesYaml(const PlanInput& in, const PhaseResult& ph) {
     for (const AlertRule& r : ph.alerts) {
       bool is_slo = r.name.rfind("ErrorBudget", 0) == 0 || r.name.rfind("Latency", 0) == 0 ||
                     r.name.rfind("ErrorRate", 0) == 0;
-      if (is_slo != slo) continue;
+      if ((r.group == "defaults") != (name == "defaults")) continue;
+      if (name != "defaults" && is_slo != slo) continue;
       out += "      - alert: " + r.name + "\n";
       out += "        expr: " + SingleQuoted(r.expr) + "\n";
       out += "        for: " + r.for_duration + "\n";
@@ -153,6 +198,7 @@ std::string RulesYaml(const PlanInput& in, const PhaseResult& ph) {
   };
   group("slo", true);
   group("saturation", false);
+  group("defaults", false);
   return out;
 }
 

@@ -14,24 +14,11 @@
 namespace headroom::plan {
 namespace {
 
+using test_util::Example;
+using test_util::Row;
+using test_util::InForce;
+
 using test_util::kSourceDir;
-
-PlanInput Example(const std::string& name) {
-  auto r = LoadPlanFile(kSourceDir + "/examples/plans/" + name + ".yaml", "");
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r.value_or(PlanInput{});
-}
-
-const LoadRow* Row(const std::vector<LoadRow>& rows, const std::string& tier,
-                   const std::string& role = "") {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
-
-bool InForce(const PhaseResult& ph, const std::string& id) {
-  return std::find(ph.remedies.begin(), ph.remedies.end(), id) != ph.remedies.end();
-}
 
 // A CDN answers no POST: writes come from every write request, not from what the edge leaves.
 // Order management at 10x: 12,000 req/s x 20 % writes x 4 statements = 9,600 writes/s.
@@ -104,10 +91,12 @@ TEST(Defects, BudgetNoteAgreesWithThePhases) {
     number.erase(std::remove(number.begin(), number.end(), ','), number.end());
     double covered = std::stod(number);
     EXPECT_LT(covered, ph.multiplier) << ph.budget_note;
-    for (const PhaseResult& other : plan->phases)
-      if (other.multiplier <= covered)
+    for (const PhaseResult& other : plan->phases) {
+      if (other.multiplier <= covered) {
         EXPECT_TRUE(other.within_budget) << other.multiplier << "x is over budget, yet "
                                          << ph.budget_note;
+      }
+    }
   }
 }
 
@@ -255,8 +244,9 @@ TEST(Defects, NamesAreSanitized) {
   EXPECT_GT(hpas, 0);
   for (const PhaseResult& ph : plan->phases)
     for (const std::string& line : ph.runbook)
-      if (line.find("kubectl") != std::string::npos)
+      if (line.find("kubectl") != std::string::npos) {
         EXPECT_NE(line.find("kubectl scale 'deployment/"), std::string::npos) << line;
+      }
 }
 
 // gate.requests are copied into scenario files: unknown keys are refused where they are written.
@@ -280,7 +270,9 @@ TEST(Defects, AnalyticsExampleMatchesGrownet) {
   EXPECT_NEAR(last.month_reached.value, 12, 0.05);
   EXPECT_NEAR(last.dau, 25000, 1);
   for (const PhaseResult& ph : plan->phases)
-    if (ph.dau >= 900 && ph.dau <= 1100) EXPECT_LE(ph.monthly_cost.value, 440) << ph.multiplier;
+    if (ph.dau >= 900 && ph.dau <= 1100) {
+      EXPECT_LE(ph.monthly_cost.value, 440) << ph.multiplier;
+    }
 }
 
 }  // namespace
@@ -302,7 +294,9 @@ TEST(Defects, WhatBreaksFirstAlwaysAnswers) {
       for (const Breakpoint& b : ph.breaks_first) {
         EXPECT_FALSE(b.metric.empty());
         // A feasible phase holds its own demand: nothing breaks below the phase's multiple.
-        if (ph.feasible) EXPECT_GE(b.multiple.value, ph.multiplier - 1e-9) << b.tier;
+        if (ph.feasible) {
+          EXPECT_GE(b.multiple.value, ph.multiplier - 1e-9) << b.tier;
+        }
       }
     }
   }

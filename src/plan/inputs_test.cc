@@ -10,15 +10,8 @@
 namespace headroom::plan {
 namespace {
 
-PlanInput Example(const std::string& name) {
-  auto r = LoadPlanFile(test_util::kSourceDir + "/examples/plans/" + name + ".yaml", "");
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r.value_or(PlanInput{});
-}
-
-bool InForce(const PhaseResult& ph, const std::string& id) {
-  return std::find(ph.remedies.begin(), ph.remedies.end(), id) != ph.remedies.end();
-}
+using test_util::Example;
+using test_util::InForce;
 
 TEST(PlanInputs, MilestoneSetsBothGrowthRates) {
   PlanInput in = Example("analytics-saas");
@@ -62,7 +55,9 @@ TEST(PlanInputs, RemedyRestrictionsAreHonoured) {
   ASSERT_TRUE(plan.has_value());
   for (const PhaseResult& ph : plan->phases) {
     for (const TierUnits& u : ph.units)
-      if (u.tier == "app") EXPECT_EQ(u.size_step, 0) << ph.multiplier;
+      if (u.tier == "app") {
+        EXPECT_EQ(u.size_step, 0) << ph.multiplier;
+      }
     if (ph.month_reached.value < 12) {
       EXPECT_FALSE(InForce(ph, "horizontal_sharding")) << ph.multiplier;
       EXPECT_FALSE(InForce(ph, "functional_sharding")) << ph.multiplier;
@@ -73,6 +68,75 @@ TEST(PlanInputs, RemedyRestrictionsAreHonoured) {
   auto bad = BuildPlan(in);
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("'nope', which is not a tier"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom::plan
+
+namespace headroom::plan {
+namespace {
+
+// Without an alerts section the defaults monitoring guides recommend are emitted; a plan file
+// overrides them per signal.
+TEST(PlanInputs, AlertDefaultsAndOverrides) {
+  auto rules = [](const PlanInput& in) {
+    auto plan = BuildPlan(in);
+    EXPECT_TRUE(plan.has_value());
+    return plan->phases[0].alerts;
+  };
+  auto find = [](const std::vector<AlertRule>& alerts, const std::string& name) -> const AlertRule* {
+    for (const AlertRule& a : alerts)
+      if (a.name == name) return &a;
+    return nullptr;
+  };
+  PlanInput in = Example("analytics-saas");
+  auto alerts = rules(in);
+  for (auto [name, threshold] : {std::pair{"LatencyP50High", "> 0.2"}, {"LatencyP50Critical", "> 0.5"},
+                                 {"LatencyP99High", "> 1"}, {"LatencyP99Critical", "> 3"},
+                                 {"ErrorRateHigh", "> 0.005"}, {"ErrorRateCritical", "> 0.02"},
+                                 {"WebMemoryHigh", "> 0.8"}, {"PostgresDiskCritical", "> 0.9"},
+                                 {"JobsDepthHigh", "> 1000"}, {"JobsDepthCritical", "> 10000"}}) {
+    const AlertRule* a = find(alerts, name);
+    ASSERT_NE(a, nullptr) << name;
+    EXPECT_NE(a->expr.find(threshold), std::string::npos) << name << ": " << a->expr;
+  }
+  std::string text = test_util::ReadText(test_util::kSourceDir + "/examples/plans/analytics-saas.yaml") +
+                     "alerts:\n  p50: { warning: 150ms, critical: 400ms }\n  disk: { warning: 60% }\n";
+  auto parsed = ParsePlanText(text, "plan.yaml", "");
+  ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
+  alerts = rules(*parsed);
+  EXPECT_NE(find(alerts, "LatencyP50High")->expr.find("> 0.15"), std::string::npos);
+  EXPECT_NE(find(alerts, "PostgresDiskHigh")->expr.find("> 0.6"), std::string::npos);
+  EXPECT_NE(find(alerts, "PostgresDiskCritical")->expr.find("> 0.9"), std::string::npos);
+  auto bad = ParsePlanText(text + "  p99: { warning: 3s, critical: 1s }\n", "plan.yaml", "");
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_NE(bad.error().message.find("alerts.p99: warning must not be above critical"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom::plan
+
+namespace headroom::plan {
+namespace {
+
+// A periodic batch (GROWNET's ranking) must drain within its delay: workers carry
+// jobs x (required / peak) / delay on top of the request-driven jobs.
+TEST(PlanInputs, PeriodicJobsSizeTheWorkers) {
+  PlanInput in = Example("analytics-saas");
+  ASSERT_EQ(in.workload.periodic.size(), 1u);
+  auto plan = BuildPlan(in);
+  ASSERT_TRUE(plan.has_value());
+  const PhaseResult& ph = plan->phases[0];
+  for (const LoadRow& r : ph.after) {
+    if (r.tier != "workers") continue;
+    // 1x: 600 jobs x (30 / 20) / 300 s = 3 jobs/s, plus 27 req/s at the app x 0.1 jobs/request.
+    EXPECT_NE(r.load.formula.find("ranking 600 jobs x 1.5 / 300s"), std::string::npos) << r.load.formula;
+    EXPECT_GT(r.load.value, 3);
+  }
+  in.workload.periodic.clear();
+  auto without = BuildPlan(in);
+  ASSERT_TRUE(without.has_value());
+  EXPECT_LE(without->phases.back().monthly_cost.value, plan->phases.back().monthly_cost.value);
 }
 
 }  // namespace

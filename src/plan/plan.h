@@ -80,6 +80,11 @@ struct WorkloadSpec {
   double freshness_s = 60;        // how stale cached data may be
   int functional_domains = 1;     // independent domains the schema splits into
   double cache_item_bytes = 2048; // average size of one cached value (Redis maxmemory)
+  struct PeriodicJobs {           // a batch enqueued every `every_s` (ranking, sync, reports)
+    std::string name;
+    double every_s = 900, jobs = 0, delay_s = 300;  // jobs per batch today; all done within delay
+  };
+  std::vector<PeriodicJobs> periodic;
 };
 
 struct Remedy {
@@ -102,6 +107,18 @@ struct GateSpec {
   std::string target = "${TARGET_URL:-http://127.0.0.1:8080}";
   std::string requests_yaml;  // YAML sequence copied into gates; empty: a generated read/write mix
   double ramp_s = 300, soak_s = 1800, spike_hold_s = 120, spike_s = 600;
+};
+
+// Generic alert thresholds (warning, critical) for what the plan does not derive from its own
+// targets; the defaults are those monitoring guides commonly recommend.
+struct AlertDefaults {
+  double p50_ms[2] = {200, 500};
+  double p99_ms[2] = {1000, 3000};
+  double error_rate[2] = {0.005, 0.02};
+  double memory[2] = {0.8, 0.9};
+  double disk[2] = {0.75, 0.9};
+  double queue_depth[2] = {1000, 10000};
+  double job_latency_s[2] = {30, 300};  // used when slos.job_delay is not set
 };
 
 struct PlanInput {
@@ -130,6 +147,7 @@ struct PlanInput {
     double latency_ms = 200;          // its p95, for the bulkhead size
   };
   std::vector<Dependency> dependencies;
+  AlertDefaults alert_defaults;
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as
@@ -215,7 +233,12 @@ struct Autoscaler {
 };
 
 struct AlertRule {
+  AlertRule(std::string name_, std::string expr_, std::string for_, std::string severity_,
+            std::string summary_, std::string group_ = "")
+      : name(std::move(name_)), expr(std::move(expr_)), for_duration(std::move(for_)),
+        severity(std::move(severity_)), summary(std::move(summary_)), group(std::move(group_)) {}
   std::string name, expr, for_duration, severity, summary;
+  std::string group;  // "" (slo or saturation by name) or "defaults"
 };
 
 struct PhaseResult {

@@ -107,6 +107,57 @@ void ReadDependencies(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   }
 }
 
+// alerts: { p50: { warning: 200ms, critical: 500ms }, disk: { warning: 75%, critical: 90% }, ... }
+void ReadAlertDefaults(const YAML::Node& node, AlertDefaults& a, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsMap()) {
+    d.Add(node, "alerts", "expected a map like { p50: { warning: 200ms, critical: 500ms } }");
+    return;
+  }
+  CheckKeys(node, "alerts",
+            {"p50", "p99", "error_rate", "memory", "disk", "queue_depth", "job_latency"}, d);
+  enum Kind { kMs, kShare, kCount, kSeconds };
+  auto pair = [&](const char* key, double* out, Kind kind) {
+    const YAML::Node n = node[key];
+    if (!n) return;
+    std::string p = std::string("alerts.") + key;
+    if (!n.IsMap()) {
+      d.Add(n, p, "expected { warning: ..., critical: ... }");
+      return;
+    }
+    CheckKeys(n, p, {"warning", "critical"}, d);
+    double v[2] = {out[0], out[1]};
+    const char* names[2] = {"warning", "critical"};
+    for (int i = 0; i < 2; ++i) {
+      const YAML::Node x = n[names[i]];
+      std::string xp = p + "." + names[i];
+      std::optional<double> r;
+      if (kind == kMs) {
+        if (auto s = ReadDurationS(x, xp, d)) r = *s * 1e3;
+      } else if (kind == kSeconds) {
+        r = ReadDurationS(x, xp, d);
+      } else if (kind == kShare) {
+        r = ReadPercent(x, xp, d, 1);
+      } else {
+        r = ReadNumber(x, xp, d, 1, 1e12);
+      }
+      if (r) v[i] = *r;
+    }
+    if (v[0] > v[1]) {
+      d.Add(n, p, "warning must not be above critical");
+      return;
+    }
+    out[0] = v[0], out[1] = v[1];
+  };
+  pair("p50", a.p50_ms, kMs);
+  pair("p99", a.p99_ms, kMs);
+  pair("error_rate", a.error_rate, kShare);
+  pair("memory", a.memory, kShare);
+  pair("disk", a.disk, kShare);
+  pair("queue_depth", a.queue_depth, kCount);
+  pair("job_latency", a.job_latency_s, kSeconds);
+}
+
 void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (!node) {
     return;  // reported as missing by the caller
@@ -152,7 +203,8 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   CheckKeys(node, "workload",
             {"read_share", "queries_per_read", "reads_per_write", "writes_per_write",
              "cacheable_reads", "edge_cacheable", "deferrable_writes", "strong_reads",
-             "jobs_per_request", "freshness", "functional_domains", "cache_item_size"},
+             "jobs_per_request", "freshness", "functional_domains", "cache_item_size",
+             "periodic_jobs"},
             d);
   WorkloadSpec& w = in.workload;
   auto share = [&](const char* key, double& out) {
@@ -173,6 +225,31 @@ void ReadWorkload(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
   if (auto v = ReadDurationS(node["freshness"], "workload.freshness", d)) w.freshness_s = *v;
   if (auto v = ReadCount(node["functional_domains"], "workload.functional_domains", d, 1))
     w.functional_domains = *v;
+  if (const YAML::Node pj = node["periodic_jobs"]) {
+    if (!pj.IsSequence()) {
+      d.Add(pj, "workload.periodic_jobs", "expected a list like [{ name: ranking, every: 15m, jobs: 5000, delay: 5m }]");
+    } else {
+      for (size_t i = 0; i < pj.size(); ++i) {
+        std::string p = "workload.periodic_jobs[" + std::to_string(i) + "]";
+        if (!pj[i].IsMap()) {
+          d.Add(pj[i], p, "expected a map with name, every, jobs, delay");
+          continue;
+        }
+        CheckKeys(pj[i], p, {"name", "every", "jobs", "delay"}, d);
+        WorkloadSpec::PeriodicJobs job;
+        for (const char* key : {"name", "every", "jobs"})
+          if (!pj[i][key]) d.Add(pj[i], p, std::string("missing '") + key + "'");
+        if (auto v = ReadString(pj[i]["name"], p + ".name", d)) job.name = *v;
+        if (auto v = ReadDurationS(pj[i]["every"], p + ".every", d)) job.every_s = *v;
+        if (auto v = ReadNumber(pj[i]["jobs"], p + ".jobs", d, 0, 1e9)) job.jobs = *v;
+        job.delay_s = job.every_s;
+        if (auto v = ReadDurationS(pj[i]["delay"], p + ".delay", d)) job.delay_s = *v;
+        if (job.delay_s > job.every_s)
+          d.Add(pj[i], p, "delay above every: batches would pile up");
+        w.periodic.push_back(job);
+      }
+    }
+  }
   if (const YAML::Node n = node["cache_item_size"]) {
     if (auto text = ReadString(n, "workload.cache_item_size", d)) {
       auto bytes = ParseSizeBytes(*text);
@@ -373,6 +450,9 @@ void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
   }
   if (d.empty() && !kinds.contains(TierKind::kApp))
     d.Add(node, "tiers", "no tier of kind 'app' (the tier that serves requests)");
+  if (d.empty() && !in.workload.periodic.empty() &&
+      !(kinds.contains(TierKind::kWorkers) && kinds.contains(TierKind::kQueue)))
+    d.Add(node, "tiers", "workload.periodic_jobs need a queue and a workers tier");
 }
 
 void ReadPhases(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
@@ -433,7 +513,7 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   CheckKeys(root, "",
             {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
              "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve",
-             "dependencies"},
+             "dependencies", "alerts"},
             d);
   YAML::Mark top = root.Mark();
   if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
@@ -458,6 +538,7 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   ReadGate(root["gate"], in, d);
   ReadCostCurve(root["cost_curve"], in, d);
   ReadDependencies(root["dependencies"], in, d);
+  ReadAlertDefaults(root["alerts"], in.alert_defaults, d);
 }
 
 }  // namespace

@@ -187,7 +187,7 @@ std::vector<Change> Diff(const Model& m, const Config& prev, const Config& next,
     if (!next.enabled[r] || prev.enabled[r]) continue;
     const Remedy& remedy = m.in.remedies[r];
     out.push_back({remedy.id, remedy.name, RemedyDetail(m, remedy.id, before, after, next),
-                   remedy.effort_days});
+                   remedy.effort_days, {}});
   }
   for (size_t i = 0; i < m.tiers.size(); ++i) {
     const TierState& a = prev.tiers[i];
@@ -197,17 +197,17 @@ std::vector<Change> Diff(const Model& m, const Config& prev, const Config& next,
     if (a.step != b.step)
       out.push_back({"", "Resize " + name, "vertical step " + std::to_string(a.step) + " -> " +
                                                 std::to_string(b.step) + " (capacity x" +
-                                                Num(m.CapacityFactor(b.step)) + ")", 0});
+                                                Num(m.CapacityFactor(b.step)) + ")", 0, {}});
     if (a.units != b.units || !a.present) {
       std::string what = m.tiers[i].kind == TierKind::kDatabase ? "primaries" : "units";
       out.push_back({"", (a.present ? "Scale " : "Add ") + name,
                      what + " " + std::to_string(a.present ? a.units : 0) + " -> " +
-                         std::to_string(b.units), 0});
+                         std::to_string(b.units), 0, {}});
     }
     if (a.replicas != b.replicas)
       out.push_back({"", "Replicas for " + name,
                      "read replicas " + std::to_string(a.replicas) + " -> " +
-                         std::to_string(b.replicas), 0});
+                         std::to_string(b.replicas), 0, {}});
   }
   return out;
 }

@@ -105,6 +105,9 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps);
 
 // Rows of every present tier; `c` must give units for every present tier.
 std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l);
+// The row of `tier` with `role` ("" for a simple tier), or nullptr.
+const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
+                       const std::string& role);
 
 // Sizes every tier for `required_rps` with the remedies in `enabled`, never below `floor`.
 // Returns an infeasible Config (feasible=false) when no sizing within limits fits.

@@ -11,20 +11,10 @@
 namespace headroom::plan {
 namespace {
 
+using test_util::Example;
+using test_util::Row;
+
 using test_util::kSourceDir;
-
-PlanInput Example(const std::string& name) {
-  auto r = LoadPlanFile(kSourceDir + "/examples/plans/" + name + ".yaml", "");
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r.value_or(PlanInput{});
-}
-
-const LoadRow* Row(const std::vector<LoadRow>& rows, const std::string& tier,
-                   const std::string& role = "") {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
 
 TEST(Planner, MonthReachedAndRequiredCapacity) {
   PlanInput in = Example("order-management");

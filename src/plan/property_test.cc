@@ -128,9 +128,10 @@ int CostedUnits(const PhaseResult& ph, const std::string& tier) {
 
 void CheckPhase(const PhaseResult& ph, const std::string& where) {
   SCOPED_TRACE(where + " phase " + std::to_string(ph.multiplier) + "x");
-  if (ph.feasible)
+  if (ph.feasible) {
     for (const LoadRow& r : ph.flash)
       EXPECT_LE(r.utilization, r.target.value + 1e-9) << r.tier << " " << r.role;
+  }
   for (const Autoscaler& a : ph.autoscalers) {
     int costed = CostedUnits(ph, a.tier);
     EXPECT_GE(a.min_replicas, 1) << a.tier;

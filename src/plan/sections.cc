@@ -9,13 +9,6 @@
 namespace headroom::plan {
 namespace {
 
-const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
-                       const std::string& role) {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
-
 double CapacityPerUnit(const Model& m, const Config& c, int tier) {
   return m.tiers[tier].capacity_rps * m.CapacityFactor(c.tiers[tier].step);
 }

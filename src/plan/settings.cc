@@ -9,13 +9,6 @@
 namespace headroom::plan {
 namespace {
 
-const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
-                       const std::string& role) {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
-
 std::string Int(double v) { return std::to_string(static_cast<long long>(std::ceil(v - 1e-9))); }
 
 // Cores (or worker threads) of one unit of `tier` at its configured vertical step.

@@ -12,11 +12,7 @@
 namespace headroom::plan {
 namespace {
 
-PlanInput Example(const std::string& name) {
-  auto r = LoadPlanFile(test_util::kSourceDir + "/examples/plans/" + name + ".yaml", "");
-  EXPECT_TRUE(r.has_value()) << (r ? "" : r.error().message);
-  return r.value_or(PlanInput{});
-}
+using test_util::Example;
 
 bool AnyContains(const std::vector<std::string>& lines, const std::string& text) {
   for (const std::string& l : lines)
@@ -105,9 +101,12 @@ TEST(PlanStage, StagePrematureAndChecklist) {
     EXPECT_TRUE(AnyContains(ph.checklist, "[x] monitoring and alerting"));
     EXPECT_TRUE(AnyContains(ph.checklist, "[x] load-test gate for this phase: " + ph.gate_file));
     EXPECT_TRUE(AnyContains(ph.checklist, "[ ] automated backups"));
-    if (ph.dau < 10000 && !ph.autoscalers.empty())
+    if (ph.dau < 10000 && !ph.autoscalers.empty()) {
       EXPECT_TRUE(AnyContains(ph.premature, "Kubernetes autoscaling")) << ph.multiplier;
-    if (ph.dau >= 10000) EXPECT_TRUE(ph.premature.empty()) << ph.multiplier;
+    }
+    if (ph.dau >= 10000) {
+      EXPECT_TRUE(ph.premature.empty()) << ph.multiplier;
+    }
   }
   // Sharding below 10k users is flagged with the number that forces it.
   PlanInput in = Example("order-management");

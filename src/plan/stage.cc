@@ -30,13 +30,6 @@ bool InForce(const PhaseResult& ph, const std::string& id) {
   return std::find(ph.remedies.begin(), ph.remedies.end(), id) != ph.remedies.end();
 }
 
-const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
-                       const std::string& role) {
-  for (const LoadRow& r : rows)
-    if (r.tier == tier && r.role == role) return &r;
-  return nullptr;
-}
-
 void Premature(const Model& m, const Config& c, PhaseResult& ph, double users) {
   if (users >= kPrematureBelowUsers) return;
   std::string stage = "premature below " + Num(kPrematureBelowUsers) + " users";

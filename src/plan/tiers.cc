@@ -280,6 +280,13 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   l.replica_reads = l.db_reads - l.primary_reads;
   l.jobs = l.app_rps * w.jobs_per_request + l.deferred;
   l.jobs_formula = Num(l.app_rps) + " req/s x " + Num(w.jobs_per_request) + " jobs/request";
+  // A periodic batch grows with demand and must drain within its delay: jobs x (R / peak) / delay.
+  for (const WorkloadSpec::PeriodicJobs& p : w.periodic) {
+    double rate = p.jobs * (required_rps / m.in.traffic.peak_rps) / p.delay_s;
+    l.jobs += rate;
+    l.jobs_formula += " + " + p.name + " " + Num(p.jobs) + " jobs x " +
+                      Num(required_rps / m.in.traffic.peak_rps) + " / " + Num(p.delay_s) + "s";
+  }
   if (l.deferred > 0) l.jobs_formula += " + " + Num(l.deferred) + " deferred writes/s";
   return l;
 }
@@ -444,6 +451,13 @@ std::vector<LoadRow> Rows(const Model& m, const Config& c, const Loads& l) {
     Finish(rows.back());
   }
   return rows;
+}
+
+const LoadRow* FindRow(const std::vector<LoadRow>& rows, const std::string& tier,
+                       const std::string& role) {
+  for (const LoadRow& r : rows)
+    if (r.tier == tier && r.role == role) return &r;
+  return nullptr;
 }
 
 std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_rps) {
