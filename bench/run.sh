@@ -7,6 +7,8 @@
 #   bench/run.sh soak       RSS every 10 s over a 5-minute run (flat = no leak)
 #   bench/run.sh mix        a 3-request weighted mix with templated paths (scenario file) vs the
 #                           plain single-URL run, both closed model: the cost of templating
+#   bench/run.sh watch      the same closed-model run with and without watched tiers (--watch host
+#                           --watch process:nginx), interleaved, wrk in the same rounds
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
@@ -257,10 +259,50 @@ YAML
   stop_nginx
 }
 
+# watch: the same closed-model run with and without tiers watched beside it (host and the nginx
+# processes, sampled at 1 Hz on the watcher's own thread), interleaved, with wrk in the same rounds
+# as the peer that shows how much the machine itself moved between rounds.
+watch_cost() {
+  start_nginx 1000
+  echo "Watched tiers vs none: closed model, $CONNECTIONS connections, 1 thread on CPU $CLIENT_CPU, $ROUNDS rounds of ${DURATION_S}s"
+  printf '%-6s %-8s %12s %14s
+' round run "req/s" "cpu_us/req"
+  local plain_rps=() plain_cpu=() watch_rps=() watch_cpu=() wrk_rps=() i rps cpu
+  for i in $(seq 1 "$ROUNDS"); do
+    if hr_run "plain.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
+      read -r rps cpu <<<"$(hr_figures "plain.$i")"
+      plain_rps+=("$rps") && plain_cpu+=("$cpu")
+      printf '%-6s %-8s %12.0f %14.3f\n' "$i" plain "$rps" "$cpu"
+    fi
+    if hr_run "watch.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s" --watch host --watch web=process:nginx; then
+      read -r rps cpu <<<"$(hr_figures "watch.$i")"
+      watch_rps+=("$rps") && watch_cpu+=("$cpu")
+      printf '%-6s %-8s %12.0f %14.3f\n' "$i" watched "$rps" "$cpu"
+    fi
+    if wrk_run "wrk.$i" "$DURATION_S"; then
+      rps=$(wrk_rps "$WORK/wrk.$i.log")
+      wrk_rps+=("$rps")
+      printf '%-6s %-8s %12.0f\n' "$i" wrk "$rps"
+    fi
+  done
+  local a b c d e
+  a=$(median "${watch_rps[@]+"${watch_rps[@]}"}")
+  b=$(median "${plain_rps[@]+"${plain_rps[@]}"}")
+  c=$(median "${watch_cpu[@]+"${watch_cpu[@]}"}")
+  d=$(median "${plain_cpu[@]+"${plain_cpu[@]}"}")
+  e=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
+  echo
+  printf '%-20s %12s %12s %12s %12s\n' median watched plain watched/plain wrk
+  printf '%-20s %12s %12s %12s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")" "$(fmt 0 "$e")"
+  printf '%-20s %12s %12s %12s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  stop_nginx
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
   memory) memory ;;
   soak) soak ;;
   mix) mix ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix]" ;;
+  watch) watch_cost ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch]" ;;
 esac
