@@ -1,8 +1,11 @@
 # Quick start: `make demo` and `make test` do all the set-up on a fresh Debian 12 machine.
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# `make install PREFIX=$HOME/.local`; DESTDIR is honoured too (staged installs).
+PREFIX ?= /usr/local
+CONFIGURE = cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
 
-.PHONY: all deps build build-asan build-fuzz demo test test-release test-asan fuzz bench clean
+.PHONY: all deps build build-bin build-asan build-fuzz demo test test-release test-asan fuzz bench install deb clean
 
 all: build
 
@@ -10,8 +13,21 @@ deps:
 	@scripts/setup.sh
 
 build: deps
-	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@$(CONFIGURE)
 	@cmake --build build -j $(JOBS)
+
+# Only the headroom binary (no tests, benchmarks or fuzzers): what install and deb need.
+build-bin: deps
+	@$(CONFIGURE)
+	@cmake --build build -j $(JOBS) --target headroom
+
+# bin/headroom, and README, docs/ and examples/ in share/doc/headroom, under PREFIX.
+install: build-bin
+	DESTDIR="$(DESTDIR)" cmake --install build --prefix "$(PREFIX)"
+
+# build/headroom_<version>_amd64.deb (installs to /usr); `sudo apt-get install ./build/headroom_*.deb`.
+deb: build-bin
+	cd build && cpack -G DEB
 
 build-asan: deps
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHEADROOM_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null

@@ -156,6 +156,15 @@ std::string FormatBytes(double bytes) {
   return buf;
 }
 
+std::string FormatDrift(double fraction) {
+  if (std::isnan(fraction)) return "n/a";
+  if (std::isinf(fraction)) return fraction > 0 ? "+inf%" : "-inf%";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%+.1f%%", fraction * 100);
+  const std::string text = buf;
+  return text == "+0.0%" || text == "-0.0%" ? "0.0%" : text;
+}
+
 std::string FormatCount(double n) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.0f", n);

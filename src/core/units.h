@@ -25,5 +25,9 @@ std::string FormatDurationUs(double us);
 std::string FormatBytes(double bytes);
 // 12345.6 -> "12,346".
 std::string FormatCount(double n);
+// A relative change (drift) as a signed percentage with one decimal, the same in every output:
+// 0.027253 -> "+2.7%", -0.03 -> "-3.0%", 0 (or anything that rounds to it) -> "0.0%",
+// +infinity -> "+inf%", NaN -> "n/a".
+std::string FormatDrift(double fraction);
 
 }  // namespace headroom

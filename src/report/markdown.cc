@@ -19,15 +19,6 @@ std::string Percent(double fraction) {
   return buf;
 }
 
-// Drift: signed, and an error rate growing from 0 is infinite.
-std::string SignedPercent(double fraction) {
-  if (std::isinf(fraction)) return fraction > 0 ? "+inf%" : "-inf%";
-  if (std::isnan(fraction)) return "n/a";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", fraction * 100);
-  return buf;
-}
-
 std::string Seconds(double s) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1fs", std::isfinite(s) ? s : 0.0);
@@ -164,11 +155,11 @@ void Soak(std::string& out, const PhaseResult& p, const SoakResult& so) {
   out += "### Soak: " + MarkdownEscape(p.name) + "\n\n";
   out += "First vs last window of " + Seconds(so.window_s) + ":\n\n";
   out += "- p95: " + FormatDurationUs(double(so.first_p95_us)) + " → " + FormatDurationUs(double(so.last_p95_us)) +
-         " (" + SignedPercent(so.p95_drift) + ")\n";
-  out += "- p99 drift: " + SignedPercent(so.p99_drift) + "\n";
+         " (" + FormatDrift(so.p95_drift) + ")\n";
+  out += "- p99 drift: " + FormatDrift(so.p99_drift) + "\n";
   out += "- error rate: " + Percent(so.first_error_rate) + " → " + Percent(so.last_error_rate) + " (" +
-         SignedPercent(so.error_rate_drift) + ")\n";
-  out += "- throughput drift: " + SignedPercent(so.throughput_drift) + "\n\n";
+         FormatDrift(so.error_rate_drift) + ")\n";
+  out += "- throughput drift: " + FormatDrift(so.throughput_drift) + "\n\n";
 }
 
 void Errors(std::string& out, const Results& r) {

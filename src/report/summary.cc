@@ -153,7 +153,7 @@ std::string PhaseBlock(const PhaseResult& p) {
   if (p.soak) {
     const SoakResult& k = *p.soak;
     out << "    drift        p95 " << FormatDurationUs(double(k.first_p95_us)) << " -> "
-        << FormatDurationUs(double(k.last_p95_us)) << " (" << Fixed(100 * k.p95_drift, 1) << "%), error rate "
+        << FormatDurationUs(double(k.last_p95_us)) << " (" << FormatDrift(k.p95_drift) << "), error rate "
         << Percent(k.first_error_rate) << " -> " << Percent(k.last_error_rate) << " over " << Fixed(k.window_s, 0)
         << "s windows\n";
   }

@@ -12,14 +12,12 @@ namespace headroom::slo {
 namespace {
 
 // Percent text with up to 4 decimals and no trailing zeros: 0.005 -> "0.5%", 0.99995 -> "99.995%".
-std::string PercentText(double fraction, bool with_sign) {
-  if (std::isinf(fraction)) return fraction > 0 ? "+inf%" : "-inf%";
+std::string PercentText(double fraction) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, with_sign ? "%+.4f" : "%.4f", fraction * 100);
+  std::snprintf(buf, sizeof buf, "%.4f", fraction * 100);
   std::string s = buf;
   while (s.back() == '0') s.pop_back();
   if (s.back() == '.') s.pop_back();
-  if (s == "-0" || s == "+0") s = "0";
   return s + "%";
 }
 
@@ -112,10 +110,10 @@ std::string FormatObjectiveValue(const Objective& o, double value) {
       return FormatDurationUs(value);
     case Metric::kErrorRate:
     case Metric::kAvailability:
-      return PercentText(value, false);
+      return PercentText(value);
     case Metric::kPercentileDrift:
     case Metric::kErrorRateDrift:
-      return PercentText(value, true);
+      return FormatDrift(value);  // as the terminal summary and summary.md print drift
     case Metric::kRps:
       return RateText(value);
     case Metric::kTier:

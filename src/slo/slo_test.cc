@@ -139,7 +139,8 @@ TEST(SloFormatTest, FormatsValuesInTheObjectiveUnit) {
   EXPECT_EQ(FormatObjectiveValue(*ParseObjective("rps > 1"), 12345.6), "12,346/s");
   EXPECT_EQ(FormatObjectiveValue(*ParseObjective("rps > 1"), 0.25), "0.25/s");
   EXPECT_EQ(FormatObjectiveValue(*ParseObjective("p95_drift < 10%"), 0.125), "+12.5%");
-  EXPECT_EQ(FormatObjectiveValue(*ParseObjective("p95_drift < 10%"), -0.03), "-3%");
+  EXPECT_EQ(FormatObjectiveValue(*ParseObjective("p95_drift < 10%"), 0.027253), "+2.7%");
+  EXPECT_EQ(FormatObjectiveValue(*ParseObjective("p95_drift < 10%"), -0.03), "-3.0%");
   // Thresholds format back to what was written.
   const Objective o = *ParseObjective("checkout.p99.9 <= 1.5s");
   EXPECT_EQ(FormatObjectiveValue(o, o.threshold), "1.50s");

@@ -1,0 +1,26 @@
+# A small headroom image: build in debian:bookworm, run in bookworm-slim with only the runtime
+# libraries the binary links (the same list as the Debian package's Depends).
+#   docker build -t headroom .
+#   docker run --rm --network host -v "$PWD:/work" -w /work headroom run scenario.yaml --out out
+FROM debian:bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends \
+      build-essential cmake ninja-build pkg-config \
+      libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
+      libpq-dev libhiredis-dev zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+ && cmake --build build --target headroom \
+ && cmake --install build --prefix /opt/headroom --strip
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libyaml-cpp0.7 libpq5 libhiredis0.14 zlib1g \
+ && rm -rf /var/lib/apt/lists/*
+COPY --from=build /opt/headroom/bin/headroom /usr/bin/headroom
+COPY --from=build /opt/headroom/share/doc/headroom /usr/share/doc/headroom
+USER nobody
+ENTRYPOINT ["headroom"]
+CMD ["--help"]
