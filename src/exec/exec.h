@@ -41,8 +41,8 @@ std::unique_ptr<PhaseRunner> MakeEngineRunner();
 class Progress {
  public:
   virtual ~Progress() = default;
-  // `label` names the phase (and the stress step); `total_s` is the planned length of this engine
-  // run; `step`/`steps` count stress steps (0 when not a stress phase; steps is an upper bound).
+  // `label` names the phase (and the stress step and its rate); `total_s` is the planned length of
+  // this engine run.
   virtual void OnSecond(const std::string& label, double total_s, const report::SecondRow& row) {}
   virtual void OnRunEnd() {}
   // One-line notices worth a user's attention (e.g. no connection established so far).

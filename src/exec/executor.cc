@@ -295,14 +295,14 @@ void Executor::DrainTierMessages() {
 void Executor::CheckConnections(const engine::SecondStats& s) {
   ++seconds_run_;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
-  running_connect_failures_ += ConnectFailures(s.counters);
-  if (ever_connected_ || warned_no_connection_ || seconds_run_ < kNoConnectionNoticeS || running_connect_failures_ == 0) {
+  connect_failures_ += ConnectFailures(s.counters);
+  if (ever_connected_ || warned_no_connection_ || seconds_run_ < kNoConnectionNoticeS || connect_failures_ == 0) {
     return;
   }
   warned_no_connection_ = true;
   notices_.push_back("no connection to " + plan_.target + " was established in the first " +
                      std::to_string(kNoConnectionNoticeS) + " s: every attempt failed (" +
-                     std::to_string(running_connect_failures_) + " connect errors); is the server up?");
+                     std::to_string(connect_failures_) + " connect errors); is the server up?");
   progress_->OnNotice(notices_.back());
 }
 
@@ -435,7 +435,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   r.complete = complete;
   r.interrupted = Interrupted();
   r.notices = notices_;
-  if (tiers_series_written_) r.tiers_series = "tiers.jsonl";
+  if (watch_sink_) r.tiers_series = "tiers.jsonl";
   bool any_open = false;
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& p = plan_.phases[i];
@@ -508,7 +508,6 @@ Result<report::Results> Executor::Run() {
       auto sink = collect::JsonLinesSink(plan_.out_dir + "/tiers.jsonl");
       if (!sink) return std::unexpected(sink.error());
       watch_sink_ = std::move(*sink);
-      tiers_series_written_ = true;
     }
     std::string path = plan_.out_dir + "/results.hlog";
     hlog_ = std::fopen(path.c_str(), "w");

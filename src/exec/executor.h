@@ -116,13 +116,12 @@ class Executor {
   int64_t seconds_run_ = 0;
   bool ever_connected_ = false;
   bool warned_no_connection_ = false;
-  int64_t running_connect_failures_ = 0;
+  int64_t connect_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
   std::unique_ptr<collect::Watcher> watcher_;
   std::mutex tier_messages_mu_;
   std::vector<std::string> tier_messages_;  // GUARDED_BY(tier_messages_mu_)
-  bool tiers_series_written_ = false;
-  collect::Sink watch_sink_;
+  collect::Sink watch_sink_;  // set when samples go to OUT/tiers.jsonl
   int64_t origin_ns_ = 0;  // the run's start on the monotonic clock (the tiers' time origin)
 };
 
