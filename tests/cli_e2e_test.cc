@@ -69,6 +69,18 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   }
 }
 
+// stderr is not a terminal here (a file, as in CI logs): one compact line per 10 s, none with --quiet.
+TEST(CliTest, ProgressIsALineEveryTenSecondsWhenNotATerminal) {
+  auto server = Target();
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "50/s", "-d", "11s"});
+  EXPECT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(Lines(p.err), 1) << p.err;
+  EXPECT_EQ(p.err.rfind("headroom: 10s elapsed, run [10s/11s]: 50 req/s, p95 ", 0), 0u) << p.err;
+  EXPECT_EQ(p.err.find('\r'), std::string::npos) << p.err;  // no terminal redraws in a log
+  Proc quiet = RunHeadroom({"run", Url(*server), "--rate", "50/s", "-d", "11s", "-q"});
+  EXPECT_EQ(quiet.err, "");
+}
+
 // A mistyped flag names the flag it probably meant.
 TEST(CliTest, MistypedFlagSuggestsTheRealOne) {
   Proc p = RunHeadroom({"run", "http://127.0.0.1:1/", "--rat", "10/s"});
