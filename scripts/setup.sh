@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libre2-dev
   clang-19 libclang-rt-19-dev
   wrk nginx-light procps
   jq time strace linux-perf iproute2

@@ -204,3 +204,56 @@ TEST(ScenarioE2E, CommandLineOverridesShortenAndGateAScenarioFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// `expect:` against a real target: a check that fails is its own error class, counted per request,
+// with the first failing example in results.json, the terminal summary and summary.md; an expected
+// 404 is ok; requests without checks keep "status < 400".
+TEST(ScenarioE2E, ResponseChecksAreTheirOwnErrorClassWithAnExample) {
+  auto server = Target();
+  std::string path = WriteScenario("checks", "name: checks\ntarget: " + Url(*server) + "\n" + R"(
+requests:
+  - name: api
+    path: /json
+    expect:
+      status: 200
+      headers: { Content-Type: application/json }
+      json: { ok: true, items.1.name: gadget }
+  - { name: home, path: /, expect: { body_contains: welcome } }
+  - { name: gone, path: /status/404, expect: { status: 404 } }
+  - { name: moved, path: /status/302 }
+slos: [ "error_rate < 1%" ]
+phases:
+  - { name: p, baseline: { rate: 200/s, duration: 2s } }
+)");
+  std::string dir = TempDir("checks-out");
+  Proc p = RunHeadroom({"run", path, "--out", dir});
+  EXPECT_EQ(p.exit_code, 1) << p.out << p.err;
+  json j = ReadJson(dir + "/results.json");
+  std::map<std::string, json> by_name;
+  for (const json& r : j["requests_by_name"]) by_name[r["name"].get<std::string>()] = r;
+  ASSERT_EQ(by_name.size(), 4u);
+  for (const char* ok_name : {"api", "gone", "moved"}) {
+    const json& r = by_name[ok_name];
+    EXPECT_GT(r["requests"]["total"].get<int64_t>(), 0) << ok_name;
+    EXPECT_EQ(r["requests"]["errors"], 0) << ok_name << r.dump();
+    EXPECT_FALSE(r["errors"].contains("first_check_failure")) << ok_name;
+  }
+  const json& home = by_name["home"];
+  EXPECT_GT(home["requests"]["total"].get<int64_t>(), 0);
+  EXPECT_EQ(home["requests"]["errors"], home["requests"]["total"]);
+  EXPECT_EQ(home["errors"]["by_class"]["check_failed"], home["requests"]["total"]);
+  const std::string why = "body does not contain \"welcome\" (body \"ok\\x0a\")";
+  EXPECT_EQ(home["errors"]["first_check_failure"], why);
+  EXPECT_EQ(j["errors"]["by_class"].size(), 1u) << j["errors"].dump();
+  EXPECT_EQ(j["errors"]["first_check_failure"], "home: " + why);
+  EXPECT_NE(p.out.find("failed check"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("home: " + why), std::string::npos) << p.out;
+  std::string md = Slurp(dir + "/summary.md");
+  EXPECT_NE(md.find("check\\_failed"), std::string::npos) << md;
+  EXPECT_NE(md.find("First failed check of each request"), std::string::npos) << md;
+  EXPECT_NE(md.find("home: body does not contain"), std::string::npos) << md;
+}
+
+}  // namespace

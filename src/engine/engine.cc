@@ -20,6 +20,7 @@ const char* ErrorClassName(ErrorClass c) {
     case ErrorClass::kMalformed: return "malformed_response";
     case ErrorClass::kHttp4xx: return "http_4xx";
     case ErrorClass::kHttp5xx: return "http_5xx";
+    case ErrorClass::kCheckFailed: return "check_failed";
     case ErrorClass::kCount: break;
   }
   return "unknown";
@@ -187,6 +188,9 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
       stats.requests[i].name = w->requests()[i].name;
       stats.requests[i].response_time_us.Add(w->requests()[i].response_time_us);
       stats.requests[i].counters.Add(w->requests()[i].counters);
+      if (stats.requests[i].first_check_failure.empty()) {
+        stats.requests[i].first_check_failure = w->requests()[i].first_check_failure;
+      }
     }
   }
   sys::ProcessUsage usage_after = sys::ReadSelfUsage();

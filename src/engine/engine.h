@@ -15,6 +15,7 @@
 
 #include "core/histogram.h"
 #include "core/status.h"
+#include "http/http.h"
 #include "sys/sys.h"
 
 namespace headroom::engine {
@@ -32,6 +33,7 @@ enum class ErrorClass : int {
   kMalformed,        // response bytes that are not valid HTTP/1.1, or that come with no request in flight
   kHttp4xx,
   kHttp5xx,
+  kCheckFailed,      // a response that failed its request's checks (scenario `expect:`)
   kCount,
 };
 constexpr int kErrorClassCount = int(ErrorClass::kCount);
@@ -54,12 +56,34 @@ class RequestStream {
   virtual int Next(std::string& scratch, std::string_view* bytes, bool* head) = 0;
 };
 
+// Checks on each response of one request beyond "status < 400" (scenario `expect:`). Immutable
+// and shared by every worker: Evaluate runs on worker threads concurrently.
+class ResponseCheck {
+ public:
+  enum class Outcome {
+    kPass,       // the response is ok
+    kHttpError,  // a status >= 400 the check does not expect: counted as http_4xx / http_5xx
+    kFail,       // counted as check_failed
+  };
+  virtual ~ResponseCheck() = default;
+  // What the parser must keep: these header values (lower-case names) and this many body bytes.
+  virtual const std::vector<std::string>& header_names() const = 0;
+  virtual size_t max_body_bytes() const = 0;
+  // Judges one complete response. `reason`, when not null, receives a one-line explanation of a
+  // kFail (the engine asks only for the first failure of each request, so passing costs nothing).
+  virtual Outcome Evaluate(int status, const http::ResponseCapture& kept, uint64_t body_bytes,
+                           std::string* reason) const = 0;
+};
+
 class RequestSource {
  public:
   virtual ~RequestSource() = default;
   virtual std::vector<std::string> names() const = 0;  // request names, for per-request statistics
   // Per-request timeouts in the order of names(); 0 or missing = Config::timeout_ns.
   virtual std::vector<int64_t> timeouts_ns() const { return {}; }
+  // Response checks in the order of names(); null or missing = status < 400 is ok. Owned by the
+  // source.
+  virtual std::vector<const ResponseCheck*> checks() const { return {}; }
   virtual std::unique_ptr<RequestStream> ForWorker(int worker_index, uint64_t seed) const = 0;
 };
 
@@ -108,6 +132,7 @@ struct RequestStats {
   std::string name;
   Histogram response_time_us;
   Counters counters;
+  std::string first_check_failure;  // why the first response that failed its checks failed ("" = none)
 };
 
 // One second of the run, merged over workers.

@@ -54,13 +54,15 @@ Worker::Worker(const Config& config, int index, int64_t start_ns, int connection
   timers_.reserve(conns_.size());
   for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
   for (const std::string& name : config.source->names()) {
-    requests_.push_back(RequestStats{name, Histogram(), Counters{}});
+    requests_.push_back(RequestStats{name, Histogram(), Counters{}, std::string()});
   }
   timeouts_ns_ = config.source->timeouts_ns();
   timeouts_ns_.resize(requests_.size(), 0);
   for (int64_t& t : timeouts_ns_) {
     if (t <= 0) t = config.timeout_ns;
   }
+  checks_ = config.source->checks();
+  checks_.resize(requests_.size(), nullptr);
 }
 
 Worker::~Worker() {
@@ -248,7 +250,13 @@ void Worker::Send(Conn& c, int64_t intended_ns, int64_t now) {
   bool head = false;
   c.request_id = stream_->Next(c.scratch, &bytes, &head);
   c.timeout_ns = timeouts_ns_[c.request_id];
-  c.parser.Reset(head);
+  if (const ResponseCheck* check = checks_[c.request_id]) {
+    c.kept.header_names = &check->header_names();
+    c.kept.max_body_bytes = check->max_body_bytes();
+    c.parser.Reset(head, &c.kept);
+  } else {
+    c.parser.Reset(head);
+  }
   c.intended_ns = intended_ns;
   c.write_ns = now;
   c.out = bytes.data();
@@ -438,10 +446,15 @@ void Worker::Record(Conn& c, int64_t now) {
   rs.response_time_us.Record(response_us);
   ++rs.counters.completed;
   if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
-  if (code >= 500) {
-    CountError(ErrorClass::kHttp5xx, c.request_id);
-  } else if (code >= 400) {
-    CountError(ErrorClass::kHttp4xx, c.request_id);
+  ResponseCheck::Outcome outcome = code >= 400 ? ResponseCheck::Outcome::kHttpError : ResponseCheck::Outcome::kPass;
+  if (const ResponseCheck* check = checks_[c.request_id]) {
+    std::string* reason = rs.first_check_failure.empty() ? &rs.first_check_failure : nullptr;
+    outcome = check->Evaluate(code, c.kept, c.parser.body_bytes(), reason);
+  }
+  if (outcome == ResponseCheck::Outcome::kHttpError) {
+    CountError(code >= 500 ? ErrorClass::kHttp5xx : ErrorClass::kHttp4xx, c.request_id);
+  } else if (outcome == ResponseCheck::Outcome::kFail) {
+    CountError(ErrorClass::kCheckFailed, c.request_id);
   } else {
     ++interval_.ok;
     ++rs.counters.ok;

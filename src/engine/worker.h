@@ -62,6 +62,7 @@ class Worker {
     size_t out_off = 0;
     uint64_t response_bytes = 0;
     http::ResponseParser parser;
+    http::ResponseCapture kept;  // headers and body kept for the request's checks
     std::string scratch;
   };
 
@@ -122,6 +123,7 @@ class Worker {
   Histogram lateness_us_;
   std::vector<RequestStats> requests_;
   std::vector<int64_t> timeouts_ns_;  // per request id
+  std::vector<const ResponseCheck*> checks_;  // per request id; null = status < 400 is ok
   Handoff handoff_;
 };
 

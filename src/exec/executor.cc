@@ -85,11 +85,12 @@ void Accumulator::Add(const engine::RunStats& s, double seconds) {
   service_time_us.Add(s.service_time_us);
   pacer_lateness_us.Add(s.pacer_lateness_us);
   if (requests.empty()) {
-    for (const engine::RequestStats& r : s.requests) requests.push_back({r.name, Histogram(), engine::Counters{}});
+    for (const engine::RequestStats& r : s.requests) requests.push_back({r.name, Histogram(), engine::Counters{}, ""});
   }
   for (size_t i = 0; i < requests.size() && i < s.requests.size(); ++i) {
     requests[i].response_time_us.Add(s.requests[i].response_time_us);
     requests[i].counters.Add(s.requests[i].counters);
+    if (requests[i].first_check_failure.empty()) requests[i].first_check_failure = s.requests[i].first_check_failure;
   }
   measured_s += seconds;
   elapsed_s += s.elapsed_s;
@@ -102,6 +103,9 @@ report::Section Accumulator::MakeSection(std::string name) const {
   report::Section s;
   s.name = std::move(name);
   FillSection(s, counters, response_time_us, &service_time_us, measured_s);
+  for (const engine::RequestStats& r : requests) {
+    if (s.check_failure.empty() && !r.first_check_failure.empty()) s.check_failure = r.name + ": " + r.first_check_failure;
+  }
   return s;
 }
 
@@ -111,6 +115,7 @@ std::vector<report::Section> Accumulator::MakeRequestSections() const {
     report::Section s;
     s.name = r.name;
     FillSection(s, r.counters, r.response_time_us, nullptr, measured_s);
+    s.check_failure = r.first_check_failure;
     out.push_back(std::move(s));
   }
   return out;

@@ -1,5 +1,7 @@
 #include "exec/scenario_source.h"
 
+#include "exec/response_check.h"
+
 namespace headroom::exec {
 namespace {
 
@@ -36,7 +38,16 @@ class Stream final : public engine::RequestStream {
 ScenarioSource::ScenarioSource(const scenario::Scenario& scenario, std::vector<scenario::CompiledRequest> requests,
                                scenario::WeightedPicker picker, int worker_count)
     : requests_(std::move(requests)), picker_(std::move(picker)), worker_count_(worker_count) {
-  for (const scenario::RequestSpec& r : scenario.requests) head_.push_back(r.method == "HEAD");
+  for (const scenario::RequestSpec& r : scenario.requests) {
+    head_.push_back(r.method == "HEAD");
+    checks_.push_back(r.expect ? MakeResponseCheck(*r.expect) : nullptr);
+  }
+}
+
+std::vector<const engine::ResponseCheck*> ScenarioSource::checks() const {
+  std::vector<const engine::ResponseCheck*> out;
+  for (const auto& c : checks_) out.push_back(c.get());
+  return out;
 }
 
 std::vector<std::string> ScenarioSource::names() const {

@@ -17,11 +17,13 @@ class ScenarioSource final : public engine::RequestSource {
                  scenario::WeightedPicker picker, int worker_count);
   std::vector<std::string> names() const override;
   std::vector<int64_t> timeouts_ns() const override;
+  std::vector<const engine::ResponseCheck*> checks() const override;
   std::unique_ptr<engine::RequestStream> ForWorker(int worker_index, uint64_t seed) const override;
 
  private:
   std::vector<scenario::CompiledRequest> requests_;
   std::vector<bool> head_;
+  std::vector<std::unique_ptr<engine::ResponseCheck>> checks_;  // per request; null = no `expect`
   scenario::WeightedPicker picker_;
   int worker_count_;
 };

@@ -64,6 +64,19 @@ Result<std::string> EncodeRequestChecked(const RequestSpec& spec);
 
 enum class ParseStatus { kNeedMore, kComplete, kError };
 
+// What a response check needs kept from one response: the values of some headers and the first
+// bytes of the decoded body (chunk framing removed). Owned by the caller (one per connection);
+// given to ResponseParser::Reset for the responses that are checked. Its strings keep their
+// capacity from one response to the next.
+struct ResponseCapture {
+  const std::vector<std::string>* header_names = nullptr;  // lower case; null: keep no header
+  std::vector<std::string> header_values;  // one per name; repeated fields joined with ", "
+  std::vector<uint8_t> header_seen;        // one per name: 1 when the final response had it
+  size_t max_body_bytes = 0;               // body bytes to keep; 0: none
+  std::string body;
+  bool body_truncated = false;             // the body was longer than max_body_bytes
+};
+
 enum class ParseError {
   kNone,
   kBadStatusLine,
@@ -104,8 +117,10 @@ class ResponseParser {
   ResponseParser& operator=(const ResponseParser&) = delete;
 
   // Starts a new response. head_request: the request was HEAD, so there is no body whatever the
-  // headers say. Keeps the limits and the header buffer.
-  void Reset(bool head_request = false);
+  // headers say. Keeps the limits and the header buffer. `capture`, when given, is cleared and
+  // receives this response's headers and body as they are parsed (headers of interim 1xx
+  // responses are dropped); it must outlive the response.
+  void Reset(bool head_request = false, ResponseCapture* capture = nullptr);
 
   // Bodies larger than this fail with kBodyTooLarge (default: no limit). Survives Reset.
   void set_max_body_bytes(uint64_t max_body_bytes) { max_body_bytes_ = max_body_bytes; }
@@ -165,11 +180,14 @@ class ResponseParser {
   size_t FeedChunkSize(const char* data, size_t len);
   void EndChunkSizeLine();
   size_t FeedTrailers(const char* data, size_t len);
+  void KeepHeader(std::string_view name, std::string_view value);
+  void KeepBody(const char* data, size_t len);
 
   // Limits and storage (kept across Reset).
   size_t max_header_bytes_;
   uint64_t max_body_bytes_ = UINT64_MAX;
   std::unique_ptr<char[]> header_buf_;
+  ResponseCapture* capture_ = nullptr;
 
   // Per-response state.
   State state_ = State::kHeaders;

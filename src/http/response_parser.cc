@@ -43,7 +43,16 @@ ResponseParser::ResponseParser(size_t max_header_bytes)
     : max_header_bytes_(max_header_bytes),
       header_buf_(std::make_unique_for_overwrite<char[]>(std::max<size_t>(max_header_bytes, 1))) {}
 
-void ResponseParser::Reset(bool head_request) {
+void ResponseParser::Reset(bool head_request, ResponseCapture* capture) {
+  capture_ = capture;
+  if (capture != nullptr) {
+    const size_t names = capture->header_names ? capture->header_names->size() : 0;
+    capture->header_values.resize(names);
+    for (std::string& v : capture->header_values) v.clear();
+    capture->header_seen.assign(names, 0);
+    capture->body.clear();
+    capture->body_truncated = false;
+  }
   state_ = State::kHeaders;
   line_scan_ = LineScan::kMidLine;
   status_prefix_ = 0;
@@ -95,12 +104,14 @@ ParseStatus ResponseParser::Feed(const char* data, size_t len, size_t* consumed)
         used = static_cast<size_t>(std::min<uint64_t>(remaining_, avail));
         remaining_ -= used;
         body_bytes_ += used;
+        if (capture_ != nullptr) KeepBody(p, used);
         if (remaining_ == 0) state_ = State::kDone;
         break;
       case State::kCloseBody:
         // Count up to the limit, then fail, so body_bytes() does not depend on read sizes.
         used = static_cast<size_t>(std::min<uint64_t>(avail, max_body_bytes_ - body_bytes_));
         body_bytes_ += used;
+        if (capture_ != nullptr) KeepBody(p, used);
         if (used < avail) Fail(ParseError::kBodyTooLarge);
         break;
       case State::kTrailers:
@@ -200,6 +211,10 @@ void ResponseParser::ParseHeaderBlock(const char* block, size_t len) {
   http10_ = conn_close_ = conn_keep_alive_ = false;
   chunked_ = has_transfer_encoding_ = has_content_length_ = false;
   content_length_ = 0;
+  if (capture_ != nullptr) {  // a new header block: an interim response's fields do not count
+    for (std::string& v : capture_->header_values) v.clear();
+    std::fill(capture_->header_seen.begin(), capture_->header_seen.end(), 0);
+  }
   const char* p = block;
   const char* const end = block + len;
   const char* lf = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
@@ -267,7 +282,27 @@ bool ResponseParser::ParseHeaderField(const char* line, size_t len) {
     if (ListHasToken(value, "close")) conn_close_ = true;
     if (ListHasToken(value, "keep-alive")) conn_keep_alive_ = true;
   }
+  if (capture_ != nullptr) KeepHeader(name, value);
   return true;
+}
+
+void ResponseParser::KeepHeader(std::string_view name, std::string_view value) {
+  if (capture_->header_names == nullptr) return;
+  const std::vector<std::string>& names = *capture_->header_names;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (!EqualsIgnoreCase(name, names[i])) continue;
+    std::string& kept = capture_->header_values[i];
+    if (capture_->header_seen[i]) kept += ", ";
+    kept.append(value);
+    capture_->header_seen[i] = 1;
+  }
+}
+
+void ResponseParser::KeepBody(const char* data, size_t len) {
+  std::string& body = capture_->body;
+  const size_t room = capture_->max_body_bytes > body.size() ? capture_->max_body_bytes - body.size() : 0;
+  if (len > room) capture_->body_truncated = true;
+  body.append(data, std::min(len, room));
 }
 
 // Accepts "N" and the list form "N, N" (identical values, RFC 9110 8.6); any disagreement with
@@ -325,6 +360,7 @@ size_t ResponseParser::FeedChunked(const char* data, size_t len) {
       const size_t used = static_cast<size_t>(std::min<uint64_t>(remaining_, len));
       remaining_ -= used;
       body_bytes_ += used;
+      if (capture_ != nullptr) KeepBody(data, used);
       if (remaining_ == 0) state_ = State::kChunkDataCr;
       return used;
     }

@@ -350,3 +350,71 @@ TEST(ResponseParserTest, ErrorNames) {
 
 }  // namespace
 }  // namespace headroom::http
+
+namespace headroom::http {
+namespace {
+
+// Feeds `wire` in pieces of `step` bytes; returns the final status.
+ParseStatus FeedInSteps(ResponseParser& p, std::string_view wire, size_t step) {
+  ParseStatus st = ParseStatus::kNeedMore;
+  size_t pos = 0;
+  while (pos < wire.size() && st == ParseStatus::kNeedMore) {
+    size_t used = 0;
+    st = p.Feed(wire.data() + pos, std::min(step, wire.size() - pos), &used);
+    pos += used;
+  }
+  return st;
+}
+
+TEST(ResponseCaptureTest, KeepsNamedHeadersAndTheDecodedBodyHoweverSplit) {
+  const std::vector<std::string> names = {"content-type", "x-id", "x-missing"};
+  const std::string wire =
+      "HTTP/1.1 103 Early Hints\r\nX-Id: interim\r\n\r\n"
+      "HTTP/1.1 200 OK\r\ncontent-TYPE:  application/json \r\nX-Id: 1\r\nx-id: 2\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+  for (size_t step : {size_t(1), size_t(7), wire.size()}) {
+    ResponseCapture kept;
+    kept.header_names = &names;
+    kept.max_body_bytes = 1024;
+    ResponseParser p;
+    p.Reset(false, &kept);
+    ASSERT_EQ(FeedInSteps(p, wire, step), ParseStatus::kComplete) << step;
+    EXPECT_EQ(kept.header_values[0], "application/json");
+    EXPECT_EQ(kept.header_values[1], "1, 2") << "the interim response's X-Id is dropped";
+    EXPECT_EQ(kept.header_seen, (std::vector<uint8_t>{1, 1, 0}));
+    EXPECT_EQ(kept.body, "{\"a\":1}");
+    EXPECT_FALSE(kept.body_truncated);
+  }
+}
+
+TEST(ResponseCaptureTest, BodyIsCutAtTheLimitAndMarkedTruncated) {
+  ResponseCapture kept;
+  kept.max_body_bytes = 4;
+  ResponseParser p;
+  p.Reset(false, &kept);
+  ASSERT_EQ(FeedInSteps(p, "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n0123456789", 3), ParseStatus::kComplete);
+  EXPECT_EQ(kept.body, "0123");
+  EXPECT_TRUE(kept.body_truncated);
+  EXPECT_EQ(p.body_bytes(), 10u) << "the whole body is still counted";
+  // The next response on the connection starts from a clean capture, and one without capture keeps nothing.
+  p.Reset(false, &kept);
+  ASSERT_EQ(FeedInSteps(p, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nab", 100), ParseStatus::kComplete);
+  EXPECT_EQ(kept.body, "ab");
+  EXPECT_FALSE(kept.body_truncated);
+  p.Reset(false);
+  ASSERT_EQ(FeedInSteps(p, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\ncd", 100), ParseStatus::kComplete);
+  EXPECT_EQ(kept.body, "ab");
+}
+
+TEST(ResponseCaptureTest, CloseDelimitedBodyIsKept) {
+  ResponseCapture kept;
+  kept.max_body_bytes = 100;
+  ResponseParser p;
+  p.Reset(false, &kept);
+  ASSERT_EQ(FeedInSteps(p, "HTTP/1.0 200 OK\r\n\r\nhello", 2), ParseStatus::kNeedMore);
+  ASSERT_EQ(p.OnEof(), ParseStatus::kComplete);
+  EXPECT_EQ(kept.body, "hello");
+}
+
+}  // namespace
+}  // namespace headroom::http

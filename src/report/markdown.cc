@@ -173,6 +173,11 @@ void Errors(std::string& out, const Results& r) {
     const double share = r.overall.requests_total ? double(count) / double(r.overall.requests_total) : 0.0;
     out += "| " + MarkdownEscape(cls) + " | " + FormatCount(double(count)) + " | " + Percent(share) + " |\n";
   }
+  const std::vector<std::string> failures = CheckFailures(r);
+  if (!failures.empty()) {
+    out += "\nFirst failed check of each request:\n\n";
+    for (const std::string& f : failures) out += "- " + MarkdownEscape(f) + "\n";
+  }
 }
 
 }  // namespace

@@ -59,6 +59,15 @@ json LatencyJson(const Histogram& h) {
   return j;
 }
 
+std::vector<std::string> CheckFailures(const Results& r) {
+  std::vector<std::string> out;
+  for (const Section& s : r.requests) {
+    if (!s.check_failure.empty()) out.push_back(s.name + ": " + s.check_failure);
+  }
+  if (out.empty() && !r.overall.check_failure.empty()) out.push_back(r.overall.check_failure);
+  return out;
+}
+
 json SectionJson(const Section& s) {
   json j;
   if (!s.name.empty()) j["name"] = s.name;
@@ -71,6 +80,7 @@ json SectionJson(const Section& s) {
   json by_class = json::object();
   for (const auto& [k, v] : s.errors_by_class) by_class[k] = v;
   j["errors"] = {{"by_class", by_class}};
+  if (!s.check_failure.empty()) j["errors"]["first_check_failure"] = s.check_failure;
   json codes = json::object();
   for (const auto& [k, v] : s.status_codes) codes[std::to_string(k)] = v;
   j["status_codes"] = codes;

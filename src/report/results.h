@@ -48,6 +48,8 @@ struct Section {
   Histogram response_time_us;
   Histogram service_time_us;
   std::map<std::string, int64_t> errors_by_class;
+  std::string check_failure;  // why the first response that failed its checks failed ("" = none);
+                              // in a section of several requests it starts with "REQUEST: "
   std::map<int, int64_t> status_codes;
   std::vector<SloResult> slo;
   // errors / (ok + errors); 0 when nothing completed.
@@ -188,6 +190,10 @@ struct Results {
   Verdict verdict = Verdict::kPass;  // see Verdict
   bool passed() const { return verdict == Verdict::kPass; }
 };
+
+// The first failed response check of each request, "REQUEST: why" (docs/scenario.md, "Response
+// checks"); the run's overall example when no request section has one. Empty when none failed.
+std::vector<std::string> CheckFailures(const Results& r);
 
 // Percentile summary object {p50,p90,p95,p99,p99_9,max,mean,min,count} in microseconds.
 nlohmann::ordered_json LatencyJson(const Histogram& h);

@@ -214,6 +214,7 @@ std::string FormatSummary(const Results& r) {
     for (const auto& [k, v] : o.errors_by_class) e += k + " " + FormatCount(double(v)) + "  ";
     Row(out, "errors", e);
   }
+  for (const std::string& example : CheckFailures(r)) Row(out, "failed check", example);
   std::string codes;
   for (const auto& [k, v] : o.status_codes) codes += std::to_string(k) + " " + FormatCount(double(v)) + "  ";
   Row(out, "status codes", codes.empty() ? "(none)" : codes);

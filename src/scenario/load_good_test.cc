@@ -199,3 +199,64 @@ TEST(LoadGood, PhaseKindNames) {
 
 }  // namespace
 }  // namespace headroom::scenario
+
+namespace headroom::scenario {
+namespace {
+
+TEST(LoadGood, ResponseChecks) {
+  auto s = LoadScenarioFromString(R"(name: checks
+target: http://127.0.0.1:8080
+requests:
+  - name: list
+    path: /items
+    expect:
+      status: [200, "3xx"]
+      headers:
+        Content-Type: { contains: json }
+        X-Id: "7"
+        Set-Cookie: { present: false }
+        ETag: { matches: '^"[0-9a-f]+"$' }
+      body_contains: ok
+      body_matches: ['"id":\s*\d+']
+      json:
+        ok: true
+        items.0.id: 5
+        $.items[1].name: widget
+        /count: "5"
+        missing: null
+        big: 1.5e3
+        hex: 0x10
+      body_limit: 64KiB
+  - name: plain
+    path: /
+phases:
+  - { name: warm, baseline: { rate: 10/s, duration: 1s } }
+)", "checks.yaml");
+  ASSERT_TRUE(s.has_value()) << s.error().message;
+  ASSERT_TRUE(s->requests[0].expect.has_value());
+  EXPECT_FALSE(s->requests[1].expect.has_value());
+  const Expect& e = *s->requests[0].expect;
+  EXPECT_EQ(e.statuses, (std::vector<std::pair<int, int>>{{200, 200}, {300, 399}}));
+  ASSERT_EQ(e.headers.size(), 4u);
+  EXPECT_EQ(e.headers[0].op, HeaderExpect::Op::kContains);
+  EXPECT_EQ(e.headers[1].op, HeaderExpect::Op::kEquals);
+  EXPECT_EQ(e.headers[1].value, "7");
+  EXPECT_EQ(e.headers[2].op, HeaderExpect::Op::kAbsent);
+  EXPECT_EQ(e.headers[3].op, HeaderExpect::Op::kMatches);
+  EXPECT_EQ(e.body_contains, std::vector<std::string>{"ok"});
+  EXPECT_EQ(e.body_limit, 64 * 1024);
+  ASSERT_EQ(e.json.size(), 7u);
+  EXPECT_EQ(e.json[0].pointer, "/ok");
+  EXPECT_EQ(e.json[0].expected, "true");
+  EXPECT_EQ(e.json[1].pointer, "/items/0/id");
+  EXPECT_EQ(e.json[1].expected, "5");
+  EXPECT_EQ(e.json[2].pointer, "/items/1/name");
+  EXPECT_EQ(e.json[2].expected, "\"widget\"");
+  EXPECT_EQ(e.json[3].expected, "\"5\"") << "a quoted value is a string";
+  EXPECT_EQ(e.json[4].expected, "null");
+  EXPECT_EQ(e.json[5].expected, "1.5e3");
+  EXPECT_EQ(e.json[6].expected, "\"0x10\"") << "not a JSON number: compared as text";
+}
+
+}  // namespace
+}  // namespace headroom::scenario

@@ -62,6 +62,7 @@ namespace {
 std::string RequestKeyHint(std::string_view key) {
   if (key == "url") return " (write the scheme and host in 'target' and the rest in 'path')";
   if (key == "json") return " (write the JSON as a string in 'body' and set a Content-Type header)";
+  if (key == "check" || key == "checks" || key == "expected") return " (response checks go under 'expect')";
   return "";
 }
 
@@ -319,7 +320,7 @@ void ScenarioParser::ParseRequests(const YAML::Node& node, Scenario& out) {
 bool ScenarioParser::ParseRequest(const YAML::Node& node, std::string_view path, const Scenario& s,
                                   RequestSpec& out) {
   if (!r_.ExpectMap(node, path, "{ name: home, path: / }")) return false;
-  r_.CheckKeys(node, path, {"name", "weight", "method", "path", "headers", "body", "timeout", "slos"},
+  r_.CheckKeys(node, path, {"name", "weight", "method", "path", "headers", "body", "timeout", "slos", "expect"},
                RequestKeyHint);
   out.pos = PosOf(node);
   bool weight_ok = true;
@@ -360,6 +361,7 @@ bool ScenarioParser::ParseRequest(const YAML::Node& node, std::string_view path,
   if (YAML::Node n = Get(node, "slos"); n.IsDefined()) {
     ParseSlos(n, JoinPath(path, "slos"), out.name, s.requests, out.slos);
   }
+  if (YAML::Node n = Get(node, "expect"); n.IsDefined()) ParseExpect(n, JoinPath(path, "expect"), out);
   return weight_ok;
 }
 

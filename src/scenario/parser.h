@@ -29,6 +29,13 @@ class ScenarioParser {
   // Returns false when the weight could not be read (the weight sum is then not checked).
   bool ParseRequest(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
   void ParseMethod(const YAML::Node& node, std::string_view path, RequestSpec& out);
+  // expect.cc
+  void ParseExpect(const YAML::Node& node, std::string_view path, RequestSpec& out);
+  void ParseExpectStatus(const YAML::Node& node, std::string_view path, Expect& out);
+  void ParseExpectHeaders(const YAML::Node& node, std::string_view path, Expect& out);
+  void ParseExpectJson(const YAML::Node& node, std::string_view path, Expect& out);
+  // A string or a list of strings (body_contains, body_matches); `regex` validates each as RE2.
+  void ParseTextList(const YAML::Node& node, std::string_view path, bool regex, std::vector<std::string>& out);
   void ParsePath(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
   void ParseRequestHeaders(const YAML::Node& node, std::string_view path, const Scenario& s, RequestSpec& out);
   void CheckTemplate(const YAML::Node& node, std::string_view path, const std::string& text,

@@ -77,6 +77,34 @@ struct Header {
   std::string value;  // may hold {{ templates }}
 };
 
+// Checks on each response of a request (`expect:`, docs/scenario.md "Response checks"). A response
+// that fails one counts as the error class check_failed; one with a status >= 400 that `status`
+// does not list stays http_4xx / http_5xx.
+struct HeaderExpect {
+  enum class Op { kEquals, kContains, kMatches, kPresent, kAbsent };
+  std::string name;   // as written; matched case-insensitively
+  Op op = Op::kEquals;
+  std::string value;  // kEquals, kContains: text; kMatches: an RE2 pattern (validated)
+  SourcePos pos;
+};
+
+struct JsonExpect {
+  std::string path;      // as written: "items.0.id", "/items/0/id" or "$.items[0].id"
+  std::string pointer;   // the same as a JSON pointer: "/items/0/id"
+  std::string expected;  // the expected value as JSON text: 5, "ok", true, null
+  SourcePos pos;
+};
+
+struct Expect {
+  std::vector<std::pair<int, int>> statuses;  // inclusive ranges; empty: any status below 400
+  std::vector<HeaderExpect> headers;
+  std::vector<std::string> body_contains;
+  std::vector<std::string> body_matches;  // RE2 patterns (validated), searched anywhere in the body
+  std::vector<JsonExpect> json;
+  int64_t body_limit = 1 << 20;  // body bytes kept for body and json checks
+  bool NeedsBody() const { return !body_contains.empty() || !body_matches.empty() || !json.empty(); }
+};
+
 struct RequestSpec {
   std::string name;
   double weight = 1;      // relative share, >= 0
@@ -86,6 +114,7 @@ struct RequestSpec {
   std::optional<std::string> body;  // may hold templates
   int64_t timeout_ns = 0;  // resolved (request's own or defaults.timeout)
   std::vector<SloSpec> slos;  // request-scoped (request == name), from the request's `slos` key
+  std::optional<Expect> expect;  // response checks; none: status < 400 is ok
   SourcePos pos;
 };
 

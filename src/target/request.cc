@@ -178,6 +178,9 @@ Route RouteRequest(std::string_view method, std::string_view target) {
   } else if (NumericRoute(target, "/chunked/", kMaxChunkedBody, &n)) {
     r.body_kind = BodyKind::kChunked;
     r.body_bytes = n;
+  } else if (path == "/json") {
+    r.content_type = "application/json";
+    r.inline_body = R"({"ok":true,"items":[{"id":1,"name":"widget"},{"id":2,"name":"gadget"}]})" "\n";
   } else {
     r.status = 404;
     r.inline_body = "not found\n";
@@ -231,6 +234,11 @@ void AppendHead(std::string* out, int status, const Route& route, bool close) {
   out->push_back(' ');
   out->append(ReasonPhrase(status));
   out->append("\r\nServer: headroom-target\r\n");
+  if (status != 204 && status != 304) {
+    out->append("Content-Type: ");
+    out->append(route.content_type);
+    out->append("\r\n");
+  }
   if (route.body_kind == BodyKind::kChunked) {
     out->append("Transfer-Encoding: chunked\r\n");
   } else if (status != 204 && status != 304) {

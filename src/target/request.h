@@ -37,6 +37,7 @@ struct Route {
   int status = 200;
   BodyKind body_kind = BodyKind::kInline;
   std::string_view inline_body;  // static storage
+  std::string_view content_type = "text/plain";
   int64_t body_bytes = 0;        // length for kStatic and kChunked
   int64_t cpu_us = 0;            // burn before answering
   int64_t sleep_ms = 0;          // delay the answer
