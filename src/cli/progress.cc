@@ -1,5 +1,7 @@
 #include "cli/progress.h"
 
+#include <cmath>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,9 +21,11 @@ StderrProgress::StderrProgress(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_F
 void StderrProgress::OnSecond(const std::string& label, double total_s, const report::SecondRow& r) {
   ++seconds_;
   if (quiet_) return;
+  // The drain after a run's end (in-flight requests finishing) is not shown as time past its length.
+  const long long at_s = std::min<long long>(r.second + 1, std::max<long long>(1, (long long)std::ceil(total_s)));
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s [%3llds/%.0fs] %8.0f req/s  p95 %-9s errors %lld", label.c_str(),
-                 (long long)(r.second + 1), total_s, double(r.completed) / r.span_s,
+                 at_s, total_s, double(r.completed) / r.span_s,
                  FormatDurationUs(double(r.p95_us)).c_str(), (long long)r.errors);
     std::fflush(stderr);
     line_open_ = true;
@@ -34,7 +38,7 @@ void StderrProgress::OnSecond(const std::string& label, double total_s, const re
   if (seconds_ % kLogEveryS != 0) return;
   const int64_t total = completed_ + errors_;
   std::fprintf(stderr, "headroom: %llds elapsed, %s [%llds/%.0fs]: %.0f req/s, p95 %s (worst second), errors %lld (%.2f%%)\n",
-               (long long)seconds_, label.c_str(), (long long)(r.second + 1), total_s,
+               (long long)seconds_, label.c_str(), at_s, total_s,
                span_s_ > 0 ? double(completed_) / span_s_ : 0.0, FormatDurationUs(double(p95_us_)).c_str(),
                (long long)errors_, total ? 100.0 * double(errors_) / double(total) : 0.0);
   std::fflush(stderr);

@@ -2,6 +2,8 @@
 // answers second by second, and the verdicts and figures expected (format in testdata/README.md).
 // No sockets, no sleeps: the fake runner replays the scripted seconds.
 #include <gtest/gtest.h>
+
+#include <random>
 #include <yaml-cpp/yaml.h>
 
 #include <atomic>
@@ -192,14 +194,50 @@ TEST(ExecCases, EveryCaseMatchesItsExpectations) {
     if (c.doc["verdicts"] && c.scenario.phases.size() == 1) {
       BreakpointSearch search(c.scenario.phases[0]);
       std::vector<double> rates;
+      std::vector<int> bounds;  // steps tried + the most still to come, before each step
       size_t k = 0;
       while (auto rate = search.NextRate()) {
+        bounds.push_back(int(rates.size()) + search.StepsLeftAtMost());
         rates.push_back(*rate);
         const YAML::Node v = c.doc["verdicts"];
         search.Record(*rate, k < v.size() && v[k].as<std::string>() == "pass");
         ++k;
       }
       if (phases[0]["rates"]) EXPECT_EQ(rates, phases[0]["rates"].as<std::vector<double>>());
+      EXPECT_EQ(search.StepsLeftAtMost(), 0);
+      for (size_t i = 0; i < bounds.size(); ++i) {
+        EXPECT_GE(bounds[i], int(rates.size())) << "step " << i + 1 << " promised too few steps";
+        if (i > 0) EXPECT_LE(bounds[i], bounds[i - 1]) << "the promised total grew at step " << i + 1;
+      }
+    }
+  }
+}
+
+// "step K of at most N": over random searches and verdicts, N never undercounts the steps the search
+// takes and never grows as the search goes on.
+TEST(BreakpointSearchBound, NeverUndercountsNorGrows) {
+  std::mt19937_64 rng(7);
+  for (int trial = 0; trial < 2000; ++trial) {
+    scenario::Phase p;
+    p.kind = scenario::PhaseKind::kStress;
+    p.search = rng() % 2 ? scenario::StressSearch::kSteps : scenario::StressSearch::kExponential;
+    p.from_per_sec = double(1 + rng() % 500);
+    p.ceiling_per_sec = p.from_per_sec * double(1 + rng() % 64);
+    p.step_per_sec = std::max(double(1 + rng() % 300), (p.ceiling_per_sec - p.from_per_sec) / 150);
+    p.resolution = std::vector<double>{0.01, 0.05, 0.1, 0.5}[rng() % 4];
+    p.confirm = rng() % 2;
+    const double breaks_at = p.from_per_sec * double(rng() % 80) / 8.0;  // holds below this rate
+    BreakpointSearch search(p);
+    std::vector<int> bounds;
+    int tried = 0;
+    while (auto rate = search.NextRate()) {
+      bounds.push_back(tried + search.StepsLeftAtMost());
+      ASSERT_LT(++tried, 200);
+      search.Record(*rate, *rate < breaks_at || (search.NextIsConfirmation() && rng() % 2));
+    }
+    for (size_t i = 0; i < bounds.size(); ++i) {
+      ASSERT_GE(bounds[i], tried) << "trial " << trial << " step " << i + 1;
+      if (i > 0) ASSERT_LE(bounds[i], bounds[i - 1]) << "trial " << trial << " step " << i + 1;
     }
   }
 }

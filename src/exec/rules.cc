@@ -72,6 +72,34 @@ void BreakpointSearch::AfterSearchStep(double rate, bool passed) {
   }
 }
 
+int BreakpointSearch::StepsLeftAtMost() const {
+  if (!next_) return 0;
+  if (confirming_) return 1;
+  const int confirm = confirm_ ? 1 : 0;
+  if (mode_ == scenario::StressSearch::kSteps) {
+    const int rest = step_ > 0 ? int(std::floor((ceiling_ - *next_) / step_ + 1e-9)) : 0;
+    return 1 + std::max(rest, 0) + confirm;
+  }
+  // Bisecting between a rate that held and one that broke: each try halves the gap, and the search
+  // stops once gap / (rate that held) is within the resolution (that rate only grows).
+  auto bisections = [this](double good, double bad) {
+    int n = 0;
+    for (double gap = bad - good; good > 0 && gap / good > resolution_ && n < 64; gap /= 2) ++n;
+    return n;
+  };
+  if (bad_) return bisections(*good_, *bad_) + confirm;
+  int most = 0;
+  std::optional<double> good = good_;
+  double rate = *next_;
+  for (int tried = 1; tried < 64; ++tried) {
+    most = std::max(most, tried + (good ? bisections(*good, rate) : 0));  // `rate` breaks
+    if (rate >= ceiling_) break;                                          // `rate` holds at the ceiling
+    good = rate;
+    rate = std::min(rate * 2, ceiling_);
+  }
+  return most + confirm;
+}
+
 void BreakpointSearch::StartConfirmOrFinish() {
   next_.reset();
   if (confirm_ && capacity_) {

@@ -35,6 +35,10 @@ class BreakpointSearch {
   bool NextIsConfirmation() const { return confirming_; }
   // REQUIRES: rate == *NextRate().
   void Record(double rate, bool passed);
+  // How many more rates the search can try at most, NextRate() included (0 when it is over): the
+  // "of at most N" of the progress line. Exact for steps; for exponential, the worst case of the
+  // doubling still to come and the bisection after it.
+  int StepsLeftAtMost() const;
 
   std::optional<double> capacity() const { return capacity_; }
   bool confirmed() const { return confirmed_; }

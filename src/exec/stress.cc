@@ -35,8 +35,9 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     engine::Config config = BaseConfig(phase);
     config.model = engine::Model::kOpen;
     config.rate_profile = {{phase.step_duration_ns, *rate, *rate}};
-    const std::string label = Label(index, phase) + " step " + std::to_string(sr.curve.size() + 1) + " @ " +
-                              RateText(*rate);
+    const int tried = int(sr.curve.size());
+    const std::string label = Label(index, phase) + " step " + std::to_string(tried + 1) + " of at most " +
+                              std::to_string(tried + search.StepsLeftAtMost()) + " @ " + RateText(*rate);
     const double tier_from_s = TierWindowStart();
     auto run = RunEngine(config, step, label, step_s, nullptr);
     if (!run) return std::unexpected(run.error());
