@@ -9,6 +9,8 @@
 #                           plain single-URL run, both closed model: the cost of templating
 #   bench/run.sh watch      the same closed-model run with and without watched tiers (--watch host
 #                           --watch process:nginx), interleaved, wrk in the same rounds
+#   bench/run.sh checks     the same closed-model scenario with and without response checks
+#                           (expect: status, header, body text, RE2 pattern), interleaved, with wrk
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
@@ -214,6 +216,58 @@ soak() {
   stop_nginx
 }
 
+# hr_scenario TAG FILE: headroom run FILE pinned to CLIENT_CPU; results in $WORK/TAG/.
+hr_scenario() {
+  if ! /usr/bin/time -f "%U %S" -o "$WORK/$1.time" taskset -c "$CLIENT_CPU" \
+    "$HEADROOM" run "$2" --threads 1 --out "$WORK/$1" --quiet >"$WORK/$1.log" 2>&1 && [ ! -s "$WORK/$1/results.json" ]; then
+    echo "  $1 failed: $(tail -n 1 "$WORK/$1.log")" >&2
+    return 1
+  fi
+}
+
+# checks: the same closed-model scenario with and without response checks (status, a header, body
+# text and an RE2 pattern on every response), interleaved, with wrk in the same rounds.
+checks_cost() {
+  start_nginx 1000
+  local plain="$WORK/plain.yaml" checked="$WORK/checked.yaml"
+  local common="target: http://127.0.0.1:$NGINX_PORT
+phases:
+  - { name: run, closed: { connections: $CONNECTIONS, duration: ${DURATION_S}s } }"
+  printf 'name: plain\n%s\nrequests:\n  - { name: home, path: / }\n' "$common" >"$plain"
+  printf '%s\n' "name: checked" "$common" "requests:" "  - name: home" "    path: /" \
+    "    expect: { status: 200, headers: { Server: { contains: nginx } }, body_contains: ok, body_matches: '^ok\$' }" \
+    >"$checked"
+  "$HEADROOM" validate "$plain" "$checked" >/dev/null || die "bench scenarios do not validate"
+  echo "Response checks vs none: closed model, $CONNECTIONS connections, 1 thread on CPU $CLIENT_CPU, $ROUNDS rounds of ${DURATION_S}s"
+  printf '%-6s %-8s %12s %14s %8s\n' round run "req/s" "cpu_us/req" errors
+  local plain_rps=() plain_cpu=() chk_rps=() chk_cpu=() wrk_rps=() i rps cpu tag
+  for i in $(seq 1 "$ROUNDS"); do
+    for tag in plain checked; do
+      if hr_scenario "$tag.$i" "$WORK/$tag.yaml"; then
+        read -r rps cpu <<<"$(hr_figures "$tag.$i")"
+        if [ "$tag" = plain ]; then plain_rps+=("$rps") && plain_cpu+=("$cpu"); else chk_rps+=("$rps") && chk_cpu+=("$cpu"); fi
+        printf '%-6s %-8s %12.0f %14.3f %8s\n' "$i" "$tag" "$rps" "$cpu" "$(hr_field "$tag.$i" .requests.errors)"
+      fi
+    done
+    if wrk_run "wrk.$i" "$DURATION_S"; then
+      rps=$(wrk_rps "$WORK/wrk.$i.log")
+      wrk_rps+=("$rps")
+      printf '%-6s %-8s %12.0f\n' "$i" wrk "$rps"
+    fi
+  done
+  local a b c d e
+  a=$(median "${chk_rps[@]+"${chk_rps[@]}"}")
+  b=$(median "${plain_rps[@]+"${plain_rps[@]}"}")
+  c=$(median "${chk_cpu[@]+"${chk_cpu[@]}"}")
+  d=$(median "${plain_cpu[@]+"${plain_cpu[@]}"}")
+  e=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
+  echo
+  printf '%-20s %12s %12s %14s %12s\n' median checked plain checked/plain wrk
+  printf '%-20s %12s %12s %14s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")" "$(fmt 0 "$e")"
+  printf '%-20s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  stop_nginx
+}
+
 # mix: scenario runs render templated requests and keep per-request statistics; compare them with
 # the plain run, interleaved, same connections and duration.
 mix() {
@@ -238,13 +292,10 @@ YAML
       plain_rps+=("$rps") && plain_cpu+=("$cpu")
       printf '%-6s %-7s %12.0f %14.3f\n' "$i" plain "$rps" "$cpu"
     fi
-    if /usr/bin/time -f "%U %S" -o "$WORK/mix.$i.time" taskset -c "$CLIENT_CPU" \
-      "$HEADROOM" run "$scenario" --threads 1 --out "$WORK/mix.$i" --quiet >"$WORK/mix.$i.log" 2>&1; then
+    if hr_scenario "mix.$i" "$scenario"; then
       read -r rps cpu <<<"$(hr_figures "mix.$i")"
       mix_rps+=("$rps") && mix_cpu+=("$cpu")
       printf '%-6s %-7s %12.0f %14.3f\n' "$i" mix "$rps" "$cpu"
-    else
-      echo "  mix run failed: $(tail -n 1 "$WORK/mix.$i.log")" >&2
     fi
   done
   local a b c d
@@ -304,5 +355,6 @@ case "$MODE" in
   soak) soak ;;
   mix) mix ;;
   watch) watch_cost ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch]" ;;
+  checks) checks_cost ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks]" ;;
 esac
