@@ -12,5 +12,6 @@ int ValidateCommand(int argc, char** argv);  // validate_cmd.cc: headroom valida
 int ModelCommand(int argc, char** argv);     // model_cmd.cc:    headroom model usl|queue
 int PlanCommand(int argc, char** argv);      // plan_cmd.cc:     headroom plan plan.yaml
 int ImportCommand(int argc, char** argv);    // import_cmd.cc:   headroom import curl|har|access-log
+int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explain results.json
 
 }  // namespace headroom::cli
