@@ -15,10 +15,20 @@ std::string ErrorRatio(const std::string& job, const std::string& window) {
          "])) / sum(rate(http_requests_total{job=\"" + job + "\"}[" + window + "]))";
 }
 
+// A threshold as PromQL reads it and a person can check it: four significant digits at most,
+// no exponent, no trailing zeros (0.693877551 -> 0.6939, 0.0144 -> 0.0144, 10000 -> 10000).
 std::string Ratio(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
+  if (v == 0 || !std::isfinite(v)) return "0";
+  int magnitude = static_cast<int>(std::floor(std::log10(std::fabs(v))));
+  int decimals = std::clamp(3 - magnitude, 0, 12);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s.find('.') != std::string::npos) {
+    while (s.back() == '0') s.pop_back();
+    if (s.back() == '.') s.pop_back();
+  }
+  return s;
 }
 
 std::string BurnExpr(const std::string& job, double burn, double budget, const std::string& longw,
@@ -40,6 +50,16 @@ std::string MemoryExpr(const std::string& job) {
          "\"}) / sum(node_memory_MemTotal_bytes{job=\"" + job + "\"})";
 }
 
+// Connections in use against the pool: PgBouncer's server pool once connection pooling is in
+// force (pgbouncer_exporter), else the server's own max_connections (postgres_exporter).
+std::string DbPoolExpr(const Model& m, const Config& c, const std::string& job) {
+  if (m.Has(c, "connection_pooling"))
+    return "sum(pgbouncer_pools_server_active_connections{job=\"" + job +
+           "\"}) / sum(pgbouncer_databases_pool_size{job=\"" + job + "\"})";
+  return "sum(pg_stat_activity_count{job=\"" + job + "\"}) / max(pg_settings_max_connections{job=\"" +
+         job + "\"})";
+}
+
 // Jobs page on what the job-delay SLO promises: the oldest waiting job's age (warning at half
 // the SLO, critical at it), and a backlog that the current consumption rate cannot clear within
 // the SLO. A depth threshold alone pages while the autoscaler is still catching up.
@@ -47,16 +67,24 @@ void QueueAlerts(const PlanInput& in, const std::string& job, const std::string&
                  std::vector<AlertRule>& out) {
   const AlertDefaults& def = in.alert_defaults;
   double delay = in.slo.job_delay_s.value_or(def.job_latency_s[1]);
-  double warn = in.slo.job_delay_s ? std::floor(delay / 2) : def.job_latency_s[0];
+  double warn = std::floor(delay / 2);
   std::string sel = "{job=\"" + job + "\"}";
   std::string age = "max(queue_oldest_message_age_seconds" + sel + ")";
   std::string what = in.slo.job_delay_s ? "job-delay SLO" : "default job latency (no job_delay set)";
-  out.push_back({title + "JobAgeHigh", age + " > " + Ratio(warn), "2m", "warning",
-                 "oldest job has waited over " + Num(warn) + "s (" +
-                     (in.slo.job_delay_s ? "half the " + Num(delay) + "s " + what
-                                         : "default warning; critical at " + Num(delay) + "s") + ")"});
-  out.push_back({title + "JobAgeCritical", age + " > " + Ratio(delay), "1m", "critical",
-                 "oldest job has waited over the " + Num(delay) + "s " + what + ": scale workers"});
+  if (in.slo.job_delay_s) {
+    out.push_back({title + "JobAgeHigh", age + " > " + Ratio(warn), "2m", "warning",
+                   "oldest job has waited over " + Num(warn) + "s (half the " + Num(delay) + "s " +
+                       what + ")"});
+    out.push_back({title + "JobAgeCritical", age + " > " + Ratio(delay), "1m", "critical",
+                   "oldest job has waited over the " + Num(delay) + "s " + what + ": scale workers"});
+  }
+  // The generic job-latency thresholds, always; without a job_delay they are the job-age alerts.
+  for (int i = 0; i < 2; ++i)
+    out.push_back({title + (i ? "JobLatencyCritical" : "JobLatencyHigh"),
+                   age + " > " + Ratio(def.job_latency_s[i]), i ? "1m" : "2m",
+                   i ? "critical" : "warning",
+                   "oldest job has waited over " + Num(def.job_latency_s[i]) +
+                       "s (default job-latency threshold)", "defaults"});
   out.push_back({title + "BacklogCannotDrain",
                  "sum(queue_messages_ready" + sel + ") / clamp_min(sum(rate(queue_messages_acked_total" +
                      sel + "[5m])), 0.001) > " + Ratio(delay),
@@ -95,17 +123,27 @@ void DefaultAlerts(const Model& m, const Config& c, const std::string& job,
   }
   for (size_t t = 0; t < m.tiers.size(); ++t) {
     if (!c.tiers[t].present || m.tiers[t].kind == TierKind::kCdn) continue;
-    std::string tjob = DnsLabel(m.tiers[t].name), title = PromName(m.tiers[t].name);
+    const TierSpec& tier = m.tiers[t];
+    std::string tjob = DnsLabel(tier.name), title = PromName(tier.name);
     for (int i = 0; i < 2; ++i) {
-      if (m.tiers[t].limited_by != Resource::kMemory)
+      // Sustained CPU: the generic threshold over 15 minutes, whatever the planned target says.
+      out.push_back({title + "CpuSustained" + suffix[i], CpuExpr(tjob) + " > " + Ratio(d.cpu[i]),
+                     "15m", level[i], tier.name + " CPU above " + Pct(d.cpu[i]) +
+                                          " for 15 minutes (default threshold)", "defaults"});
+      if (tier.limited_by != Resource::kMemory)
         out.push_back({title + "Memory" + suffix[i], MemoryExpr(tjob) + " > " + Ratio(d.memory[i]),
-                       "15m", level[i], m.tiers[t].name + " memory above " + Pct(d.memory[i]),
+                       "15m", level[i], tier.name + " memory above " + Pct(d.memory[i]),
                        "defaults"});
       out.push_back({title + "Disk" + suffix[i],
                      "1 - sum(node_filesystem_avail_bytes{job=\"" + tjob + "\",fstype!=\"tmpfs\"}) / "
                      "sum(node_filesystem_size_bytes{job=\"" + tjob + "\",fstype!=\"tmpfs\"}) > " +
                          Ratio(d.disk[i]),
-                     "15m", level[i], m.tiers[t].name + " disk above " + Pct(d.disk[i]), "defaults"});
+                     "15m", level[i], tier.name + " disk above " + Pct(d.disk[i]), "defaults"});
+      if (tier.kind == TierKind::kDatabase)
+        out.push_back({title + "DbPool" + suffix[i], DbPoolExpr(m, c, tjob) + " > " +
+                                                         Ratio(d.db_pool[i]),
+                       "10m", level[i], tier.name + " connection pool above " + Pct(d.db_pool[i]) +
+                                            " in use (default threshold)", "defaults"});
     }
   }
 }
@@ -115,6 +153,8 @@ void DefaultAlerts(const Model& m, const Config& c, const std::string& job,
 void Saturation(std::vector<AlertRule>& out, const std::string& tier, const std::string& what,
                 const std::string& expr, double target) {
   std::string t = PromName(tier) + what;
+  // Whole tenths of a percent, so the expression and its summary state the same threshold.
+  target = std::round(target * 1000) / 1000;
   double warning = std::floor(target * 90) / 100;
   out.push_back({t + "High", expr + " > " + Ratio(warning), "10m", "warning",
                  tier + " " + what + " above " + Pct(warning) + " (90 % of the planned target)"});

@@ -28,7 +28,8 @@ const std::map<std::string, std::vector<std::string>>& EffectKeys() {
 
 const std::vector<std::string> kRemedyFields = {
     "id",          "name",     "order",    "relieves",   "effect",  "effort_days",
-    "monthly_cost", "requires", "guidance", "adds_tiers", "disabled", "not_before_month", "tiers"};
+    "monthly_cost", "requires", "guidance", "adds_tiers", "disabled", "not_before_month", "tiers",
+    "phase"};
 
 // Reads the fields present in `node` into `r` (overrides leave absent fields alone).
 void ReadRemedyFields(const YAML::Node& node, const std::string& path, Remedy& r, Diagnostics& d) {
@@ -42,6 +43,7 @@ void ReadRemedyFields(const YAML::Node& node, const std::string& path, Remedy& r
   if (auto v = ReadBool(node["disabled"], path + ".disabled", d)) r.disabled = *v;
   if (auto v = ReadNumber(node["not_before_month"], path + ".not_before_month", d, 0, 1200))
     r.not_before_month = *v;
+  if (auto v = ReadMultiple(node["phase"], path + ".phase", d)) r.phase = *v;
   if (const YAML::Node tiers = node["tiers"]) {
     if (!tiers.IsSequence() || r.id != "vertical_scaling") {
       d.Add(tiers, path + ".tiers", r.id != "vertical_scaling"

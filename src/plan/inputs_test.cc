@@ -1,5 +1,8 @@
 // Richer plan-file inputs: milestones, cost curves, external dependencies, remedy restrictions.
+#include <algorithm>
 #include <cmath>
+#include <regex>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -95,22 +98,78 @@ TEST(PlanInputs, AlertDefaultsAndOverrides) {
                                  {"LatencyP99High", "> 1"}, {"LatencyP99Critical", "> 3"},
                                  {"ErrorRateHigh", "> 0.005"}, {"ErrorRateCritical", "> 0.02"},
                                  {"WebMemoryHigh", "> 0.8"}, {"PostgresDiskCritical", "> 0.9"},
-                                 {"JobsDepthHigh", "> 1000"}, {"JobsDepthCritical", "> 10000"}}) {
+                                 {"JobsDepthHigh", "> 1000"}, {"JobsDepthCritical", "> 10000"},
+                                 {"WebCpuSustainedHigh", "> 0.7"}, {"WebCpuSustainedCritical", "> 0.9"},
+                                 {"PostgresCpuSustainedHigh", "> 0.7"},
+                                 {"PostgresMemoryHigh", "> 0.8"}, {"PostgresMemoryCritical", "> 0.9"},
+                                 {"PostgresDbPoolHigh", "> 0.7"}, {"PostgresDbPoolCritical", "> 0.9"},
+                                 {"PostgresDiskHigh", "> 0.75"},
+                                 {"JobsJobLatencyHigh", "> 30"}, {"JobsJobLatencyCritical", "> 300"}}) {
     const AlertRule* a = find(alerts, name);
     ASSERT_NE(a, nullptr) << name;
     EXPECT_NE(a->expr.find(threshold), std::string::npos) << name << ": " << a->expr;
   }
   std::string text = test_util::ReadText(test_util::kSourceDir + "/examples/plans/analytics-saas.yaml") +
-                     "alerts:\n  p50: { warning: 150ms, critical: 400ms }\n  disk: { warning: 60% }\n";
+                     "alerts:\n  p50: { warning: 150ms, critical: 400ms }\n  disk: { warning: 60% }\n"
+                     "  cpu: { warning: 60%, critical: 80% }\n  db_pool: { warning: 50% }\n";
   auto parsed = ParsePlanText(text, "plan.yaml", "");
   ASSERT_TRUE(parsed.has_value()) << parsed.error().message;
   alerts = rules(*parsed);
   EXPECT_NE(find(alerts, "LatencyP50High")->expr.find("> 0.15"), std::string::npos);
   EXPECT_NE(find(alerts, "PostgresDiskHigh")->expr.find("> 0.6"), std::string::npos);
   EXPECT_NE(find(alerts, "PostgresDiskCritical")->expr.find("> 0.9"), std::string::npos);
+  EXPECT_NE(find(alerts, "WebCpuSustainedHigh")->expr.find("> 0.6"), std::string::npos);
+  EXPECT_NE(find(alerts, "WebCpuSustainedCritical")->expr.find("> 0.8"), std::string::npos);
+  EXPECT_NE(find(alerts, "PostgresDbPoolHigh")->expr.find("> 0.5"), std::string::npos);
   auto bad = ParsePlanText(text + "  p99: { warning: 3s, critical: 1s }\n", "plan.yaml", "");
   ASSERT_FALSE(bad.has_value());
   EXPECT_NE(bad.error().message.find("alerts.p99: warning must not be above critical"), std::string::npos);
+}
+
+// Every signal the issue lists has a warning and a critical default in the rules of a plan file
+// that sets no `alerts:` — including the job-latency pair when slos.job_delay is set too.
+TEST(PlanInputs, EveryGenericAlertHasBothLevels) {
+  PlanInput in = Example("analytics-saas");
+  auto plan = BuildPlan(in);
+  ASSERT_TRUE(plan.has_value());
+  for (const PhaseResult& ph : plan->phases) {
+    std::set<std::string> names;
+    for (const AlertRule& a : ph.alerts)
+      if (a.group == "defaults") names.insert(a.name);
+    for (const char* signal : {"LatencyP50", "LatencyP99", "ErrorRate", "WebCpuSustained",
+                               "PostgresCpuSustained", "WebMemory", "PostgresDbPool", "PostgresDisk",
+                               "JobsDepth", "JobsJobLatency"}) {
+      EXPECT_TRUE(names.contains(std::string(signal) + "High")) << signal << " at " << ph.multiplier;
+      EXPECT_TRUE(names.contains(std::string(signal) + "Critical")) << signal << " at " << ph.multiplier;
+    }
+  }
+}
+
+// Thresholds are printed with at most four significant digits (a target of 0.693877551 is
+// 0.694, the value its summary states as 69.4 %).
+TEST(PlanInputs, AlertThresholdsAreRounded) {
+  for (const char* name : {"analytics-saas", "order-management"}) {
+    auto plan = BuildPlan(Example(name));
+    ASSERT_TRUE(plan.has_value());
+    std::regex literal(R"([0-9]+\.[0-9]+)");
+    for (const PhaseResult& ph : plan->phases) {
+      for (const AlertRule& a : ph.alerts) {
+        for (std::sregex_iterator it(a.expr.begin(), a.expr.end(), literal), end; it != end; ++it) {
+          std::string digits = it->str();
+          digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
+          digits.erase(0, digits.find_first_not_of('0'));
+          EXPECT_LE(digits.size(), 4u) << a.name << ": " << a.expr;
+        }
+      }
+    }
+  }
+  auto plan = BuildPlan(Example("analytics-saas"));
+  ASSERT_TRUE(plan.has_value());
+  for (const AlertRule& a : plan->phases[0].alerts) {
+    if (a.name != "WebCpuCritical") continue;
+    EXPECT_TRUE(a.expr.ends_with("> 0.694")) << a.expr;
+    EXPECT_NE(a.summary.find("69.4 %"), std::string::npos) << a.summary;
+  }
 }
 
 }  // namespace

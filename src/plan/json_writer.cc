@@ -131,7 +131,26 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
   j["artifacts"] = {{"gate", ph.gate_file},
                     {"hpa", ph.autoscalers.empty() ? ordered_json(nullptr) : ordered_json(dir + "hpa.yaml")},
-                    {"prometheus_rules", dir + "prometheus-rules.yaml"}};
+                    {"prometheus_rules", dir + "prometheus-rules.yaml"},
+                    {"stress", ph.stress_file},
+                    {"chaos", ph.chaos_file.empty() ? ordered_json(nullptr) : ordered_json(ph.chaos_file)}};
+  if (!ph.workloads.empty()) {
+    ordered_json workloads = ordered_json::array();
+    for (const WorkloadDemand& w : ph.workloads)
+      workloads.push_back({{"name", w.name}, {"kind", w.kind},
+                           {"demand_rps", Round(w.demand_rps.value, 2)},
+                           {"demand_formula", w.demand_rps.formula},
+                           {"required_rps", Round(w.required_rps.value, 2)},
+                           {"app_rps", Round(w.app_rps, 2)}, {"db_reads", Round(w.db_reads, 2)},
+                           {"db_writes", Round(w.db_writes, 2)}, {"jobs", Round(w.jobs, 2)},
+                           {"slo", w.slo}});
+    j["workloads"] = workloads;
+  }
+  ordered_json chaos = ordered_json::array();
+  for (const ChaosStep& c : ph.chaos)
+    chaos.push_back({{"name", c.name}, {"action", c.action}, {"slos_hold", c.slos_hold},
+                     {"effect", c.effect}, {"duration_s", c.duration_s}});
+  j["chaos"] = chaos;
 }
 
 }  // namespace

@@ -81,6 +81,19 @@ void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   for (const std::string& p : ph.premature) md += "- Premature for the stage: " + p + ".\n";
   if (!ph.premature.empty()) md += "\n";
 
+  if (!ph.workloads.empty()) {
+    md += "Workloads at this phase (work per second at the required rate, before caches and "
+          "batching):\n\n| workload | kind | demand | required | app req/s | db reads | db writes | "
+          "jobs | SLO |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n";
+    for (const WorkloadDemand& w : ph.workloads)
+      md += "| " + w.name + " | " + w.kind + " | " + Num(w.demand_rps.value) + " | " +
+            Num(w.required_rps.value) + " | " + Num(w.app_rps) + " | " + Num(w.db_reads) + " | " +
+            Num(w.db_writes) + " | " + Num(w.jobs) + " | " + w.slo + " |\n";
+    md += "\n";
+    for (const WorkloadDemand& w : ph.workloads)
+      if (w.kind != "requests") md += "- " + w.name + ": " + w.demand_rps.formula + ".\n";
+    md += "\n";
+  }
   md += "### 1. Assessment\n\nThe configuration entering this phase, at this phase's required "
         "capacity:\n\n";
   Table(md, ph.assessment);
@@ -221,6 +234,16 @@ void Enforcement(std::string& md, const PlanInput& in, const PhaseResult& ph) {
              : "") +
         "judged by the plan's SLOs.\n\nLoad-test plan for this phase (beyond the gate):\n\n";
   Lines(md, ph.load_test, "");
+  md += "\nAs scenarios: `headroom run " + ph.stress_file + "` (the stress ramp to 3x)";
+  if (!ph.chaos_file.empty()) {
+    md += " and `headroom run " + ph.chaos_file + "` (each fault in a phase of its own, then a "
+          "recovery phase held to the SLOs; faults by hand when their phase starts: ";
+    for (size_t i = 0; i < ph.chaos.size(); ++i)
+      md += (i ? "; " : "") + std::string("`") + ph.chaos[i].name + "` — " + ph.chaos[i].action +
+            (ph.chaos[i].slos_hold ? ", SLOs held" : ", errors under 5 % only");
+    md += ")";
+  }
+  md += ".\n";
 
   md += "\n### 12. Runbook (when autoscaling fails)\n\n";
   Lines(md, ph.runbook, "");

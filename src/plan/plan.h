@@ -87,6 +87,23 @@ struct WorkloadSpec {
   std::vector<PeriodicJobs> periodic;
 };
 
+// A workload besides the main request traffic (traffic.peak with `workload`): another API, data
+// ingestion, or periodic background jobs, each with its own rate, growth and SLO.
+enum class StreamKind { kApi, kIngestion, kPeriodic };
+struct WorkloadStream {
+  std::string name;
+  StreamKind kind = StreamKind::kApi;
+  double rate_rps = 0;                   // api, ingestion: today's peak requests (events)/s
+  std::optional<double> growth_monthly;  // its own growth; default traffic.growth
+  double read_share = 0;                 // api: default workload.read_share; ingestion: 0
+  double writes_per_request = 1;         // write statements per write request
+  double jobs_per_request = 0;           // background jobs enqueued per request
+  std::string method = "GET", path = "/";  // what the gates send for it
+  std::optional<double> p95_ms;          // api, ingestion: its p95 objective
+  double every_s = 0, jobs = 0;          // periodic: a batch of `jobs` every `every_s`
+  double delay_s = 0;                    // periodic: the batch's job-delay SLO (default every_s)
+};
+
 struct Remedy {
   std::string id;                  // known to the planner (see docs/plan.md)
   std::string name;
@@ -100,6 +117,7 @@ struct Remedy {
   std::vector<TierSpec> adds_tiers;  // tiers it introduces when absent
   bool disabled = false;
   double not_before_month = 0;     // not chosen for demand reached before this month
+  double phase = 0;                // pinned: in force from this phase (a multiple) on, never before
   std::vector<std::string> tiers;  // vertical_scaling: only these tiers (empty: any)
 };
 
@@ -115,7 +133,9 @@ struct AlertDefaults {
   double p50_ms[2] = {200, 500};
   double p99_ms[2] = {1000, 3000};
   double error_rate[2] = {0.005, 0.02};
+  double cpu[2] = {0.7, 0.9};      // sustained (15 minutes), beside the planned-target alerts
   double memory[2] = {0.8, 0.9};
+  double db_pool[2] = {0.7, 0.9};  // connections in use / pool size
   double disk[2] = {0.75, 0.9};
   double queue_depth[2] = {1000, 10000};
   double job_latency_s[2] = {30, 300};  // used when slos.job_delay is not set
@@ -148,6 +168,7 @@ struct PlanInput {
   };
   std::vector<Dependency> dependencies;
   AlertDefaults alert_defaults;
+  std::vector<WorkloadStream> workloads;  // besides the main traffic
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as
@@ -241,6 +262,26 @@ struct AlertRule {
   std::string group;  // "" (slo or saturation by name) or "defaults"
 };
 
+// One fault the phase's chaos scenario injects mid-run (by hand or by a script: scenario files have
+// no fault actions), with what the planned configuration predicts for the SLOs meanwhile.
+struct ChaosStep {
+  std::string name;         // scenario phase name, e.g. "kill-app-unit"
+  std::string action;       // what to do when the phase starts
+  bool slos_hold = true;    // the plan predicts p95 and error rate stay within the SLOs
+  std::string effect;       // the prediction, with its figures
+  double duration_s = 120;  // how long the fault phase runs before the recovery phase
+};
+
+// One workload at a phase: its rate and the work it puts on each tier it hits.
+struct WorkloadDemand {
+  std::string name;
+  std::string kind;       // "requests" (the main traffic), "api", "ingestion" or "periodic"
+  Figure demand_rps;      // requests (events, jobs)/s at the phase, before the safety factor
+  Figure required_rps;    // x safety: what the tiers are sized for
+  double app_rps = 0, db_reads = 0, db_writes = 0, jobs = 0;  // at the required rate, per second
+  std::string slo;        // its objective ("p95 < 500ms", "jobs within 5m")
+};
+
 struct PhaseResult {
   double multiplier = 1;
   Figure month_reached;       // months from today at the stated growth
@@ -274,6 +315,10 @@ struct PhaseResult {
   std::vector<std::string> runbook;
   std::string gate_file;               // artifacts-relative path of the load-test gate
   std::vector<std::string> load_test;  // ramp to 3x, soak, chaos steps with expected effects
+  std::string stress_file;             // artifacts-relative: stress to 3x the required rate
+  std::string chaos_file;              // artifacts-relative: the chaos steps as a scenario
+  std::vector<ChaosStep> chaos;
+  std::vector<WorkloadDemand> workloads;  // the main traffic first, then plan.workloads
   std::string stage;                   // "growth (5,747 DAU; ...)"; "" without users
   std::vector<std::string> premature;  // remedies early for the stage, and what forces them
   std::vector<std::string> checklist;  // "[x] ..." provided by the plan, "[ ] ..." to do

@@ -115,7 +115,9 @@ void ReadAlertDefaults(const YAML::Node& node, AlertDefaults& a, Diagnostics& d)
     return;
   }
   CheckKeys(node, "alerts",
-            {"p50", "p99", "error_rate", "memory", "disk", "queue_depth", "job_latency"}, d);
+            {"p50", "p99", "error_rate", "cpu", "memory", "db_pool", "disk", "queue_depth",
+             "job_latency"},
+            d);
   enum Kind { kMs, kShare, kCount, kSeconds };
   auto pair = [&](const char* key, double* out, Kind kind) {
     const YAML::Node n = node[key];
@@ -152,10 +154,84 @@ void ReadAlertDefaults(const YAML::Node& node, AlertDefaults& a, Diagnostics& d)
   pair("p50", a.p50_ms, kMs);
   pair("p99", a.p99_ms, kMs);
   pair("error_rate", a.error_rate, kShare);
+  pair("cpu", a.cpu, kShare);
   pair("memory", a.memory, kShare);
+  pair("db_pool", a.db_pool, kShare);
   pair("disk", a.disk, kShare);
   pair("queue_depth", a.queue_depth, kCount);
   pair("job_latency", a.job_latency_s, kSeconds);
+}
+
+// workloads: [{ name: ingest, kind: ingestion, rate: 50/s, growth: 10%, p95: 1s, path: /events },
+//             { name: ranking, kind: periodic, every: 15m, jobs: 600, delay: 5m }]
+void ReadWorkloads(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
+  if (!node) return;
+  if (!node.IsSequence()) {
+    d.Add(node, "workloads", "expected a list like [{ name: ingest, kind: ingestion, rate: 50/s }]");
+    return;
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node n = node[i];
+    std::string p = "workloads[" + std::to_string(i) + "]";
+    if (!n.IsMap()) {
+      d.Add(n, p, "expected a map with name, kind and rate (or every and jobs)");
+      continue;
+    }
+    WorkloadStream w;
+    if (auto v = ReadString(n["name"], p + ".name", d)) w.name = *v;
+    if (!n["name"]) d.Add(n, p, "missing 'name'");
+    if (!w.name.empty()) p += "(" + w.name + ")";
+    if (!w.name.empty() && !names.insert(w.name).second)
+      d.Add(n["name"], p + ".name", "duplicate workload name '" + w.name + "'");
+    if (!n["kind"]) d.Add(n, p, "missing 'kind' (api, ingestion, periodic)");
+    auto kind = ReadChoice(n["kind"], p + ".kind", {"api", "ingestion", "periodic"}, d);
+    if (!kind) continue;
+    w.kind = *kind == "api" ? StreamKind::kApi : *kind == "ingestion" ? StreamKind::kIngestion
+                                                                      : StreamKind::kPeriodic;
+    bool periodic = w.kind == StreamKind::kPeriodic;
+    if (periodic) {
+      CheckKeys(n, p, {"name", "kind", "every", "jobs", "delay", "growth"}, d);
+      for (const char* key : {"every", "jobs"})
+        if (!n[key]) d.Add(n, p, std::string("missing '") + key + "'");
+      if (auto v = ReadDurationS(n["every"], p + ".every", d)) w.every_s = *v;
+      if (auto v = ReadNumber(n["jobs"], p + ".jobs", d, 0, 1e9)) w.jobs = *v;
+      w.delay_s = w.every_s;
+      if (auto v = ReadDurationS(n["delay"], p + ".delay", d)) w.delay_s = *v;
+      if (w.delay_s > w.every_s) d.Add(n, p, "delay above every: batches would pile up");
+    } else {
+      CheckKeys(n, p, {"name", "kind", "rate", "growth", "read_share", "writes_per_request",
+                       "jobs_per_request", "method", "path", "p95"}, d);
+      if (!n["rate"]) d.Add(n, p, "missing 'rate' (today's peak, e.g. 50/s)");
+      if (auto v = ReadRate(n["rate"], p + ".rate", d)) w.rate_rps = *v;
+      w.read_share = w.kind == StreamKind::kApi ? in.workload.read_share : 0;
+      if (auto v = ReadPercent(n["read_share"], p + ".read_share", d, 1)) w.read_share = *v;
+      w.writes_per_request = in.workload.writes_per_write;
+      if (auto v = ReadNumber(n["writes_per_request"], p + ".writes_per_request", d, 0, 1e6))
+        w.writes_per_request = *v;
+      if (auto v = ReadNumber(n["jobs_per_request"], p + ".jobs_per_request", d, 0, 1e6))
+        w.jobs_per_request = *v;
+      w.method = w.kind == StreamKind::kIngestion ? "POST" : "GET";
+      if (auto v = ReadChoice(n["method"], p + ".method", {"GET", "POST", "PUT", "PATCH", "DELETE"}, d))
+        w.method = *v;
+      if (auto v = ReadString(n["path"], p + ".path", d)) {
+        if (v->empty() || (*v)[0] != '/') {
+          d.Add(n["path"], p + ".path", "must start with '/'");
+        } else {
+          w.path = *v;
+        }
+      }
+      if (auto v = ReadDurationS(n["p95"], p + ".p95", d)) w.p95_ms = *v * 1e3;
+    }
+    if (auto v = ReadPercent(n["growth"], p + ".growth", d, 100)) {
+      if (!(in.traffic.growth_monthly > 0))
+        d.Add(n["growth"], p + ".growth", "needs traffic.growth (or a milestone) above 0: a "
+              "workload's growth is relative to the phases, which are multiples of traffic.peak");
+      else
+        w.growth_monthly = *v;
+    }
+    in.workloads.push_back(w);
+  }
 }
 
 void ReadTraffic(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
@@ -450,9 +526,14 @@ void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
   }
   if (d.empty() && !kinds.contains(TierKind::kApp))
     d.Add(node, "tiers", "no tier of kind 'app' (the tier that serves requests)");
-  if (d.empty() && !in.workload.periodic.empty() &&
+  bool periodic = !in.workload.periodic.empty() ||
+                  std::any_of(in.workloads.begin(), in.workloads.end(), [](const WorkloadStream& w) {
+                    return w.kind == StreamKind::kPeriodic || w.jobs_per_request > 0;
+                  });
+  if (d.empty() && periodic &&
       !(kinds.contains(TierKind::kWorkers) && kinds.contains(TierKind::kQueue)))
-    d.Add(node, "tiers", "workload.periodic_jobs need a queue and a workers tier");
+    d.Add(node, "tiers", "periodic jobs (workload.periodic_jobs, workloads of kind periodic or "
+                         "with jobs_per_request) need a queue and a workers tier");
 }
 
 void ReadPhases(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
@@ -508,12 +589,30 @@ void ReadGate(const YAML::Node& node, PlanInput& in, Diagnostics& d) {
     d.Add(node, "gate", "spike_hold must be shorter than spike (the whole spike phase)");
 }
 
+// A remedy pinned with `phase: 10x` names one of the plan's phases.
+void CheckPinnedPhases(const YAML::Node& overrides, const PlanInput& in, Diagnostics& d) {
+  if (!overrides.IsMap()) return;
+  for (const Remedy& r : in.remedies) {
+    if (r.phase <= 0 || !overrides[r.id] || !overrides[r.id].IsMap()) continue;
+    const YAML::Node node = overrides[r.id]["phase"];
+    if (!node) continue;
+    bool known = std::any_of(in.multipliers.begin(), in.multipliers.end(),
+                             [&](double m) { return std::fabs(m - r.phase) < 1e-9; });
+    if (known) continue;
+    std::string phases;
+    for (double m : in.multipliers) phases += (phases.empty() ? "" : ", ") + PhaseLabel(m);
+    d.Add(node, "remedies." + r.id + ".phase",
+          "'" + PhaseLabel(r.phase) + "' is not one of the plan's phases (" + phases + ")");
+    if (r.disabled) d.Add(node, "remedies." + r.id + ".phase", "a disabled remedy cannot be pinned");
+  }
+}
+
 void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   Diagnostics& d = ctx.diag;
   CheckKeys(root, "",
             {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
              "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve",
-             "dependencies", "alerts"},
+             "dependencies", "alerts", "workloads"},
             d);
   YAML::Mark top = root.Mark();
   if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
@@ -530,6 +629,7 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   if (!root["slos"]) d.Add(top, "", "missing 'slos' (at least p95)");
   ReadSlos(root["slos"], in, d);
   ReadWorkload(root["workload"], in, d);
+  ReadWorkloads(root["workloads"], in, d);
   if (!root["tiers"]) {
     d.Add(top, "", "missing 'tiers'");
   } else {
@@ -565,7 +665,10 @@ Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string&
   auto catalogue = DefaultRemedies();
   if (!catalogue) return Fail(catalogue.error().message);
   in.remedies = std::move(*catalogue);
-  if (const YAML::Node overrides = root["remedies"]) ApplyRemedyOverrides(overrides, in.remedies, diag);
+  if (const YAML::Node overrides = root["remedies"]) {
+    ApplyRemedyOverrides(overrides, in.remedies, diag);
+    CheckPinnedPhases(overrides, in, diag);
+  }
   if (!diag.empty()) return Fail(diag.Text());
   return in;
 }

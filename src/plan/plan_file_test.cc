@@ -54,7 +54,7 @@ TEST(PlanFile, ExamplesParse) {
   EXPECT_EQ(om->traffic.peak_rps, 800);
   EXPECT_DOUBLE_EQ(om->traffic.growth_monthly, 0.3);
   EXPECT_EQ(om->traffic.flash_sale_multiple, 6);
-  EXPECT_EQ(om->budget_monthly, 4000);
+  EXPECT_EQ(om->budget_monthly, 12000);
   EXPECT_EQ(om->currency, "EUR");
   EXPECT_DOUBLE_EQ(om->slo.p95_ms, 300);
   EXPECT_EQ(om->tiers[0].sessions, Sessions::kMemory);

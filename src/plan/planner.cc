@@ -186,8 +186,11 @@ std::vector<Change> Diff(const Model& m, const Config& prev, const Config& next,
   for (size_t r = 0; r < m.in.remedies.size(); ++r) {
     if (!next.enabled[r] || prev.enabled[r]) continue;
     const Remedy& remedy = m.in.remedies[r];
-    out.push_back({remedy.id, remedy.name, RemedyDetail(m, remedy.id, before, after, next),
-                   remedy.effort_days, {}});
+    std::string detail = RemedyDetail(m, remedy.id, before, after, next);
+    if (remedy.phase > 0)
+      detail += std::string(detail.empty() ? "" : "; ") + "pinned to phase " +
+                PhaseLabel(remedy.phase) + " by the plan file";
+    out.push_back({remedy.id, remedy.name, detail, remedy.effort_days, {}});
   }
   for (size_t i = 0; i < m.tiers.size(); ++i) {
     const TierState& a = prev.tiers[i];
@@ -288,9 +291,26 @@ void WritesOutgrow(const Model& m, PlanOutput& out) {
   double rate_factor = std::max(in.safety_factor, in.traffic.flash_sale_multiple);
   double writes_1x = in.traffic.peak_rps * rate_factor * (1 - in.workload.read_share) *
                      in.workload.writes_per_write;
+  // Other workloads' writes grow at their own pace: find the multiple by bisection then.
+  auto writes_at = [&](double mult) {
+    return ComputeLoads(m, c, m.SizingRps(mult * in.traffic.peak_rps * in.safety_factor)).writes;
+  };
+  bool streams = std::any_of(in.workloads.begin(), in.workloads.end(), [](const WorkloadStream& w) {
+    return w.kind != StreamKind::kPeriodic && w.read_share < 1 && w.writes_per_request > 0;
+  });
+  if (streams) writes_1x = writes_at(1);
   if (writes_1x <= 0 || target <= 0) return;
   double cap = t.write_capacity_rps * f * part * target;
   double multiple = cap / writes_1x;
+  if (streams) {
+    double lo = 0, hi = 1;
+    while (writes_at(hi) < cap && hi < 1e12) hi *= 2;
+    for (int i = 0; i < 100; ++i) {
+      double mid = 0.5 * (lo + hi);
+      (writes_at(mid) < cap ? lo : hi) = mid;
+    }
+    multiple = hi;
+  }
   Figure month = MonthReached(in, multiple);
   out.writes_outgrow_primary_multiplier = multiple;
   out.writes_outgrow_detail =
@@ -337,6 +357,7 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
     ph.flash_rps = {flash, Num(ph.demand_rps.value) + " req/s x flash sale " +
                                Num(m.in.traffic.flash_sale_multiple)};
     ph.flash = FlashRows(m, next, required);
+    FillWorkloads(m, after, ph);
     Unresolved(ph.after, "", ph);
     Unresolved(ph.flash, " at the " + Num(m.SizingRps(required)) + " req/s " +
                              (flash > required ? "flash sale" : "required rate"), ph);
@@ -360,6 +381,8 @@ Result<PlanOutput> BuildPlan(const PlanInput& input) {
     FillAlerts(m, next, ph);
     FillSettings(m, next, after, ph);
     FillLoadTest(m, next, after, ph);
+    ph.stress_file = "artifacts/" + PhaseDir(mult) + "/stress.yaml";
+    if (!ph.chaos.empty()) ph.chaos_file = "artifacts/" + PhaseDir(mult) + "/chaos.yaml";
     FillStage(m, next, ph);
     FillDependencies(m, after, ph);
     out.phases.push_back(std::move(ph));

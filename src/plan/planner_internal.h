@@ -99,7 +99,18 @@ struct Loads {
   double jobs = 0;            // jobs/s for queue and workers
   double hit_ratio = 0, edge_hit = 0, read_factor = 1;
   std::string app_formula, reads_formula, writes_formula, jobs_formula;
+  struct Stream {  // one of PlanInput::workloads at this rate (before any cache or batching)
+    double rps = 0, db_reads = 0, writes = 0, jobs = 0;
+  };
+  std::vector<Stream> streams;  // parallel to PlanInput::workloads
 };
+
+// A workload's rate at `required_rps` of the main traffic: today's rate x safety x m^share, with
+// m = required / (peak x safety) and share = ln(1 + its growth) / ln(1 + traffic growth), so it
+// reaches rate x (1 + growth)^month in the month the main traffic reaches m (share 1 without
+// its own growth).
+double StreamRps(const Model& m, double rate_today, const std::optional<double>& growth,
+                 double required_rps);
 
 Loads ComputeLoads(const Model& m, const Config& c, double required_rps);
 
@@ -147,7 +158,11 @@ void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& 
 void FillStage(const Model& m, const Config& c, PhaseResult& phase);
 // External APIs with rate limits: demand against the limit and the client settings (dependencies.cc).
 void FillDependencies(const Model& m, const Loads& l, PhaseResult& phase);
+// The main traffic and each workload at the phase, split out of `l` (workloads.cc).
+void FillWorkloads(const Model& m, const Loads& l, PhaseResult& phase);
 std::string GateYaml(const PlanInput& in, const PhaseResult& phase);
+std::string StressYaml(const PlanInput& in, const PhaseResult& phase);  // the 3x stress step
+std::string ChaosYaml(const PlanInput& in, const PhaseResult& phase);   // the chaos steps
 std::string HpaYaml(const PlanInput& in, const PhaseResult& phase);
 std::string RulesYaml(const PlanInput& in, const PhaseResult& phase);
 std::string MarkdownPlan(const PlanOutput& plan);

@@ -250,6 +250,15 @@ void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& 
                     ", and a burst of errors from its in-flight requests";
       out.push_back("Chaos: kill one " + m.tiers[m.app].name + " unit of " +
                     std::to_string(units) + " mid-soak; " + effect + ".");
+      double replace_s = m.tiers[m.app].startup_s + 30;
+      ph.chaos.push_back({"kill-" + DnsLabel(m.tiers[m.app].name) + "-unit",
+                          "kill one " + m.tiers[m.app].name + " unit of " + std::to_string(units) +
+                              (m.Autoscaled(c, m.app)
+                                   ? " (kubectl delete pod -l app=" + DnsLabel(m.tiers[m.app].name) +
+                                         " --field-selector status.phase=Running, one pod)"
+                                   : ""),
+                          util <= app->target.value, effect,
+                          std::ceil((replace_s + 60) / 60) * 60});
     } else if (app) {
       out.push_back("Chaos: " + m.tiers[m.app].name + " runs one unit: killing it is an outage "
                     "until it restarts; test the restart time against the " +
@@ -275,6 +284,14 @@ void FillLoadTest(const Model& m, const Config& c, const Loads& l, PhaseResult& 
                   " reads/s fall through to the database while it warms; " + where +
                   ". Expect p95 to rise for about one TTL (" + Num(in.workload.freshness_s) +
                   "s); if that breaks the SLO, warm the cache before traffic returns.");
+    double util = primary ? primary->utilization + extra * (replicas ? in.workload.strong_reads : 1.0) /
+                                                       std::max(primary->capacity.value, 1.0)
+                          : 0;
+    ph.chaos.push_back({"flush-" + DnsLabel(m.tiers[m.cache].name),
+                        "flush the cache (redis-cli FLUSHALL on " + m.tiers[m.cache].name + ")",
+                        primary && util <= primary->target.value,
+                        Num(extra) + " reads/s fall through to the database; " + where,
+                        std::ceil(std::max(120.0, 2 * in.workload.freshness_s) / 60) * 60});
   }
 }
 

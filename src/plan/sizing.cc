@@ -264,13 +264,31 @@ bool Preferred(const std::vector<bool>& a, const std::vector<bool>& b) {
   return false;
 }
 
+// The required rate of the phase a remedy is pinned to (`phase: 10x`), or 0 when not pinned.
+double PinnedRps(const Model& m, const Remedy& r) {
+  return r.phase > 0 ? r.phase * m.in.traffic.peak_rps * m.in.safety_factor : 0;
+}
+
+// `enabled` with every pinned remedy whose phase `rps` has reached switched on.
+std::vector<bool> WithPinned(const Model& m, std::vector<bool> enabled, double rps) {
+  for (size_t r = 0; r < m.in.remedies.size(); ++r) {
+    const Remedy& remedy = m.in.remedies[r];
+    if (remedy.disabled || remedy.phase <= 0 || !Relevant(m, remedy.id)) continue;
+    if (rps >= PinnedRps(m, remedy) * (1 - 1e-9)) enabled[r] = true;
+  }
+  return enabled;
+}
+
 }  // namespace
 
-Config Choose(const Model& m, double required_rps, const Config& floor) {
+Config Choose(const Model& m, double required_rps, const Config& given_floor) {
+  Config floor = given_floor;  // pinned remedies whose phase has come are in force, chosen or not
+  floor.enabled = WithPinned(m, floor.enabled, required_rps);
   std::vector<int> free;  // remedies the search may switch on
   for (size_t r = 0; r < m.in.remedies.size(); ++r) {
     if (m.in.remedies[r].disabled || floor.enabled[r]) continue;
     if (m.in.remedies[r].not_before_month > m.MonthOf(required_rps) + 1e-9) continue;
+    if (m.in.remedies[r].phase > 0) continue;  // pinned, and its phase is still ahead
     if (Relevant(m, m.in.remedies[r].id)) free.push_back(static_cast<int>(r));
   }
   // Among feasible configurations the cheapest wins. When none is feasible, the one leaving the
@@ -318,6 +336,7 @@ int FirstLevelAbove(double rps) {
 // The choice at one level: when the floor's remedies already fit at no extra cost nothing can be
 // cheaper (every other choice adds units or effort), so the full search is skipped.
 Config ChooseAtLevel(const Model& m, double rps, const Config& floor) {
+  if (WithPinned(m, floor.enabled, rps) != floor.enabled) return Choose(m, rps, floor);
   Config same = Size(m, floor.enabled, rps, floor);
   if (same.feasible && MonthlyCost(m, same) <= MonthlyCost(m, floor) + 1e-9) return same;
   return Choose(m, rps, floor);

@@ -228,6 +228,16 @@ Figure Model::TierTarget(const Config& c, int tier, int step) const {
   return base;
 }
 
+double StreamRps(const Model& m, double rate_today, const std::optional<double>& growth,
+                 double required_rps) {
+  const PlanInput& in = m.in;
+  double mult = required_rps / (in.traffic.peak_rps * in.safety_factor);
+  double share = 1;
+  if (growth && in.traffic.growth_monthly > 0)
+    share = std::log1p(*growth) / std::log1p(in.traffic.growth_monthly);
+  return rate_today * in.safety_factor * (mult > 0 ? std::pow(mult, share) : 0);
+}
+
 Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   const WorkloadSpec& w = m.in.workload;
   Loads l;
@@ -248,6 +258,32 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   l.read_factor = m.Has(c, "query_optimization") ? m.Param("query_optimization", "read_factor", 0.7)
                                                  : 1.0;
   l.db_reads_raw = (read_req * w.queries_per_read + write_req * w.reads_per_write) * l.read_factor;
+  // Other workloads reach the app directly (no CDN) and the database like the main requests do.
+  double stream_writes = 0, stream_jobs = 0;
+  std::string stream_reads_formula, stream_writes_formula;
+  for (const WorkloadStream& ws : m.in.workloads) {
+    Loads::Stream st;
+    if (ws.kind == StreamKind::kPeriodic) {
+      st.rps = StreamRps(m, ws.jobs, ws.growth_monthly, required_rps) / ws.delay_s;
+      st.jobs = st.rps;
+    } else {
+      st.rps = StreamRps(m, ws.rate_rps, ws.growth_monthly, required_rps);
+      double reads = st.rps * ws.read_share, writes = st.rps - reads;
+      st.db_reads = (reads * w.queries_per_read + writes * w.reads_per_write) * l.read_factor;
+      st.writes = writes * ws.writes_per_request;
+      st.jobs = st.rps * ws.jobs_per_request;
+      l.app_rps += st.rps;
+      l.app_formula += " + " + Num(st.rps) + " req/s " + ws.name;
+      l.db_reads_raw += st.db_reads;
+      if (st.db_reads > 0) stream_reads_formula += " + " + Num(st.db_reads) + " " + ws.name;
+      stream_writes += st.writes;
+      if (st.writes > 0)
+        stream_writes_formula += " + " + ws.name + " " + Num(writes) + " req/s x " +
+                                 Num(ws.writes_per_request) + " statements";
+    }
+    stream_jobs += st.jobs;
+    l.streams.push_back(st);
+  }
   bool has_cache = m.cache >= 0 && c.tiers[m.cache].present;
   if (has_cache) {
     double declared = m.tiers[m.cache].added_by_remedy ? 0 : m.tiers[m.cache].hit_ratio;
@@ -261,13 +297,14 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
                     " queries + " + Num(write_req) + " write req/s x " + Num(w.reads_per_write) +
                     " reads)";
   if (l.read_factor != 1) l.reads_formula += " x " + Num(l.read_factor) + " (query optimization)";
+  l.reads_formula += stream_reads_formula;
   if (l.cache_hits > 0) {
     l.reads_formula += " - " + Pct(w.cacheable_reads) + " cacheable x " + Pct(l.hit_ratio) +
                        " hits";
   }
-  l.writes = write_req * w.writes_per_write;
+  l.writes = write_req * w.writes_per_write + stream_writes;
   l.writes_formula = Num(required_rps) + " req/s x " + Pct(1 - w.read_share) + " writes x " +
-                     Num(w.writes_per_write) + " statements";
+                     Num(w.writes_per_write) + " statements" + stream_writes_formula;
   double batch = 1;
   if (m.Has(c, "async_queue") && m.queue >= 0 && c.tiers[m.queue].present) {
     l.deferred = l.writes * w.deferrable_writes;
@@ -278,8 +315,12 @@ Loads ComputeLoads(const Model& m, const Config& c, double required_rps) {
   bool routed = m.db >= 0 && c.tiers[m.db].replicas > 0;
   l.primary_reads = routed ? l.db_reads * w.strong_reads : l.db_reads;
   l.replica_reads = l.db_reads - l.primary_reads;
-  l.jobs = l.app_rps * w.jobs_per_request + l.deferred;
-  l.jobs_formula = Num(l.app_rps) + " req/s x " + Num(w.jobs_per_request) + " jobs/request";
+  double main_app_rps = read_req + write_req;
+  l.jobs = main_app_rps * w.jobs_per_request + l.deferred + stream_jobs;
+  l.jobs_formula = Num(main_app_rps) + " req/s x " + Num(w.jobs_per_request) + " jobs/request";
+  for (size_t i = 0; i < m.in.workloads.size(); ++i)
+    if (l.streams[i].jobs > 0)
+      l.jobs_formula += " + " + m.in.workloads[i].name + " " + Num(l.streams[i].jobs) + " jobs/s";
   // A periodic batch grows with demand and must drain within its delay: jobs x (R / peak) / delay.
   for (const WorkloadSpec::PeriodicJobs& p : w.periodic) {
     double rate = p.jobs * (required_rps / m.in.traffic.peak_rps) / p.delay_s;

@@ -14,6 +14,8 @@ std::map<std::string, std::string> RenderPlan(const PlanOutput& plan) {
   for (const PhaseResult& ph : plan.phases) {
     std::string dir = "artifacts/" + PhaseDir(ph.multiplier) + "/";
     files[ph.gate_file] = GateYaml(plan.input, ph);
+    files[ph.stress_file] = StressYaml(plan.input, ph);
+    if (!ph.chaos_file.empty()) files[ph.chaos_file] = ChaosYaml(plan.input, ph);
     files[dir + "prometheus-rules.yaml"] = RulesYaml(plan.input, ph);
     if (!ph.autoscalers.empty()) files[dir + "hpa.yaml"] = HpaYaml(plan.input, ph);
   }
