@@ -69,6 +69,43 @@ TEST(CliTest, BadInputIsOneLineAndExitTwo) {
   }
 }
 
+// A mistyped command or import kind gets a suggestion on its one line.
+TEST(CliTest, MistypedCommandsAreSuggested) {
+  Proc p = RunHeadroom({"rn", "http://127.0.0.1:1/"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.err, "headroom: unknown command 'rn'; did you mean 'run'? (run 'headroom --help')\n");
+  p = RunHeadroom({"import", "--out", "x.yaml", "crul", "curl http://127.0.0.1:1/"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_NE(p.err.find("unknown kind 'crul'; did you mean 'curl'?"), std::string::npos) << p.err;
+  EXPECT_EQ(Lines(p.err), 1) << p.err;
+}
+
+// validate checks a file as run will run it: the same -e, --target, --slo and --duration-scale.
+TEST(CliTest, ValidateTakesTheOverridesRunTakes) {
+  const std::string dir = TempDir("validate-overrides");
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/env.yaml";
+  std::ofstream(path) << "name: env\ntarget: ${HR_TEST_TARGET}\nrequests:\n"
+                         "  - { name: r, path: \"/x/{{ env(HR_TEST_REGION) }}\" }\n"
+                         "phases: [ { name: p, baseline: { rate: 10/s, duration: 10s } } ]\n";
+  Proc bare = RunHeadroom({"validate", path});
+  EXPECT_EQ(bare.exit_code, 2) << bare.err;
+  EXPECT_NE(bare.err.find("HR_TEST_TARGET is not set"), std::string::npos) << bare.err;
+  Proc ok = RunHeadroom({"validate", path, "-e", "HR_TEST_TARGET=http://127.0.0.1:1", "-e", "HR_TEST_REGION=eu",
+                         "--slo", "p95 < 300ms", "--duration-scale", "0.1"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  Proc target = RunHeadroom({"validate", path, "--target", "http://127.0.0.1:1", "-e", "HR_TEST_REGION=eu"});
+  EXPECT_EQ(target.exit_code, 0) << "--target replaces the file's unset ${HR_TEST_TARGET}: " << target.err;
+  Proc https = RunHeadroom({"validate", path, "--target", "https://127.0.0.1:1", "-e", "HR_TEST_REGION=eu"});
+  EXPECT_EQ(https.exit_code, 2);
+  EXPECT_NE(https.err.find("env.yaml:2:9: target (--target): 'https://127.0.0.1:1': https is not supported yet"),
+            std::string::npos)
+      << https.err;
+  Proc bad_slo = RunHeadroom({"validate", path, "--target", "http://127.0.0.1:1", "-e", "HR_TEST_REGION=eu", "--slo",
+                              "p95 < 3 ms"});
+  EXPECT_EQ(bad_slo.exit_code, 2);
+}
+
 // stderr is not a terminal here (a file, as in CI logs): one compact line per 10 s, none with --quiet.
 TEST(CliTest, ProgressIsALineEveryTenSecondsWhenNotATerminal) {
   auto server = Target();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 
 #include "core/diag.h"
 
@@ -53,6 +54,18 @@ CLI::Option* AddCount(CLI::App& app, const std::string& names, int& value, const
     return "";
   };
   return app.add_option(names, value, help)->check(CLI::Validator(check, "INT in [" + std::to_string(min) + ".." + std::to_string(max) + "]", "count"));
+}
+
+bool ApplyEnv(const std::vector<std::string>& assignments, const char* command) {
+  for (const std::string& e : assignments) {
+    const size_t eq = e.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "headroom %s: -e '%s': expected NAME=VALUE\n", command, e.c_str());
+      return false;
+    }
+    ::setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
+  }
+  return true;
 }
 
 }  // namespace headroom::cli

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace headroom::cli {
 
@@ -16,5 +17,9 @@ std::optional<int> ParseArgs(CLI::App& app, int argc, char** argv, const char* c
 // keeps its default when the option is not given.
 CLI::Option* AddCount(CLI::App& app, const std::string& names, int& value, const std::string& help, int min,
                       int max);
+
+// Sets each NAME=VALUE of -e/--env in the environment (for ${NAME} and env(NAME) in scenario
+// files). Returns false after one line "headroom <command>: -e 'X': expected NAME=VALUE".
+bool ApplyEnv(const std::vector<std::string>& assignments, const char* command);
 
 }  // namespace headroom::cli

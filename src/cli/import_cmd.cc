@@ -12,6 +12,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
+#include "core/diag.h"
 #include "importer/importer.h"
 
 namespace headroom::cli {
@@ -83,6 +84,20 @@ int ImportCommand(int argc, char** argv) {
   log->add_option("--step", options.step_s, "seconds of log per replay ramp phase (default 60)")
       ->check(CLI::Range(1, 86400));
   for (CLI::App* sub : {curl, har, log}) sub->fallthrough();
+  // The first word that is not an option names the kind; a typo gets a suggestion, not CLI11's
+  // "A subcommand is required".
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word.empty() || word[0] == '-') {
+      if (word == "--out" || word == "-o" || word == "--target" || word == "--name") ++i;  // skip the value
+      continue;
+    }
+    if (word != "curl" && word != "har" && word != "access-log") {
+      return Error("unknown kind '" + word + "'" + DidYouMean(word, {"curl", "har", "access-log"}) +
+                   " (headroom import curl|har|access-log ...)");
+    }
+    break;
+  }
   if (auto code = ParseArgs(app, argc, argv, "import")) return *code;
 
   if (curl->parsed()) {

@@ -2,10 +2,13 @@
 // catch turns anything unexpected into one line on stderr and exit code 2.
 #include <cstdio>
 #include <cstring>
+#include <string>
+#include <vector>
 #include <exception>
 #include <string_view>
 
 #include "cli/commands.h"
+#include "core/diag.h"
 #include "core/version.h"
 
 namespace {
@@ -54,7 +57,10 @@ int Dispatch(int argc, char** argv) {
   for (const Entry& e : kCommands) {
     if (e.name == argv[1]) return e.fn(argc - 1, argv + 1);
   }
-  std::fprintf(stderr, "headroom: unknown command '%s' (run 'headroom --help')\n", argv[1]);
+  std::vector<std::string> names;
+  for (const Entry& e : kCommands) names.emplace_back(e.name);
+  std::fprintf(stderr, "headroom: unknown command '%s'%s (run 'headroom --help')\n", argv[1],
+               headroom::DidYouMean(argv[1], names).c_str());
   return 2;
 }
 

@@ -42,8 +42,10 @@ int PlanCommand(int argc, char** argv) {
   if (auto written = plan::WritePlan(*output, out_dir); !written)
     return PrintErrors(written.error().message);
   if (!quiet) {
+    std::string shown = out_dir;
+    while (shown.size() > 1 && shown.back() == '/') shown.pop_back();  // "plan/" -> "plan/plan.md"
     std::printf("plan '%s': %zu phases written to %s/plan.md, plan.json and artifacts/\n",
-                output->input.name.c_str(), output->phases.size(), out_dir.c_str());
+                output->input.name.c_str(), output->phases.size(), shown.c_str());
     for (const plan::PhaseResult& ph : output->phases) {
       char month[32] = "never";
       if (ph.month_reached.value >= 0)

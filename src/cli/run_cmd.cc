@@ -156,9 +156,8 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
 
 // `headroom run scenario.yaml`: validated like `headroom validate`, then compiled.
 Result<Prepared> PrepareScenario(const RunFlags& f) {
-  auto sc = scenario::LoadScenario(f.url);
+  auto sc = scenario::LoadScenario(f.url, {f.target_override});
   if (!sc) return std::unexpected(sc.error());
-  if (!f.target_override.empty()) sc->target = f.target_override;
   for (const std::string& e : f.slos) {
     if (auto s = scenario::AddSlo(*sc, e); !s) return std::unexpected(s.error());
   }
@@ -250,14 +249,7 @@ int RunCommand(int argc, char** argv) {
       }
     }
   }
-  for (const std::string& e : f.env) {
-    const size_t eq = e.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "headroom run: -e '%s': expected NAME=VALUE\n", e.c_str());
-      return 2;
-    }
-    ::setenv(e.substr(0, eq).c_str(), e.substr(eq + 1).c_str(), 1);
-  }
+  if (!ApplyEnv(f.env, "run")) return 2;
   auto prepared = LooksLikeScenario(f.url) ? PrepareScenario(f) : PrepareUrl(f);
   if (!prepared) {
     // Scenario errors are one "file:line:col: message" line each; print them all.

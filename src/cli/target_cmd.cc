@@ -72,7 +72,7 @@ std::string UrlHost(const std::string& bind) {
 
 int TargetCommand(int argc, char** argv) {
   CLI::App app{"Serve the embedded HTTP/1.1 test service (routes: /, /bytes/N, /cpu/US, /sleep/MS, "
-               "/status/CODE, /chunked/N) with optional fault injection."};
+               "/status/CODE, /chunked/N, /json) with optional fault injection."};
   app.name("headroom target");
   target::Options o;
   Flags f;

@@ -17,6 +17,8 @@ constexpr int64_t kCheckpointEveryNs = 10 * kSecNs;
 constexpr const char* kOutLockName = ".headroom.lock";
 // After this many seconds without any connection established, the run says so.
 constexpr int64_t kNoConnectionNoticeS = 3;
+// A phase with no SLO whose failed share of requests is above this gets a notice.
+constexpr double kUngatedErrorShare = 0.01;
 
 engine::Arrival ToEngine(scenario::Arrival a) {
   return a == scenario::Arrival::kPoisson ? engine::Arrival::kPoisson : engine::Arrival::kUniform;
@@ -297,6 +299,18 @@ void Executor::DrainTierMessages() {
   }
 }
 
+// A phase without SLOs fails only when nothing succeeded: say so when many requests failed, so that
+// a green verdict is never read as "the service was fine".
+void Executor::WarnUngated(const report::PhaseResult& phase, bool no_objectives) {
+  const double rate = phase.section.error_rate();
+  if (!no_objectives || rate <= kUngatedErrorShare || phase.section.requests_ok == 0) return;
+  char pct[32];
+  std::snprintf(pct, sizeof pct, "%.1f%%", 100 * rate);
+  notices_.push_back("phase " + phase.name + " has no SLO, so its verdict only checks that something succeeded, "
+                     "while " + pct + " of its requests failed; gate it with --slo 'error_rate < 1%'");
+  progress_->OnNotice(notices_.back());
+}
+
 void Executor::CheckConnections(const engine::SecondStats& s) {
   ++seconds_run_;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
@@ -552,6 +566,7 @@ Result<report::Results> Executor::Run() {
     auto result = phase.kind == scenario::PhaseKind::kStress ? RunStress(i, phase, *objectives)
                                                               : RunPhase(i, phase, *objectives);
     if (!result) return std::unexpected(result.error());
+    WarnUngated(*result, objectives->empty());
     FinishPhase(std::move(*result));
     Checkpoint(nullptr, nullptr, true);
   }

@@ -84,6 +84,7 @@ class Executor {
   std::string Label(size_t index, const scenario::Phase& phase) const;
   void WriteHlogSecond(const engine::SecondStats& s);
   void CheckConnections(const engine::SecondStats& s);
+  void WarnUngated(const report::PhaseResult& phase, bool no_objectives);
   // Marks the start of a tier window (a phase or a stress step); returns its time (0 unwatched).
   double TierWindowStart();
   // Ends the window started at `from_s` and summarizes it; nullopt when no tier is watched.

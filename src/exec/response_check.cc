@@ -47,6 +47,26 @@ std::string Quote(std::string_view text, size_t limit = kSnippetBytes) {
   return out;
 }
 
+// True when an RE2 pattern can only match at the end of the text ("$" outside a class, "\\z"): on a
+// body cut at body_limit it would match the cut instead of the real end.
+bool EndAnchored(std::string_view pattern) {
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      if (i + 1 < pattern.size() && pattern[i + 1] == 'z' && !in_class) return true;
+      ++i;
+    } else if (c == '[') {
+      in_class = true;
+    } else if (c == ']') {
+      in_class = false;
+    } else if (c == '$' && !in_class) {
+      return true;
+    }
+  }
+  return false;
+}
+
 // A JSON value as compact text, cut at kSnippetBytes.
 std::string Dump(const nlohmann::json& v) {
   std::string text = v.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
@@ -154,6 +174,11 @@ class ExpectCheck final : public ResponseCheck {
       }
     }
     for (size_t i = 0; i < body_matches_.size(); ++i) {
+      if (kept.body_truncated && EndAnchored(body_matches_[i]->pattern())) {
+        return Fail(reason, "body of " + FormatBytes(double(body_bytes)) + " is over expect.body_limit (" +
+                                FormatBytes(double(max_body_)) + "): /" + body_matches_[i]->pattern() +
+                                "/ needs its end; raise expect.body_limit");
+      }
       if (!RE2::PartialMatch(body, *body_matches_[i])) {
         return Fail(reason, "body does not match /" + body_matches_[i]->pattern() + "/" + BodyNote(kept, body_bytes));
       }

@@ -101,6 +101,16 @@ TEST(ResponseCheck, BodyPatternAndTruncation) {
   EXPECT_NE(why.find("only its first 16B of 30B searched: raise expect.body_limit"), std::string::npos) << why;
 }
 
+TEST(ResponseCheck, EndAnchoredPatternOnACutBodyFails) {
+  auto check = MakeResponseCheck(ExpectOf("{ body_matches: ['^a+$'], body_limit: 4B }"));
+  EXPECT_EQ(Judge(*check, {200, {}, "aaaa"}).first, Outcome::kPass);
+  EXPECT_EQ(Judge(*check, {200, {}, "aaaaaaab"}).second,
+            "body of 8B is over expect.body_limit (4B): /^a+$/ needs its end; raise expect.body_limit")
+      << "'$' would match the cut, not the body's end";
+  auto unanchored = MakeResponseCheck(ExpectOf("{ body_matches: ['^a+[$]', 'a\\$'], body_limit: 4B }"));
+  EXPECT_EQ(Judge(*unanchored, {200, {}, "aa$a$xxxx"}).first, Outcome::kPass) << "'$' in a class or escaped is a character";
+}
+
 TEST(ResponseCheck, BodySnippetIsShortAndPrintable) {
   auto check = MakeResponseCheck(ExpectOf("{ body_contains: needle }"));
   auto [o, why] = Judge(*check, {200, {}, "\x01\xff" + std::string(500, 'a')});

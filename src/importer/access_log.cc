@@ -255,7 +255,9 @@ Result<Imported> LogImporter::Finish() {
   if (written == 0) return Fail("no request in the log has a method and target that can be imported");
   draft.phases = curve_.ToPhases(options_.speed);
   const size_t left_shapes = ranked.size() - written + shapes_.pruned_shapes();
-  return Imported{WriteScenarioYaml(draft), Notes(written, left_out, left_shapes)};
+  std::vector<std::string> notes = Notes(written, left_out, left_shapes);
+  KeepTargetRunnable(draft, notes);
+  return Imported{WriteScenarioYaml(draft), std::move(notes)};
 }
 
 }  // namespace

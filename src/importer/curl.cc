@@ -9,7 +9,7 @@ namespace {
 
 enum class Opt {
   kMethod, kHeader, kData, kDataRaw, kDataBinary, kDataUrlencode, kJson, kUser, kUserAgent,
-  kReferer, kCookie, kGet, kHead, kUrl, kBearer, kRange, kIgnore, kIgnoreArg, kUnsupported,
+  kReferer, kCookie, kGet, kHead, kUrl, kBearer, kRange, kCompressed, kIgnore, kIgnoreArg, kUnsupported,
   kUnsupportedArg,
 };
 
@@ -25,12 +25,12 @@ constexpr OptSpec kOptions[] = {
     {"data-urlencode", 0, Opt::kDataUrlencode}, {"json", 0, Opt::kJson}, {"user", 'u', Opt::kUser},
     {"user-agent", 'A', Opt::kUserAgent}, {"referer", 'e', Opt::kReferer}, {"cookie", 'b', Opt::kCookie},
     {"get", 'G', Opt::kGet}, {"head", 'I', Opt::kHead}, {"url", 0, Opt::kUrl},
-    {"oauth2-bearer", 0, Opt::kBearer}, {"range", 'r', Opt::kRange},
+    {"oauth2-bearer", 0, Opt::kBearer}, {"range", 'r', Opt::kRange}, {"compressed", 0, Opt::kCompressed},
     // Options that do not change the request headroom sends: ignored, with a note.
     {"silent", 's', Opt::kIgnore}, {"show-error", 'S', Opt::kIgnore}, {"verbose", 'v', Opt::kIgnore},
     {"include", 'i', Opt::kIgnore}, {"insecure", 'k', Opt::kIgnore}, {"location", 'L', Opt::kIgnore},
     {"remote-name", 'O', Opt::kIgnore}, {"fail", 'f', Opt::kIgnore}, {"fail-with-body", 0, Opt::kIgnore},
-    {"compressed", 0, Opt::kIgnore}, {"http1.1", 0, Opt::kIgnore}, {"http2", 0, Opt::kIgnore},
+    {"http1.1", 0, Opt::kIgnore}, {"http2", 0, Opt::kIgnore},
     {"http2-prior-knowledge", 0, Opt::kIgnore}, {"progress-bar", '#', Opt::kIgnore},
     {"no-buffer", 'N', Opt::kIgnore}, {"globoff", 'g', Opt::kIgnore}, {"path-as-is", 0, Opt::kIgnore},
     {"raw", 0, Opt::kIgnore}, {"tcp-nodelay", 0, Opt::kIgnore}, {"ipv4", '4', Opt::kIgnore},
@@ -64,7 +64,7 @@ constexpr OptSpec kOptions[] = {
 };
 
 bool TakesArg(Opt o) {
-  return o != Opt::kGet && o != Opt::kHead && o != Opt::kIgnore && o != Opt::kUnsupported;
+  return o != Opt::kGet && o != Opt::kHead && o != Opt::kCompressed && o != Opt::kIgnore && o != Opt::kUnsupported;
 }
 
 std::string Base64(std::string_view in) {
@@ -208,6 +208,8 @@ Status ApplyOption(const OptSpec& spec, std::string_view shown, const std::strin
       return Ok();
     case Opt::kBearer: st.auto_headers.emplace_back("Authorization", "Bearer " + arg); return Ok();
     case Opt::kRange: st.auto_headers.emplace_back("Range", "bytes=" + arg); return Ok();
+    // curl asks for every encoding it can decode; the server then compresses as it would for it.
+    case Opt::kCompressed: st.auto_headers.emplace_back("Accept-Encoding", "deflate, gzip, br, zstd"); return Ok();
     case Opt::kIgnore: case Opt::kIgnoreArg:
       st.notes.push_back("curl option " + Shown(shown) + " does not change the request; ignored");
       return Ok();
@@ -277,7 +279,10 @@ CurlRequest Finish(CurlState& st) {
     r.body = joined;
   }
   r.method = st.method ? *st.method : st.head ? "HEAD" : r.body ? "POST" : "GET";
-  r.headers = st.auto_headers;
+  // A header given with -H replaces the one an option would add (curl does the same).
+  for (const auto& h : st.auto_headers) {
+    if (!HasHeader(st.custom_headers, h.first)) r.headers.push_back(h);
+  }
   for (const auto& h : st.custom_headers) r.headers.push_back(h);
   if (r.body && st.json) {
     if (!HasHeader(r.headers, "Content-Type")) r.headers.emplace_back("Content-Type", "application/json");

@@ -91,6 +91,10 @@ struct RawRequest {
   std::optional<std::string> body;
 };
 
+// An https:// target becomes ${TARGET_URL:-http://127.0.0.1:8080} with a note (headroom cannot send
+// https yet), so that every imported file validates and runs.
+void KeepTargetRunnable(DraftScenario& draft, std::vector<std::string>& notes);
+
 // Deduplicates `requests` (weight = count), keeps those to the most frequent origin (the others
 // are counted in a note), and writes the scenario with one baseline phase. `kind` is "curl" or
 // "HAR" (used in the name, description and notes).

@@ -60,6 +60,16 @@ std::string PickOrigin(const std::vector<RawRequest>& requests, std::string_view
 
 }  // namespace
 
+void KeepTargetRunnable(DraftScenario& draft, std::vector<std::string>& notes) {
+  if (draft.target.rfind("https://", 0) != 0) return;
+  // headroom speaks HTTP/1.1 over plain TCP for now: the file names the recorded origin in its
+  // description and points at an http:// endpoint that TARGET_URL can set.
+  notes.push_back("headroom cannot send https yet: the target is ${TARGET_URL:-http://127.0.0.1:8080}; set "
+                  "TARGET_URL (or run --target) to an http:// endpoint of " + draft.target);
+  draft.description += " Recorded against " + draft.target + ".";
+  draft.target = "${TARGET_URL:-http://127.0.0.1:8080}";
+}
+
 Result<Imported> BuildExactScenario(const std::vector<RawRequest>& requests, std::string_view kind,
                                     const Options& options, std::vector<std::string> notes) {
   if (requests.empty()) return Fail("no request to import");
@@ -93,6 +103,7 @@ Result<Imported> BuildExactScenario(const std::vector<RawRequest>& requests, std
   draft.description = "Imported by headroom import from " + std::to_string(requests.size()) + " " +
                       std::string(kind) + " request(s); edit the phase to the load you want.";
   draft.target = options.target.empty() ? origin : options.target;
+  KeepTargetRunnable(draft, notes);
   DraftPhase phase;
   phase.name = "baseline";
   phase.kind = DraftPhaseKind::kBaseline;

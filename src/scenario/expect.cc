@@ -151,6 +151,9 @@ void ScenarioParser::ParseExpect(const YAML::Node& node, std::string_view path, 
                  return "";
                });
   Expect e;
+  bool any = false;
+  for (const char* key : {"status", "headers", "body_contains", "body_matches", "json"}) any = any || Get(node, key).IsDefined();
+  if (!any) r_.Error(node, path, "give at least one check: status, headers, body_contains, body_matches or json");
   if (YAML::Node n = Get(node, "status"); n.IsDefined()) ParseExpectStatus(n, JoinPath(path, "status"), e);
   if (YAML::Node n = Get(node, "headers"); n.IsDefined()) ParseExpectHeaders(n, JoinPath(path, "headers"), e);
   if (YAML::Node n = Get(node, "body_contains"); n.IsDefined()) {
@@ -199,6 +202,7 @@ void ScenarioParser::ParseExpectStatus(const YAML::Node& node, std::string_view 
 
 void ScenarioParser::ParseExpectHeaders(const YAML::Node& node, std::string_view path, Expect& out) {
   if (!r_.ExpectMap(node, path, "{ Content-Type: application/json }")) return;
+  if (node.size() == 0) r_.Error(node, path, "give at least one header, e.g. { Content-Type: application/json }");
   for (auto it = node.begin(); it != node.end(); ++it) {
     HeaderExpect h;
     h.name = it->first.Scalar();
@@ -275,6 +279,7 @@ void ScenarioParser::ParseTextList(const YAML::Node& node, std::string_view path
     out.push_back(*text);
   };
   if (node.IsSequence()) {
+    if (node.size() == 0) r_.Error(node, path, "list at least one text");
     for (size_t i = 0; i < node.size(); ++i) one(node[i], std::string(path) + "[" + std::to_string(i) + "]");
   } else {
     one(node, std::string(path));
@@ -283,6 +288,7 @@ void ScenarioParser::ParseTextList(const YAML::Node& node, std::string_view path
 
 void ScenarioParser::ParseExpectJson(const YAML::Node& node, std::string_view path, Expect& out) {
   if (!r_.ExpectMap(node, path, "{ status: ok, items.0.id: 5 }")) return;
+  if (node.size() == 0) r_.Error(node, path, "give at least one field, e.g. { status: ok }");
   for (auto it = node.begin(); it != node.end(); ++it) {
     JsonExpect j;
     j.path = it->first.Scalar();

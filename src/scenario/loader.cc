@@ -152,23 +152,29 @@ void ScenarioParser::Parse(const YAML::Node& root, Scenario& out) {
 }
 
 void ScenarioParser::ParseTarget(const YAML::Node& node, Scenario& out) {
-  auto text = r_.String(node, "target");
+  const bool overridden = !options_.target.empty();
+  auto text = overridden ? std::optional<std::string>(options_.target) : r_.String(node, "target");
   if (!text) return;
-  auto expanded = ExpandEnv(*text);
+  auto expanded = overridden ? Result<std::string>(*text) : ExpandEnv(*text);
   if (!expanded) {
     r_.Error(node, "target", expanded.error().message);
     return;
   }
+  const std::string path = overridden ? "target (--target)" : "target";
   std::string_view url = *expanded;
   size_t scheme_end = url.find("://");
   std::string_view scheme = scheme_end == std::string_view::npos ? "" : url.substr(0, scheme_end);
   if (scheme != "http" && scheme != "https") {
-    r_.Error(node, "target", "'" + *expanded + "' is not an http:// or https:// URL");
+    r_.Error(node, path, "'" + *expanded + "' is not an http:// or https:// URL");
+    return;
+  }
+  if (scheme == "https") {
+    r_.Error(node, path, "'" + *expanded + "': https is not supported yet; point target at an http:// endpoint");
     return;
   }
   std::string_view rest = url.substr(scheme_end + 3);
   if (rest.empty() || rest[0] == '/' || rest[0] == ':') {
-    r_.Error(node, "target", "'" + *expanded + "' has no host");
+    r_.Error(node, path, "'" + *expanded + "' has no host");
     return;
   }
   out.target = *expanded;
@@ -482,7 +488,7 @@ void ScenarioParser::ParseAbort(const YAML::Node& node, AbortOnFail& out) {
 }
 
 Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string& display_name,
-                                        const std::string& base_dir) {
+                                        const std::string& base_dir, const LoadOptions& options) {
   Diag diag(display_name);
   if (auto binary = BinaryAt(text)) {
     diag.Add({}, "", "not a text file: binary data at byte " + std::to_string(*binary) +
@@ -507,7 +513,7 @@ Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string
   scenario.file = display_name;
   scenario.base_dir = base_dir;
   try {
-    ScenarioParser parser(diag, base_dir);
+    ScenarioParser parser(diag, base_dir, options);
     parser.Parse(root, scenario);
   } catch (const YAML::Exception& e) {
     // Defensive: yaml-cpp throws on access patterns the parser should never use.
@@ -517,14 +523,14 @@ Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string
   return scenario;
 }
 
-Result<Scenario> LoadScenario(const std::string& path) {
+Result<Scenario> LoadScenario(const std::string& path, const LoadOptions& options) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(path + ": cannot read the file: " + std::strerror(errno));
   std::ostringstream buf;
   buf << in.rdbuf();
   size_t slash = path.rfind('/');
   std::string base_dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  return LoadScenarioFromString(buf.str(), path, base_dir);
+  return LoadScenarioFromString(buf.str(), path, base_dir, options);
 }
 
 }  // namespace headroom::scenario

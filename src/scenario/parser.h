@@ -15,7 +15,8 @@ Result<std::string> ExpandEnv(std::string_view text);
 
 class ScenarioParser {
  public:
-  ScenarioParser(Diag& diag, std::string base_dir) : diag_(diag), r_(diag), base_dir_(std::move(base_dir)) {}
+  ScenarioParser(Diag& diag, std::string base_dir, LoadOptions options = {})
+      : diag_(diag), r_(diag), base_dir_(std::move(base_dir)), options_(std::move(options)) {}
 
   // Fills `out` from the document root; problems go to the Diag.
   void Parse(const YAML::Node& root, Scenario& out);
@@ -86,6 +87,7 @@ class ScenarioParser {
   Diag& diag_;
   Reader r_;
   std::string base_dir_;
+  LoadOptions options_;
   std::vector<std::string> failed_sources_;
   // Set when a phase's rate depends on a previous phase that has errors (not reported twice).
   bool rate_unknown_ = false;  // data sources whose file could not be loaded

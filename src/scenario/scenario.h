@@ -199,11 +199,17 @@ struct Scenario {
   std::vector<Phase> phases;
 };
 
+struct LoadOptions {
+  // Replaces the file's `target` (headroom run/validate --target): checked the same way, and the
+  // file's own target is then not expanded (its ${VARIABLES} need not be set).
+  std::string target;
+};
+
 // Reads, validates and resolves a scenario file. Errors: one line per problem (see top).
-Result<Scenario> LoadScenario(const std::string& path);
+Result<Scenario> LoadScenario(const std::string& path, const LoadOptions& options = {});
 // Same, from text. `display_name` prefixes error lines; data paths are relative to `base_dir`.
 Result<Scenario> LoadScenarioFromString(std::string_view text, const std::string& display_name,
-                                        const std::string& base_dir = ".");
+                                        const std::string& base_dir = ".", const LoadOptions& options = {});
 
 // Command-line overrides (headroom run FILE --slo ... --duration-scale ...), applied after loading.
 // Adds a top-level SLO ("p95 < 300ms", or "checkout.p99 < 1s" for an existing request).
