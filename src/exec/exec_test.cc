@@ -112,6 +112,16 @@ void CheckPhase(const YAML::Node& want, const report::PhaseResult& got, const st
     for (const report::StressPoint& p : got.stress->curve) rates.push_back(p.rate_rps);
     EXPECT_EQ(rates, want["rates"].as<std::vector<double>>());
   }
+  if (want["points"]) {
+    ASSERT_TRUE(got.stress.has_value());
+    std::vector<std::string> points;
+    for (const report::StressPoint& p : got.stress->curve) {
+      const std::string verdict = p.interrupted ? "interrupted" : p.pass ? "pass" : "fail";
+      points.push_back(RateText(p.rate_rps) + " " + verdict + ", achieved " + RateText(p.achieved_rps) +
+                       (p.broken.empty() ? "" : ", broke: " + p.broken));
+    }
+    EXPECT_EQ(points, want["points"].as<std::vector<std::string>>());
+  }
   if (want["capacity"]) {
     ASSERT_TRUE(got.stress.has_value());
     if (want["capacity"].as<std::string>() == "none") {

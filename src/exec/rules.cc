@@ -239,13 +239,16 @@ report::StressPoint JudgeStep(double rate, const report::Section& section,
   point.p99_us = section.response_time_us.ValueAtPercentile(99);
   point.error_rate = section.error_rate();
   point.confirmation = confirmation;
+  point.interrupted = interrupted;
+  // A step cut short says nothing about the rate: not judged, neither pass nor broken.
+  if (interrupted) return point;
   for (const report::SloResult& v : verdicts) {
     if (!v.pass && point.broken.empty()) point.broken = v.expr + " (observed " + v.observed_text + ")";
   }
   if (point.broken.empty() && section.achieved_rps < kMinAchievedShare * rate) {
     point.broken = "achieved " + RateText(section.achieved_rps) + " < 90% of the requested rate";
   }
-  point.pass = point.broken.empty() && !interrupted;
+  point.pass = point.broken.empty();
   return point;
 }
 

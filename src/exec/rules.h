@@ -119,6 +119,8 @@ class AbortWatch {
 };
 
 // One stress step judged: the first SLO that broke, or a rate the target could not keep up with.
+// An `interrupted` step (a signal or an abort cut it short) is not judged: its figures are kept,
+// marked interrupted, with pass false and nothing broken; the caller feeds it to no search.
 report::StressPoint JudgeStep(double rate, const report::Section& section,
                               const std::vector<report::SloResult>& verdicts, bool interrupted, bool confirmation);
 

@@ -119,12 +119,22 @@ void SloTable(std::string& out, const Results& r) {
   out += "\n";
 }
 
+// A step cut short by a signal or an abort was not judged.
+std::string StepVerdict(const StressPoint& pt) {
+  if (pt.interrupted) return "⛔ interrupted (not judged)";
+  return pt.pass ? "✅" : "❌";
+}
+
 void Stress(std::string& out, const PhaseResult& p, const StressResult& st) {
   out += "### Stress: " + MarkdownEscape(p.name) + "\n\n";
+  const bool cut = !st.curve.empty() && st.curve.back().interrupted;
   if (st.capacity_rps) {
     out += "Capacity: **" + Rate(*st.capacity_rps) + "**";
     out += st.confirmed ? " (confirmed by a repeat)" : " (not confirmed)";
     if (st.reached_ceiling) out += "; no SLO broke up to the ceiling, so the real capacity is higher";
+    if (cut) out += "; the search was interrupted, so the real capacity may be higher";
+  } else if (cut && st.curve.size() == 1) {
+    out += "Capacity: **none**: interrupted before a rate was judged";
   } else {
     out += "Capacity: **none**: the SLOs broke at the first rate tried";
   }
@@ -133,7 +143,7 @@ void Stress(std::string& out, const PhaseResult& p, const StressResult& st) {
   for (const StressPoint& pt : st.curve) {
     out += "| " + Rate(pt.rate_rps) + (pt.confirmation ? " (repeat)" : "") + " | " + Rate(pt.achieved_rps) + " | " +
            FormatDurationUs(double(pt.p50_us)) + " | " + FormatDurationUs(double(pt.p95_us)) + " | " +
-           FormatDurationUs(double(pt.p99_us)) + " | " + Percent(pt.error_rate) + " | " + (pt.pass ? "✅" : "❌") +
+           FormatDurationUs(double(pt.p99_us)) + " | " + Percent(pt.error_rate) + " | " + StepVerdict(pt) +
            " | " + (pt.broken.empty() ? std::string(kNone) : Code(pt.broken)) + " |\n";
   }
   out += "\n";

@@ -58,6 +58,23 @@ TEST(MarkdownTest, SoakDriftFromZeroIsInfinite) {
   EXPECT_NE(md.find("- error rate: 0% → 0.20% (+inf%)"), std::string::npos) << md;
 }
 
+// Ctrl-C during the 1,600 req/s step: that step is shown as interrupted, not as a failure.
+TEST(MarkdownTest, InterruptedStressStepIsNotAFailure) {
+  Results r = fixture::SampleResults();
+  StressResult& st = *r.phases[1].stress;
+  st.curve.resize(2);
+  st.curve.push_back({1600, 1500, 1200, 2600, 4100, 0, false, false, "", true, {}});
+  r.phases[1].status = PhaseStatus::kInterrupted;
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("| 1,600 req/s | 1,500 req/s | 1.20ms | 2.60ms | 4.10ms | 0% | ⛔ interrupted (not judged) | — |\n"),
+            std::string::npos)
+      << md;
+  EXPECT_NE(md.find("Capacity: **800 req/s** (confirmed by a repeat); the search was interrupted, so the real capacity "
+                    "may be higher"),
+            std::string::npos)
+      << md;
+}
+
 TEST(MarkdownTest, StressWithoutCapacitySaysSo) {
   Results r = fixture::SampleResults();
   r.phases[1].stress->capacity_rps.reset();

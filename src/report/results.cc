@@ -212,6 +212,7 @@ json StressJson(const StressResult& s) {
                      {"error_rate", p.error_rate},
                      {"pass", p.pass},
                      {"confirmation", p.confirmation},
+                     {"interrupted", p.interrupted},
                      {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)}});
     if (!p.tiers.empty()) curve.back()["tiers"] = TiersJson(p.tiers);
   }

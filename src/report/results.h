@@ -121,6 +121,9 @@ struct StressPoint {
   bool pass = false;         // every SLO of the phase held at this rate
   bool confirmation = false; // a repeat of an earlier rate (stress `confirm`)
   std::string broken;        // the first SLO that broke, as written
+  // A signal (or an abort) cut the step short: it was not judged (pass false, broken empty), not
+  // fed to the breakpoint search and not counted in the capacity; achieved_rps covers the time it ran.
+  bool interrupted = false;
   std::vector<TierResult> tiers;  // the watched tiers during this step
 };
 

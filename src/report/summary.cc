@@ -43,19 +43,23 @@ std::string Percent(double fraction) { return Fixed(100.0 * fraction, 2) + "%"; 
 
 std::string StressBlock(const StressResult& s) {
   std::ostringstream out;
+  const bool cut = !s.curve.empty() && s.curve.back().interrupted;
   if (s.capacity_rps) {
     out << "    capacity     " << Fixed(*s.capacity_rps, 0) << "/s"
         << (s.confirmed ? " (confirmed by a repeat)" : "") << (s.reached_ceiling ? " (the ceiling: no SLO broke)" : "")
-        << "\n";
+        << (cut ? " (the search was interrupted: it may be higher)" : "") << "\n";
+  } else if (cut && s.curve.size() == 1) {
+    out << "    capacity     none: interrupted before a rate was judged\n";
   } else {
     out << "    capacity     none: the first rate already broke an SLO\n";
   }
   out << "    curve        rate -> achieved, p50 / p95 / p99, errors\n";
   for (const StressPoint& p : s.curve) {
-    out << "      " << (p.pass ? "ok   " : "FAIL ") << Fixed(p.rate_rps, 0) << "/s -> " << Fixed(p.achieved_rps, 0)
+    out << "      " << (p.interrupted ? "CUT  " : p.pass ? "ok   " : "FAIL ") << Fixed(p.rate_rps, 0) << "/s -> " << Fixed(p.achieved_rps, 0)
         << "/s, " << FormatDurationUs(double(p.p50_us)) << " / " << FormatDurationUs(double(p.p95_us)) << " / "
         << FormatDurationUs(double(p.p99_us)) << ", " << Percent(p.error_rate)
-        << (p.confirmation ? " (repeat)" : "") << (p.broken.empty() ? "" : "  broke: " + p.broken) << "\n";
+        << (p.confirmation ? " (repeat)" : "") << (p.broken.empty() ? "" : "  broke: " + p.broken)
+        << (p.interrupted ? "  interrupted: not judged" : "") << "\n";
   }
   return out.str();
 }

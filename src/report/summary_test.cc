@@ -22,6 +22,29 @@ Results MakeRun(int64_t waited, int64_t service_p99_us, int64_t response_p99_us,
   return r;
 }
 
+// The terminal shows a stress step cut short as such.
+TEST(PhaseBlocks, InterruptedStep) {
+  Results r;
+  r.target = "t";
+  PhaseResult stress;
+  stress.name = "limit";
+  stress.kind = "stress";
+  stress.status = PhaseStatus::kInterrupted;
+  StressResult st;
+  st.capacity_rps = 100;
+  st.curve = {{100, 100, 5000, 5000, 5000, 0, true, false, "", false, {}},
+              {200, 200, 5000, 5000, 5000, 0, false, false, "", true, {}}};
+  stress.stress = st;
+  r.phases = {stress};
+  const std::string text = FormatSummary(r);
+  EXPECT_NE(text.find("    capacity     100/s (the search was interrupted: it may be higher)\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("      CUT  200/s -> 200/s, 5.00ms / 5.00ms / 5.00ms, 0.00%  interrupted: not judged\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("FAIL 200/s"), std::string::npos) << text;
+}
+
 TEST(ConnectionAdvice, GivenWhenRequestsQueuedAtTheCapWhileTheServerKeptUp) {
   Results r = MakeRun(500, 2'000, 80'000);
   EXPECT_TRUE(ConnectionCapLimited(r));
