@@ -152,6 +152,8 @@ std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectiv
       obs.last_window_us = &windows->last_us();
       obs.first_window_error_rate = ErrorRate(windows->first());
       obs.last_window_error_rate = ErrorRate(windows->last());
+      obs.first_window_requests = windows->first().ok + windows->first().errors;
+      obs.last_window_requests = windows->last().ok + windows->last().errors;
     }
     slo::Verdict v = slo::Evaluate(o, obs);
     out.push_back({v.expr, v.observed, v.observed_text, v.pass});

@@ -161,15 +161,24 @@ void Spike(std::string& out, const PhaseResult& p, const SpikeResult& sp) {
   }
 }
 
+std::string DriftText(const std::optional<double>& drift) { return drift ? FormatDrift(*drift) : "not measured"; }
+
+std::string P95Text(const std::optional<int64_t>& us) { return us ? FormatDurationUs(double(*us)) : kNone; }
+
+std::string RateText(const std::optional<double>& fraction) { return fraction ? Percent(*fraction) : kNone; }
+
 void Soak(std::string& out, const PhaseResult& p, const SoakResult& so) {
   out += "### Soak: " + MarkdownEscape(p.name) + "\n\n";
+  if (!so.measured()) {
+    out += "Drift **not measured**: " + DriftNotMeasured(so) + " of " + Seconds(so.window_s) + ".\n\n";
+    return;
+  }
   out += "First vs last window of " + Seconds(so.window_s) + ":\n\n";
-  out += "- p95: " + FormatDurationUs(double(so.first_p95_us)) + " → " + FormatDurationUs(double(so.last_p95_us)) +
-         " (" + FormatDrift(so.p95_drift) + ")\n";
-  out += "- p99 drift: " + FormatDrift(so.p99_drift) + "\n";
-  out += "- error rate: " + Percent(so.first_error_rate) + " → " + Percent(so.last_error_rate) + " (" +
-         FormatDrift(so.error_rate_drift) + ")\n";
-  out += "- throughput drift: " + FormatDrift(so.throughput_drift) + "\n\n";
+  out += "- p95: " + P95Text(so.first_p95_us) + " → " + P95Text(so.last_p95_us) + " (" + DriftText(so.p95_drift) + ")\n";
+  out += "- p99 drift: " + DriftText(so.p99_drift) + "\n";
+  out += "- error rate: " + RateText(so.first_error_rate) + " → " + RateText(so.last_error_rate) + " (" +
+         DriftText(so.error_rate_drift) + ")\n";
+  out += "- throughput drift: " + DriftText(so.throughput_drift) + "\n\n";
 }
 
 void Errors(std::string& out, const Results& r) {

@@ -58,6 +58,21 @@ TEST(MarkdownTest, SoakDriftFromZeroIsInfinite) {
   EXPECT_NE(md.find("- error rate: 0% → 0.20% (+inf%)"), std::string::npos) << md;
 }
 
+// An interrupted soak phase whose last window never ran: no -100% drift, "not measured" instead.
+TEST(MarkdownTest, SoakDriftNotMeasuredWhenAWindowIsEmpty) {
+  Results r = fixture::SampleResults();
+  SoakResult cut;
+  cut.window_s = 10;
+  cut.first_p95_us = 302'000;
+  cut.first_error_rate = 0;
+  r.phases[2].soak = cut;
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("### Soak: soak\n\nDrift **not measured**: no request ended in the last window of 10.0s.\n\n"),
+            std::string::npos)
+      << md;
+  EXPECT_EQ(md.find("-100"), std::string::npos) << md;
+}
+
 // Ctrl-C during the 1,600 req/s step: that step is shown as interrupted, not as a failure.
 TEST(MarkdownTest, InterruptedStressStepIsNotAFailure) {
   Results r = fixture::SampleResults();

@@ -45,6 +45,12 @@ int VerdictExitCode(Verdict v) {
   return 1;
 }
 
+std::string DriftNotMeasured(const SoakResult& s) {
+  if (!s.first_error_rate) return "no request ended in the first window";
+  if (!s.last_error_rate) return "no request ended in the last window";
+  return "";
+}
+
 json LatencyJson(const Histogram& h) {
   json j;
   j["count"] = h.Count();
@@ -249,15 +255,17 @@ json PhaseJson(const PhaseResult& p) {
   }
   if (p.soak) {
     const SoakResult& s = *p.soak;
+    auto whole = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
     j["soak"] = {{"window_s", s.window_s},
-                 {"p95_drift", s.p95_drift},
-                 {"p99_drift", s.p99_drift},
-                 {"error_rate_drift", s.error_rate_drift},
-                 {"throughput_drift", s.throughput_drift},
-                 {"first_p95_us", s.first_p95_us},
-                 {"last_p95_us", s.last_p95_us},
-                 {"first_error_rate", s.first_error_rate},
-                 {"last_error_rate", s.last_error_rate}};
+                 {"measured", s.measured()},
+                 {"p95_drift", Optional(s.p95_drift)},
+                 {"p99_drift", Optional(s.p99_drift)},
+                 {"error_rate_drift", Optional(s.error_rate_drift)},
+                 {"throughput_drift", Optional(s.throughput_drift)},
+                 {"first_p95_us", whole(s.first_p95_us)},
+                 {"last_p95_us", whole(s.last_p95_us)},
+                 {"first_error_rate", Optional(s.first_error_rate)},
+                 {"last_error_rate", Optional(s.last_error_rate)}};
   }
   json reqs = json::array();
   for (const Section& s : p.requests) reqs.push_back(SectionJson(s));

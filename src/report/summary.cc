@@ -156,10 +156,15 @@ std::string PhaseBlock(const PhaseResult& p) {
   }
   if (p.soak) {
     const SoakResult& k = *p.soak;
-    out << "    drift        p95 " << FormatDurationUs(double(k.first_p95_us)) << " -> "
-        << FormatDurationUs(double(k.last_p95_us)) << " (" << FormatDrift(k.p95_drift) << "), error rate "
-        << Percent(k.first_error_rate) << " -> " << Percent(k.last_error_rate) << " over " << Fixed(k.window_s, 0)
-        << "s windows\n";
+    if (!k.measured()) {
+      out << "    drift        not measured: " << DriftNotMeasured(k) << " of " << Fixed(k.window_s, 0) << "s\n";
+    } else {
+      out << "    drift        p95 " << (k.first_p95_us ? FormatDurationUs(double(*k.first_p95_us)) : "-") << " -> "
+          << (k.last_p95_us ? FormatDurationUs(double(*k.last_p95_us)) : "-") << " ("
+          << (k.p95_drift ? FormatDrift(*k.p95_drift) : "not measured") << "), error rate "
+          << Percent(*k.first_error_rate) << " -> " << Percent(*k.last_error_rate) << " over " << Fixed(k.window_s, 0)
+          << "s windows\n";
+    }
   }
   for (const TierResult& t : p.tiers) out << "    tier         " << TierHeadline(t) << "\n";
   for (const SloResult& v : s.slo) {

@@ -22,8 +22,8 @@ Results MakeRun(int64_t waited, int64_t service_p99_us, int64_t response_p99_us,
   return r;
 }
 
-// The terminal shows a stress step cut short as such.
-TEST(PhaseBlocks, InterruptedStep) {
+// The terminal shows a stress step cut short as such, and an unmeasured soak drift as not measured.
+TEST(PhaseBlocks, InterruptedStepAndUnmeasuredDrift) {
   Results r;
   r.target = "t";
   PhaseResult stress;
@@ -35,7 +35,16 @@ TEST(PhaseBlocks, InterruptedStep) {
   st.curve = {{100, 100, 5000, 5000, 5000, 0, true, false, "", false, {}},
               {200, 200, 5000, 5000, 5000, 0, false, false, "", true, {}}};
   stress.stress = st;
-  r.phases = {stress};
+  PhaseResult soak;
+  soak.name = "long";
+  soak.kind = "soak";
+  soak.status = PhaseStatus::kInterrupted;
+  SoakResult drift;
+  drift.window_s = 120;
+  drift.first_p95_us = 302'000;
+  drift.first_error_rate = 0;
+  soak.soak = drift;
+  r.phases = {stress, soak};
   const std::string text = FormatSummary(r);
   EXPECT_NE(text.find("    capacity     100/s (the search was interrupted: it may be higher)\n"), std::string::npos)
       << text;
@@ -43,6 +52,8 @@ TEST(PhaseBlocks, InterruptedStep) {
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("FAIL 200/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("    drift        not measured: no request ended in the last window of 120s\n"), std::string::npos)
+      << text;
 }
 
 TEST(ConnectionAdvice, GivenWhenRequestsQueuedAtTheCapWhileTheServerKeptUp) {
