@@ -50,6 +50,8 @@ std::string Pct(const Histogram& h, double p) {
 std::string StatusCell(PhaseStatus status) {
   if (status == PhaseStatus::kPassed) return "✅ passed";
   if (status == PhaseStatus::kSkipped) return "⏭️ skipped";
+  if (status == PhaseStatus::kInterrupted) return "⛔ interrupted";
+  if (status == PhaseStatus::kRunning) return "⏳ running";
   return "❌ " + std::string(PhaseStatusName(status));
 }
 
@@ -63,10 +65,13 @@ std::string VerdictBadge(Verdict v) {
 }
 
 void Headline(std::string& out, const Results& r) {
-  int passed = 0, failed = 0, skipped = 0, slo_total = 0, slo_met = 0;
+  // Interrupted (cut short by a signal) and running (checkpoint) phases did not fail: counted apart.
+  int passed = 0, failed = 0, skipped = 0, interrupted = 0, running = 0, slo_total = 0, slo_met = 0;
   for (const PhaseResult& p : r.phases) {
     if (p.status == PhaseStatus::kPassed) ++passed;
     else if (p.status == PhaseStatus::kSkipped) ++skipped;
+    else if (p.status == PhaseStatus::kInterrupted) ++interrupted;
+    else if (p.status == PhaseStatus::kRunning) ++running;
     else ++failed;
     if (p.status == PhaseStatus::kSkipped) continue;
     for (const SloResult& s : p.section.slo) {
@@ -77,8 +82,9 @@ void Headline(std::string& out, const Results& r) {
   const std::string name = r.scenario.empty() ? r.target : r.scenario;
   out += "## headroom: " + VerdictBadge(r.verdict) + " — " + MarkdownEscape(name) + "\n\n";
   out += "**" + std::string(VerdictName(r.verdict)) + "**: " + std::to_string(r.phases.size()) + (r.phases.size() == 1 ? " phase (" : " phases (") +
-         std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
-         " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
+         std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " +
+         (interrupted > 0 ? std::to_string(interrupted) + " interrupted, " : "") +
+         (running > 0 ? std::to_string(running) + " running, " : "") + std::to_string(skipped) + " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
          FormatCount(double(r.overall.requests_total)) + " requests, " + Percent(r.overall.error_rate()) +
          " errors, " + Seconds(r.elapsed_s) + " elapsed";
   if (r.verdict == Verdict::kInterrupted) {

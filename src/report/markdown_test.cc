@@ -26,6 +26,24 @@ TEST(MarkdownTest, HeadlineSaysPassWithCounts) {
       << md;
 }
 
+// A plain URL run stopped by Ctrl-C: its one phase was interrupted, not failed.
+TEST(MarkdownTest, HeadlineCountsInterruptedPhasesApart) {
+  Results r;
+  r.target = "http://127.0.0.1:8080/";
+  r.verdict = Verdict::kInterrupted;
+  r.interrupted = true;
+  PhaseResult run;
+  run.name = "run";
+  run.kind = "run";
+  run.status = PhaseStatus::kInterrupted;
+  r.phases = {run};
+  const std::string md = MarkdownSummary(r);
+  EXPECT_NE(md.find("**INTERRUPTED**: 1 phase (0 passed, 0 failed, 1 interrupted, 0 skipped), "), std::string::npos)
+      << md;
+  EXPECT_NE(md.find(" | ⛔ interrupted |\n"), std::string::npos) << md;
+  EXPECT_EQ(md.find("❌"), std::string::npos) << md;
+}
+
 TEST(MarkdownTest, PipesAndMarkupInNamesDoNotBreakTables) {
   Results r;
   r.target = "http://x/";
