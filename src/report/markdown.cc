@@ -93,6 +93,9 @@ void Headline(std::string& out, const Results& r) {
   }
   if (!r.complete) out += ", **incomplete (checkpoint)**";
   out += "\n\n";
+  // What the run warned about as it went (e.g. no connection ever established) comes first: a CI
+  // job summary is often all that is read.
+  for (const std::string& notice : r.notices) out += "> ⚠️ **Notice:** " + MarkdownEscape(notice) + "\n\n";
 }
 
 void PhaseTable(std::string& out, const Results& r) {

@@ -44,6 +44,23 @@ TEST(MarkdownTest, HeadlineCountsInterruptedPhasesApart) {
   EXPECT_EQ(md.find("❌"), std::string::npos) << md;
 }
 
+TEST(MarkdownTest, NoticesComeRightAfterTheHeadline) {
+  Results r = fixture::SampleResults();
+  r.notices = {"no connection to http://127.0.0.1:9/ was established in the first 3 s: every attempt failed (300 "
+               "connect errors); is the server up?",
+               "tier db: postgres source failed"};
+  const std::string md = MarkdownSummary(r);
+  const size_t phases = md.find("### Phases");
+  const size_t first = md.find("\n\n> ⚠️ **Notice:** no connection to http://127.0.0.1:9/ was established in the first 3 s: "
+                               "every attempt failed (300 connect errors); is the server up?\n\n");
+  const size_t second = md.find("> ⚠️ **Notice:** tier db: postgres source failed\n\n");
+  ASSERT_NE(first, std::string::npos) << md;
+  ASSERT_NE(second, std::string::npos) << md;
+  EXPECT_LT(md.find("**FAIL**: "), first);
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, phases);
+}
+
 TEST(MarkdownTest, PipesAndMarkupInNamesDoNotBreakTables) {
   Results r;
   r.target = "http://x/";

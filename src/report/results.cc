@@ -127,6 +127,7 @@ json ToJson(const Results& r) {
                        {"max_queue_depth", g.max_queue_depth},
                        {"unfinished_requests", g.unfinished},
                        {"connections_opened", g.connections_opened},
+                       {"connect_attempts", g.connect_attempts},
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
                        {"rss_bytes", g.rss_bytes}};

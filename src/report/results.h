@@ -74,7 +74,8 @@ struct Generator {
   int64_t waited_at_cap = 0;     // of those, requests that waited while the connection cap was reached
   int64_t max_queue_depth = 0;
   int64_t unfinished = 0;
-  int64_t connections_opened = 0;
+  int64_t connections_opened = 0;  // connections established (the TCP handshake completed)
+  int64_t connect_attempts = 0;    // connections tried, established or not
   double cpu_user_s = 0;
   double cpu_system_s = 0;
   int64_t rss_bytes = 0;

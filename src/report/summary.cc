@@ -39,6 +39,13 @@ std::string GeneratorLine(const Results& r) {
   return s;
 }
 
+// "12 opened", or "0 opened of 200 attempts" when attempts failed (a refused port opens nothing).
+std::string ConnectionsText(const Generator& g) {
+  std::string s = FormatCount(double(g.connections_opened)) + " opened";
+  if (g.connect_attempts > g.connections_opened) s += " of " + FormatCount(double(g.connect_attempts)) + " attempts";
+  return s;
+}
+
 std::string Percent(double fraction) { return Fixed(100.0 * fraction, 2) + "%"; }
 
 std::string StressBlock(const StressResult& s) {
@@ -228,7 +235,7 @@ std::string FormatSummary(const Results& r) {
   for (const auto& [k, v] : o.status_codes) codes += std::to_string(k) + " " + FormatCount(double(v)) + "  ";
   Row(out, "status codes", codes.empty() ? "(none)" : codes);
   Row(out, "bytes", "read " + FormatBytes(double(r.bytes_read)) + ", written " + FormatBytes(double(r.bytes_written)));
-  Row(out, "connections", FormatCount(double(r.generator.connections_opened)) + " opened");
+  Row(out, "connections", ConnectionsText(r.generator));
   Row(out, "generator", GeneratorLine(r));
   if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;

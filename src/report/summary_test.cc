@@ -56,6 +56,18 @@ TEST(PhaseBlocks, InterruptedStepAndUnmeasuredDrift) {
       << text;
 }
 
+// A refused port: every attempt failed, so nothing was opened.
+TEST(ConnectionsLine, CountsEstablishedConnectionsAndFailedAttemptsApart) {
+  Results refused = MakeRun(0, 2'000, 80'000, 10'000);
+  refused.generator.connections_opened = 0;
+  refused.generator.connect_attempts = 200;
+  EXPECT_NE(FormatSummary(refused).find("\n  connections    0 opened of 200 attempts\n"), std::string::npos)
+      << FormatSummary(refused);
+  Results fine = MakeRun(0, 2'000, 80'000);
+  fine.generator.connections_opened = fine.generator.connect_attempts = 12;
+  EXPECT_NE(FormatSummary(fine).find("\n  connections    12 opened\n"), std::string::npos) << FormatSummary(fine);
+}
+
 TEST(ConnectionAdvice, GivenWhenRequestsQueuedAtTheCapWhileTheServerKeptUp) {
   Results r = MakeRun(500, 2'000, 80'000);
   EXPECT_TRUE(ConnectionCapLimited(r));
