@@ -344,6 +344,28 @@ TEST(ModelCli, UslJsonHasTheDocumentedKeys) {
   EXPECT_NEAR(doc["sigma"].get<double>(), 0.02773, 0.02773 * 0.005);  // the published SDM91 fit
 }
 
+// A results.json of an interrupted stress run: one warning line on stderr, and the point of the
+// step cut short is not fitted.
+TEST(ModelCli, UslWarnsAboutAnInterruptedRunAndSkipsItsCutPoint) {
+  const std::string dir = TempDir("usl-interrupted");
+  std::filesystem::create_directories(dir);
+  const std::string path = dir + "/results.json";
+  std::ofstream(path) << R"({"schema": "headroom.results/3", "interrupted": true, "complete": true,
+      "phases": [{"stress": {"capacity_rps": 800, "curve": [
+        {"rate_rps": 100, "achieved_rps": 100, "interrupted": false},
+        {"rate_rps": 200, "achieved_rps": 199, "interrupted": false},
+        {"rate_rps": 400, "achieved_rps": 390, "interrupted": false},
+        {"rate_rps": 800, "achieved_rps": 700, "interrupted": false},
+        {"rate_rps": 1600, "achieved_rps": 33, "interrupted": true}]}}]})";
+  Proc p = RunHeadroom({"model", "usl", "--results", path});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(Lines(p.err), 1) << p.err;
+  EXPECT_EQ(p.err.rfind("headroom model: warning: " + path + ": the run was interrupted (interrupted: true)", 0), 0u)
+      << p.err;
+  EXPECT_NE(p.err.find("1 interrupted curve point left out"), std::string::npos) << p.err;
+  EXPECT_NE(p.out.find("USL fit of 4 points"), std::string::npos) << p.out;
+}
+
 TEST(ModelCli, QueueJsonMatchesReference) {
   Proc p = RunHeadroom({"model", "queue", "--servers", "4", "--arrival-rate", "0.35", "--service-time", "10", "--json"});
   ASSERT_EQ(p.exit_code, 0) << p.err;

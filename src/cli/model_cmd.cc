@@ -49,6 +49,7 @@ int RunUsl(const std::string& csv, const std::string& results, bool as_json) {
   } else {
     auto summary = model::ReadResultsSummary(results);
     if (!summary) return Usage(summary.error().message);
+    if (!summary->warning.empty()) std::fprintf(stderr, "headroom model: warning: %s\n", summary->warning.c_str());
     points = model::CurveToUslPoints(summary->curve);
     source = results + " (phases[].stress.curve: rate_rps -> achieved_rps)";
   }

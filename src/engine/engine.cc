@@ -38,6 +38,7 @@ void Counters::Add(const Counters& o) {
   bytes_read += o.bytes_read;
   bytes_written += o.bytes_written;
   connections_opened += o.connections_opened;
+  connect_attempts += o.connect_attempts;
   max_queue_depth = std::max(max_queue_depth, o.max_queue_depth);
   for (int i = 0; i < kErrorClassCount; ++i) by_class[i] += o.by_class[i];
   for (size_t i = 0; i < status_codes.size(); ++i) status_codes[i] += o.status_codes[i];

@@ -121,7 +121,8 @@ struct Counters {
   int64_t unfinished = 0;   // in flight or queued when the run ended (neither success nor error)
   int64_t bytes_read = 0;
   int64_t bytes_written = 0;
-  int64_t connections_opened = 0;
+  int64_t connections_opened = 0;  // connections established (connect completed)
+  int64_t connect_attempts = 0;    // connections tried, whether they were established or not
   int64_t max_queue_depth = 0;
   std::array<int64_t, kErrorClassCount> by_class{};
   std::array<int64_t, 600> status_codes{};

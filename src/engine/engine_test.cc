@@ -188,6 +188,7 @@ TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
   EXPECT_LE(stats->counters.unfinished, 8);
   EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
   EXPECT_EQ(stats->counters.connections_opened, 8);
+  EXPECT_EQ(stats->counters.connect_attempts, 8);
   ExpectEveryRequestAccountedFor(*stats);
   ASSERT_GE(seconds.size(), 1u);
   for (size_t i = 0; i < seconds.size(); ++i) EXPECT_EQ(seconds[i], int64_t(i));
@@ -295,6 +296,9 @@ TEST(EngineTest, RefusedConnectionsAreCounted) {
   EXPECT_GT(ErrorsOf(*stats, ErrorClass::kConnectRefused), 0);
   EXPECT_EQ(ErrorsOf(*stats, ErrorClass::kConnectRefused), stats->counters.errors) << Describe(*stats);
   ExpectEveryRequestAccountedFor(*stats);
+  // Every attempt failed: none was established, so none was opened.
+  EXPECT_EQ(stats->counters.connections_opened, 0);
+  EXPECT_GE(stats->counters.connect_attempts, ErrorsOf(*stats, ErrorClass::kConnectRefused));
   // The closed model backs off 10 ms after a failed connect instead of spinning: at most one
   // attempt per connection per back-off, and the failures are still counted.
   h.config.model = Model::kClosed;

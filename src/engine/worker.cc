@@ -199,6 +199,7 @@ void Worker::Dispatch(int64_t intended_ns, int64_t now) {
 void Worker::OpenConnection(Conn& c, int64_t now) {
   int err = 0;
   int fd = sys::StartConnect(config_.address, &err);
+  ++interval_.connect_attempts;
   ++c.generation;
   c.reused = false;
   if (fd < 0) {
@@ -211,7 +212,6 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
-  ++interval_.connections_opened;
   uint64_t data = (uint64_t(c.generation) << 32) | uint64_t(&c - conns_.data());
   if (!poller_.Add(fd, data)) {
     CloseConn(c);
@@ -299,6 +299,7 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
       FailConnect(c, ClassifyConnectErrno(err), now);
       return;
     }
+    ++interval_.connections_opened;  // established: the handshake completed
     if ((events & EPOLLIN) && PeerSpokeFirst(c)) {
       // Bytes before any request: sending now would take them as its answer.
       CloseConn(c);

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,16 @@ void CheckPhase(const YAML::Node& want, const report::PhaseResult& got, const st
     for (const report::StressPoint& p : got.stress->curve) rates.push_back(p.rate_rps);
     EXPECT_EQ(rates, want["rates"].as<std::vector<double>>());
   }
+  if (want["points"]) {
+    ASSERT_TRUE(got.stress.has_value());
+    std::vector<std::string> points;
+    for (const report::StressPoint& p : got.stress->curve) {
+      const std::string verdict = p.interrupted ? "interrupted" : p.pass ? "pass" : "fail";
+      points.push_back(RateText(p.rate_rps) + " " + verdict + ", achieved " + RateText(p.achieved_rps) +
+                       (p.broken.empty() ? "" : ", broke: " + p.broken));
+    }
+    EXPECT_EQ(points, want["points"].as<std::vector<std::string>>());
+  }
   if (want["capacity"]) {
     ASSERT_TRUE(got.stress.has_value());
     if (want["capacity"].as<std::string>() == "none") {
@@ -133,17 +144,31 @@ void CheckPhase(const YAML::Node& want, const report::PhaseResult& got, const st
       EXPECT_DOUBLE_EQ(*got.spike->recovery_s, want["recovery_s"].as<double>());
     }
   }
-  if (want["p95_drift"]) {
-    ASSERT_TRUE(got.soak.has_value());
-    EXPECT_NEAR(got.soak->p95_drift, want["p95_drift"].as<double>(), 0.01);  // HDR buckets: 3 digits
+  if (want["slo_observed"]) {
+    std::vector<std::string> observed;
+    for (const report::SloResult& v : got.section.slo) observed.push_back(v.observed_text);
+    EXPECT_EQ(observed, want["slo_observed"].as<std::vector<std::string>>());
   }
-  if (want["error_rate_drift"]) {
+  // Soak drift figures: a number, "inf", or "none" (not measured).
+  for (const char* key : {"p95_drift", "error_rate_drift", "throughput_drift"}) {
+    if (!want[key]) continue;
     ASSERT_TRUE(got.soak.has_value());
-    const std::string w = want["error_rate_drift"].as<std::string>();
-    if (w == "inf") {
-      EXPECT_TRUE(std::isinf(got.soak->error_rate_drift));
+    const std::string field = key;
+    const std::optional<double>& value = field == "p95_drift"          ? got.soak->p95_drift
+                                         : field == "error_rate_drift" ? got.soak->error_rate_drift
+                                                                       : got.soak->throughput_drift;
+    const std::string w = want[key].as<std::string>();
+    SCOPED_TRACE(field);
+    if (w == "none") {
+      EXPECT_FALSE(value.has_value()) << *value;
+      EXPECT_FALSE(got.soak->measured());
     } else {
-      EXPECT_DOUBLE_EQ(got.soak->error_rate_drift, want["error_rate_drift"].as<double>());
+      ASSERT_TRUE(value.has_value());
+      if (w == "inf") {
+        EXPECT_TRUE(std::isinf(*value));
+      } else {
+        EXPECT_NEAR(*value, want[key].as<double>(), 0.01);  // HDR buckets: 3 digits
+      }
     }
   }
 }

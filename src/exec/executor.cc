@@ -15,7 +15,8 @@ namespace {
 constexpr int64_t kCheckpointEveryNs = 10 * kSecNs;
 // In the output folder; holds the running process's pid.
 constexpr const char* kOutLockName = ".headroom.lock";
-// After this many seconds without any connection established, the run says so.
+// After this many seconds without any connection established, the run says so (a shorter run says
+// so at its end).
 constexpr int64_t kNoConnectionNoticeS = 3;
 // A phase with no SLO whose failed share of requests is above this gets a notice.
 constexpr double kUngatedErrorShare = 0.01;
@@ -154,6 +155,8 @@ std::vector<report::SloResult> Judge(const std::vector<slo::Objective>& objectiv
       obs.last_window_us = &windows->last_us();
       obs.first_window_error_rate = ErrorRate(windows->first());
       obs.last_window_error_rate = ErrorRate(windows->last());
+      obs.first_window_requests = windows->first().ok + windows->first().errors;
+      obs.last_window_requests = windows->last().ok + windows->last().errors;
     }
     slo::Verdict v = slo::Evaluate(o, obs);
     out.push_back({v.expr, v.observed, v.observed_text, v.pass});
@@ -312,15 +315,17 @@ void Executor::WarnUngated(const report::PhaseResult& phase, bool no_objectives)
 }
 
 void Executor::CheckConnections(const engine::SecondStats& s) {
-  ++seconds_run_;
+  run_s_ += s.span_s;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
   connect_failures_ += ConnectFailures(s.counters);
-  if (ever_connected_ || warned_no_connection_ || seconds_run_ < kNoConnectionNoticeS || connect_failures_ == 0) {
-    return;
-  }
+  if (run_s_ + 1e-9 < double(kNoConnectionNoticeS)) return;
+  NoConnectionNotice("in the first " + std::to_string(kNoConnectionNoticeS) + " s");
+}
+
+void Executor::NoConnectionNotice(const std::string& when) {
+  if (ever_connected_ || warned_no_connection_ || connect_failures_ == 0) return;
   warned_no_connection_ = true;
-  notices_.push_back("no connection to " + plan_.target + " was established in the first " +
-                     std::to_string(kNoConnectionNoticeS) + " s: every attempt failed (" +
+  notices_.push_back("no connection to " + plan_.target + " was established " + when + ": every attempt failed (" +
                      std::to_string(connect_failures_) + " connect errors); is the server up?");
   progress_->OnNotice(notices_.back());
 }
@@ -492,6 +497,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   g.max_queue_depth = total.counters.max_queue_depth;
   g.unfinished = total.counters.unfinished;
   g.connections_opened = total.counters.connections_opened;
+  g.connect_attempts = total.counters.connect_attempts;
   g.cpu_user_s = total.cpu_user_s;
   g.cpu_system_s = total.cpu_system_s;
   g.rss_bytes = total.rss_bytes;
@@ -574,6 +580,10 @@ Result<report::Results> Executor::Run() {
     watcher_->Stop();
     DrainTierMessages();
   }
+  // A run shorter than the notice's delay still says that nothing connected, in its own terms.
+  char lasted[64];
+  std::snprintf(lasted, sizeof lasted, "in the %.1f s the run lasted", run_s_);
+  NoConnectionNotice(lasted);
   report::Results r = Assemble(true, nullptr, nullptr);
   if (hlog_ != nullptr) {
     std::fclose(hlog_);

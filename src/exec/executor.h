@@ -84,7 +84,12 @@ class Executor {
   std::string Label(size_t index, const scenario::Phase& phase) const;
   void WriteHlogSecond(const engine::SecondStats& s);
   void CheckConnections(const engine::SecondStats& s);
+  // A notice when a phase without SLOs failed many of its requests (its verdict only checks that
+  // something succeeded).
   void WarnUngated(const report::PhaseResult& phase, bool no_objectives);
+  // The "no connection established" notice, once, if nothing ever connected and attempts failed;
+  // `when` says over what time ("in the first 3 s").
+  void NoConnectionNotice(const std::string& when);
   // Marks the start of a tier window (a phase or a stress step); returns its time (0 unwatched).
   double TierWindowStart();
   // Ends the window started at `from_s` and summarizes it; nullopt when no tier is watched.
@@ -114,7 +119,7 @@ class Executor {
   double hlog_at_s_ = 0;
   int64_t started_at_us_ = 0;
   // Connections: whether any was ever established, and whether the "none so far" notice was given.
-  int64_t seconds_run_ = 0;
+  double run_s_ = 0;  // seconds of engine runs so far (the sum of the seconds' spans)
   bool ever_connected_ = false;
   bool warned_no_connection_ = false;
   int64_t connect_failures_ = 0;

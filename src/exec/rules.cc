@@ -122,10 +122,12 @@ void DriftWindows::Add(int64_t second, const engine::Counters& counters, const H
   if (at_ns < window_ns_) {
     first_us_.Add(response_time_us);
     first_.Add(counters);
+    ++first_seconds_;
   }
   if (duration_ns_ > 0 && at_ns >= duration_ns_ - window_ns_ && at_ns < duration_ns_) {
     last_us_.Add(response_time_us);
     last_.Add(counters);
+    ++last_seconds_;
   }
 }
 
@@ -142,14 +144,23 @@ double ErrorRate(const engine::Counters& c) {
 report::SoakResult SoakDrift(const DriftWindows& w) {
   report::SoakResult s;
   s.window_s = double(w.window_ns()) / 1e9;
-  s.first_p95_us = w.first_us().ValueAtPercentile(95);
-  s.last_p95_us = w.last_us().ValueAtPercentile(95);
-  s.p95_drift = Drift(double(s.first_p95_us), double(s.last_p95_us));
-  s.p99_drift = Drift(double(w.first_us().ValueAtPercentile(99)), double(w.last_us().ValueAtPercentile(99)));
-  s.first_error_rate = ErrorRate(w.first());
-  s.last_error_rate = ErrorRate(w.last());
-  s.error_rate_drift = Drift(s.first_error_rate, s.last_error_rate);
-  s.throughput_drift = Drift(double(w.first().completed), double(w.last().completed));
+  const Histogram& first_us = w.first_us();
+  const Histogram& last_us = w.last_us();
+  if (first_us.Count() > 0) s.first_p95_us = first_us.ValueAtPercentile(95);
+  if (last_us.Count() > 0) s.last_p95_us = last_us.ValueAtPercentile(95);
+  if (w.first().ok + w.first().errors > 0) s.first_error_rate = ErrorRate(w.first());
+  if (w.last().ok + w.last().errors > 0) s.last_error_rate = ErrorRate(w.last());
+  // A window in which no request ended (the phase stopped before it, or it ran and nothing ended)
+  // has nothing to compare: no drift figure at all, as the drift SLOs say "not measured".
+  if (!s.measured()) return s;
+  s.error_rate_drift = Drift(*s.first_error_rate, *s.last_error_rate);
+  // Per second of each window: a last window cut short is not a drop in throughput.
+  s.throughput_drift = Drift(double(w.first().completed) / double(w.first_seconds()),
+                             double(w.last().completed) / double(w.last_seconds()));
+  if (s.first_p95_us && s.last_p95_us) {
+    s.p95_drift = Drift(double(*s.first_p95_us), double(*s.last_p95_us));
+    s.p99_drift = Drift(double(first_us.ValueAtPercentile(99)), double(last_us.ValueAtPercentile(99)));
+  }
   return s;
 }
 
@@ -239,13 +250,16 @@ report::StressPoint JudgeStep(double rate, const report::Section& section,
   point.p99_us = section.response_time_us.ValueAtPercentile(99);
   point.error_rate = section.error_rate();
   point.confirmation = confirmation;
+  point.interrupted = interrupted;
+  // A step cut short says nothing about the rate: not judged, neither pass nor broken.
+  if (interrupted) return point;
   for (const report::SloResult& v : verdicts) {
     if (!v.pass && point.broken.empty()) point.broken = v.expr + " (observed " + v.observed_text + ")";
   }
   if (point.broken.empty() && section.achieved_rps < kMinAchievedShare * rate) {
     point.broken = "achieved " + RateText(section.achieved_rps) + " < 90% of the requested rate";
   }
-  point.pass = point.broken.empty() && !interrupted;
+  point.pass = point.broken.empty();
   return point;
 }
 

@@ -71,11 +71,15 @@ class DriftWindows {
   const Histogram& last_us() const { return last_us_; }
   const engine::Counters& first() const { return first_; }
   const engine::Counters& last() const { return last_; }
+  // Seconds of the phase that fell in each window (fewer than the window when it was cut short).
+  int64_t first_seconds() const { return first_seconds_; }
+  int64_t last_seconds() const { return last_seconds_; }
 
  private:
   int64_t window_ns_, duration_ns_;
   Histogram first_us_, last_us_;
   engine::Counters first_, last_;
+  int64_t first_seconds_ = 0, last_seconds_ = 0;
 };
 
 // "1200/s": a rate as labels and messages show it.
@@ -86,6 +90,9 @@ double Drift(double first, double last);
 // errors / (ok + errors) of engine counters; 0 when nothing completed.
 double ErrorRate(const engine::Counters& c);
 
+// Soak drift, last window vs first. Measured only when a request ended in both windows; otherwise
+// every drift figure stays empty (and the drift SLOs say "not measured"). Throughput drift compares
+// completions per second of each window.
 report::SoakResult SoakDrift(const DriftWindows& windows);
 
 // Recovery after a spike: the first second after the hold from which every later second with
@@ -119,6 +126,8 @@ class AbortWatch {
 };
 
 // One stress step judged: the first SLO that broke, or a rate the target could not keep up with.
+// An `interrupted` step (a signal or an abort cut it short) is not judged: its figures are kept,
+// marked interrupted, with pass false and nothing broken; the caller feeds it to no search.
 report::StressPoint JudgeStep(double rate, const report::Section& section,
                               const std::vector<report::SloResult>& verdicts, bool interrupted, bool confirmation);
 

@@ -1,5 +1,6 @@
 // The stress phase: each rate the breakpoint search asks for is one short open-model engine run,
 // judged on its own; the search (exec/rules.h) decides the next rate and the capacity.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <thread>
@@ -44,10 +45,12 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     const std::optional<collect::Summary> tiers = TierWindowEnd(tier_from_s);
     if (!phase_tier_from_s) phase_tier_from_s = tier_from_s;
     interrupted = interrupted || run->stats.interrupted;
+    // Rates are per second of the step, or of the time it ran when it was cut short.
+    const double measured_s = run->stats.interrupted ? std::min(step_s, run->stats.elapsed_s) : step_s;
     Accumulator one;
-    one.Add(run->stats, step_s);
-    acc.Add(run->stats, step_s);
-    total_.Add(run->stats, step_s);
+    one.Add(run->stats, measured_s);
+    acc.Add(run->stats, measured_s);
+    total_.Add(run->stats, measured_s);
     report::Section section = one.MakeSection(phase.name);
     std::vector<report::SloResult> verdicts =
         Judge(objectives, section, one.MakeRequestSections(), nullptr, tiers ? &*tiers : nullptr);
@@ -59,7 +62,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
       row.second = int64_t(rows.size());
       rows.push_back(std::move(row));
     }
-    if (run->stats.interrupted) break;
+    if (run->stats.interrupted) break;  // not judged: the search and the capacity never see it
     search.Record(*rate, point.pass);
   }
   sr.capacity_rps = search.capacity();
@@ -68,7 +71,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
 
   report::PhaseResult r = PhaseHeader(phase, report::PhaseStatus::kPassed, offset_s_);
   r.model = report::LoadModel::kOpen;
-  r.duration_s = acc.measured_s;
+  r.duration_s = step_s * double(sr.curve.size());  // planned: the steps it ran, at full length
   r.elapsed_s = acc.elapsed_s + paused_s;
   r.section = acc.MakeSection(phase.name);
   r.requests = acc.MakeRequestSections();

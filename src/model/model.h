@@ -113,6 +113,11 @@ struct ResultsSummary {
   std::optional<double> p95_us;            // latency.response_time_us.p95 of a plain run
   std::vector<CurvePoint> curve;           // phases[].stress.curve[] of the stress phase used
   std::string capacity_field;              // JSON path of the capacity figure, for provenance
+  int interrupted_points = 0;              // curve points cut short (`interrupted: true`), left out
+  // One line for stderr when the figures may not be the whole story: the run was interrupted
+  // (`interrupted: true`), the file is a checkpoint (`complete: false`), or points were left out.
+  // Empty otherwise.
+  std::string warning;
 };
 
 // Reads results.json defensively: unknown fields are ignored, missing ones stay empty. Fails only

@@ -209,6 +209,35 @@ TEST(Results, SkipsConfirmationRepeatsAndNullCapacity) {
   EXPECT_EQ(r->curve[1].rate_rps, 200);
 }
 
+TEST(Results, LeavesOutInterruptedPointsAndWarns) {
+  // A Ctrl-C during the 400/s step: its figures cover part of the step.
+  auto r = ParseResultsSummary(R"({"schema": "headroom.results/3", "interrupted": true, "complete": true,
+      "phases": [{"stress": {"capacity_rps": 200, "curve": [
+        {"rate_rps": 100, "achieved_rps": 100, "confirmation": false, "interrupted": false},
+        {"rate_rps": 200, "achieved_rps": 199, "confirmation": false, "interrupted": false},
+        {"rate_rps": 400, "achieved_rps": 133, "confirmation": false, "interrupted": true}]}}]})",
+                               "r.json");
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(r->curve.size(), 2u);
+  EXPECT_EQ(r->curve[1].rate_rps, 200);
+  EXPECT_EQ(r->interrupted_points, 1);
+  EXPECT_EQ(r->warning, "r.json: the run was interrupted (interrupted: true); its figures may stop short of the real "
+                        "capacity; 1 interrupted curve point left out");
+  EXPECT_EQ(r->warning.find('\n'), std::string::npos);
+}
+
+TEST(Results, WarnsAboutCheckpointsOnly) {
+  auto checkpoint = ParseResultsSummary(R"({"complete": false, "throughput": {"achieved_rps": 5}})", "c.json");
+  ASSERT_TRUE(checkpoint.has_value());
+  EXPECT_EQ(checkpoint->warning,
+            "c.json: a checkpoint of a run still going or killed (complete: false); its figures may stop short of "
+            "the real capacity");
+  auto whole = ParseResultsSummary(R"({"complete": true, "interrupted": false, "throughput": {"achieved_rps": 5}})",
+                                   "w.json");
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->warning, "");
+}
+
 TEST(Results, ReadsPlainRun) {
   auto r = ReadResultsSummary(kTestdata + "results_plain.json");
   ASSERT_TRUE(r.has_value()) << r.error().message;

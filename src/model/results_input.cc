@@ -25,16 +25,25 @@ std::optional<double> NumberAt(const json& obj, std::initializer_list<const char
   return cur->get<double>();
 }
 
-std::vector<CurvePoint> ReadCurve(const json& stress) {
+bool BoolAt(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_boolean() && it->get<bool>();
+}
+
+// `interrupted` counts the points left out because a signal or an abort cut their step short: their
+// figures cover part of a step and say nothing about the rate.
+std::vector<CurvePoint> ReadCurve(const json& stress, int* interrupted) {
   std::vector<CurvePoint> curve;
   auto it = stress.find("curve");
   if (it == stress.end() || !it->is_array()) return curve;
   for (const json& item : *it) {
     if (!item.is_object()) continue;
     // A stress `confirm` step repeats an earlier rate; keep one point per rate.
-    auto confirmation = item.find("confirmation");
-    if (confirmation != item.end() && confirmation->is_boolean() && confirmation->get<bool>())
+    if (BoolAt(item, "confirmation")) continue;
+    if (BoolAt(item, "interrupted")) {
+      ++*interrupted;
       continue;
+    }
     auto rate = NumberAt(item, {"rate_rps"});
     auto achieved = NumberAt(item, {"achieved_rps"});
     if (!rate || !achieved) continue;
@@ -69,7 +78,9 @@ Result<ResultsSummary> ParseResultsSummary(std::string_view json_text, const std
       auto stress = phase.find("stress");
       if (stress == phase.end() || !stress->is_object()) continue;
       auto cap = NumberAt(*stress, {"capacity_rps"});
-      auto curve = ReadCurve(*stress);
+      int interrupted = 0;
+      auto curve = ReadCurve(*stress, &interrupted);
+      out.interrupted_points += interrupted;
       bool better = cap && (!out.capacity_rps || *cap > *out.capacity_rps);
       if (better) {
         out.capacity_rps = cap;
@@ -87,6 +98,20 @@ Result<ResultsSummary> ParseResultsSummary(std::string_view json_text, const std
     return Fail(source +
                 ": no capacity figures (need phases[].stress.capacity_rps, phases[].stress.curve "
                 "or throughput.achieved_rps)");
+  }
+  const bool run_interrupted = BoolAt(doc, "interrupted");
+  auto complete = doc.find("complete");
+  const bool checkpoint = complete != doc.end() && complete->is_boolean() && !complete->get<bool>();
+  if (run_interrupted || checkpoint || out.interrupted_points > 0) {
+    out.warning = source + ": " +
+                  (checkpoint ? std::string("a checkpoint of a run still going or killed (complete: false)")
+                              : run_interrupted ? std::string("the run was interrupted (interrupted: true)")
+                                                : std::string("a stress step was cut short"));
+    out.warning += "; its figures may stop short of the real capacity";
+    if (out.interrupted_points > 0) {
+      out.warning += "; " + std::to_string(out.interrupted_points) + " interrupted curve point" +
+                     (out.interrupted_points == 1 ? "" : "s") + " left out";
+    }
   }
   return out;
 }

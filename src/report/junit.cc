@@ -13,11 +13,15 @@ namespace {
 
 enum class Outcome { kPass, kFail, kSkip };
 
+// The extra suite of an interrupted run.
+constexpr std::string_view kInterruptedSuite = "headroom: run interrupted";
+
 struct Case {
   std::string name;
   Outcome outcome = Outcome::kPass;
   std::string message;  // failure or skip message
   std::string body;     // failure text
+  std::string type = "slo";  // failure type: "slo", or the phase's status for the `phase <status>` case
 };
 
 std::string Fixed(double v, int decimals) {
@@ -101,7 +105,7 @@ std::vector<Case> PhaseCases(const PhaseResult& p) {
   for (const Case& c : cases) any_failed |= c.outcome == Outcome::kFail;
   if (!skipped && p.status != PhaseStatus::kPassed && !any_failed) {
     const std::string status(PhaseStatusName(p.status));
-    Case c{"phase " + status, Outcome::kFail, "", PhaseFigures(p)};
+    Case c{"phase " + status, Outcome::kFail, "", PhaseFigures(p), status};
     c.message = "phase " + status + " after " + Fixed(p.elapsed_s, 3) + "s of " + Fixed(p.duration_s, 3) +
                 "s planned";
     cases.push_back(std::move(c));
@@ -134,7 +138,7 @@ void WriteSuite(std::string& out, const Results& r, const PhaseResult& p, const 
   out += "  <testsuite name=\"" + XmlEscape(p.name) + "\" tests=\"" + std::to_string(n.tests) +
          "\" failures=\"" + std::to_string(n.failures) + "\" errors=\"0\" skipped=\"" +
          std::to_string(n.skipped) + "\" time=\"" + Fixed(p.elapsed_s, 3) + "\"";
-  if (r.started_at_us > 0) {
+  if (r.started_at_us > 0 && p.status != PhaseStatus::kSkipped) {  // a skipped phase never started
     out += " timestamp=\"" + Timestamp(r.started_at_us + int64_t(std::llround(p.offset_s * 1e6))) + "\"";
   }
   out += ">\n    <properties>\n";
@@ -157,8 +161,8 @@ void WriteSuite(std::string& out, const Results& r, const PhaseResult& p, const 
         out += ">\n      <skipped message=\"" + XmlEscape(c.message) + "\"/>\n    </testcase>\n";
         break;
       case Outcome::kFail:
-        out += ">\n      <failure message=\"" + XmlEscape(c.message) + "\" type=\"slo\">" + XmlEscape(c.body) +
-               "</failure>\n    </testcase>\n";
+        out += ">\n      <failure message=\"" + XmlEscape(c.message) + "\" type=\"" + XmlEscape(c.type) + "\">" +
+               XmlEscape(c.body) + "</failure>\n    </testcase>\n";
         break;
     }
   }
@@ -216,9 +220,12 @@ std::string JunitXml(const Results& r) {
          "\">\n";
   for (size_t i = 0; i < r.phases.size(); ++i) WriteSuite(out, r, r.phases[i], per_phase[i]);
   if (interrupted) {
-    out += "  <testsuite name=\"run\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"" +
-           Fixed(r.elapsed_s, 3) + "\">\n    <testcase name=\"run finished\" classname=\"" +
-           XmlEscape("headroom." + ClassPart(RunName(r)) + ".run") + "\">\n      <failure message=\"" +
+    // Phase names are letters, digits, '_' and '-', so neither this suite's name nor its two-level
+    // classname can be a phase's.
+    out += "  <testsuite name=\"" + XmlEscape(kInterruptedSuite) +
+           "\" tests=\"1\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"" + Fixed(r.elapsed_s, 3) +
+           "\">\n    <testcase name=\"run finished\" classname=\"" + XmlEscape("headroom." + ClassPart(RunName(r))) +
+           "\">\n      <failure message=\"" +
            XmlEscape("interrupted by a signal after " + Fixed(r.elapsed_s, 3) + "s of " + Fixed(r.duration_s, 3) +
                      "s planned: verdict INTERRUPTED") +
            "\" type=\"interrupted\"/>\n    </testcase>\n  </testsuite>\n";

@@ -198,6 +198,53 @@ TEST(JunitTest, NonPassingPhaseWithoutBrokenSloStillFails) {
       << xml;
 }
 
+// A plain URL run has one phase named "run"; when it is interrupted, the extra suite must not take
+// the same name, and the phase's own failure is an interruption, not a broken SLO.
+TEST(JunitTest, InterruptedPlainRunHasOneSuitePerNameAndNoSloFailure) {
+  Results r;
+  r.target = "http://127.0.0.1:8080/";
+  r.started_at_us = 1'767'225'600'250'000;
+  r.verdict = Verdict::kInterrupted;
+  r.interrupted = true;
+  PhaseResult run = Phase("run", PhaseStatus::kInterrupted, {});
+  run.kind = "run";
+  run.elapsed_s = 1.5;
+  run.duration_s = 4;
+  r.phases = {run};
+  const std::string xml = JunitXml(r);
+  EXPECT_EQ(CheckXml(xml), "") << xml;
+  EXPECT_EQ(CountOf(xml, "<testsuite name=\"run\""), 1) << xml;
+  EXPECT_EQ(CountOf(xml, "<testsuite name=\"headroom: run interrupted\""), 1) << xml;
+  EXPECT_EQ(CountOf(xml, "type=\"slo\""), 0) << xml;
+  EXPECT_NE(xml.find("<testcase name=\"phase interrupted\" classname=\"headroom.http___127_0_0_1_8080_.run\">\n"
+                     "      <failure message=\"phase interrupted after 1.500s of 4.000s planned\" type=\"interrupted\">"),
+            std::string::npos)
+      << xml;
+  // The run's own testcase sits in a two-level class, which no phase's (three levels) can be.
+  EXPECT_NE(xml.find("<testcase name=\"run finished\" classname=\"headroom.http___127_0_0_1_8080_\">"),
+            std::string::npos)
+      << xml;
+}
+
+TEST(JunitTest, SkippedPhaseHasNoStartTimestamp) {
+  Results r;
+  r.scenario = "s";
+  r.started_at_us = 1'767'225'600'250'000;
+  PhaseResult first = Phase("first", PhaseStatus::kInterrupted, {});
+  first.elapsed_s = 2;
+  PhaseResult later = Phase("later", PhaseStatus::kSkipped, {}, 0);
+  later.offset_s = 2;
+  r.phases = {first, later};
+  const std::string xml = JunitXml(r);
+  EXPECT_NE(xml.find("<testsuite name=\"first\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" time=\"2.000\" "
+                     "timestamp=\"2026-01-01T00:00:00\">"),
+            std::string::npos)
+      << xml;
+  EXPECT_NE(xml.find("<testsuite name=\"later\" tests=\"1\" failures=\"0\" errors=\"0\" skipped=\"1\" time=\"0.000\">"),
+            std::string::npos)
+      << xml;
+}
+
 TEST(JunitTest, NoPhasesIsStillAValidDocument) {
   const std::string xml = JunitXml(Results{});
   EXPECT_EQ(CheckXml(xml), "");

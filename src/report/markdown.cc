@@ -50,6 +50,8 @@ std::string Pct(const Histogram& h, double p) {
 std::string StatusCell(PhaseStatus status) {
   if (status == PhaseStatus::kPassed) return "✅ passed";
   if (status == PhaseStatus::kSkipped) return "⏭️ skipped";
+  if (status == PhaseStatus::kInterrupted) return "⛔ interrupted";
+  if (status == PhaseStatus::kRunning) return "⏳ running";
   return "❌ " + std::string(PhaseStatusName(status));
 }
 
@@ -63,10 +65,13 @@ std::string VerdictBadge(Verdict v) {
 }
 
 void Headline(std::string& out, const Results& r) {
-  int passed = 0, failed = 0, skipped = 0, slo_total = 0, slo_met = 0;
+  // Interrupted (cut short by a signal) and running (checkpoint) phases did not fail: counted apart.
+  int passed = 0, failed = 0, skipped = 0, interrupted = 0, running = 0, slo_total = 0, slo_met = 0;
   for (const PhaseResult& p : r.phases) {
     if (p.status == PhaseStatus::kPassed) ++passed;
     else if (p.status == PhaseStatus::kSkipped) ++skipped;
+    else if (p.status == PhaseStatus::kInterrupted) ++interrupted;
+    else if (p.status == PhaseStatus::kRunning) ++running;
     else ++failed;
     if (p.status == PhaseStatus::kSkipped) continue;
     for (const SloResult& s : p.section.slo) {
@@ -77,8 +82,9 @@ void Headline(std::string& out, const Results& r) {
   const std::string name = r.scenario.empty() ? r.target : r.scenario;
   out += "## headroom: " + VerdictBadge(r.verdict) + " — " + MarkdownEscape(name) + "\n\n";
   out += "**" + std::string(VerdictName(r.verdict)) + "**: " + std::to_string(r.phases.size()) + (r.phases.size() == 1 ? " phase (" : " phases (") +
-         std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " + std::to_string(skipped) +
-         " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
+         std::to_string(passed) + " passed, " + std::to_string(failed) + " failed, " +
+         (interrupted > 0 ? std::to_string(interrupted) + " interrupted, " : "") +
+         (running > 0 ? std::to_string(running) + " running, " : "") + std::to_string(skipped) + " skipped), " + std::to_string(slo_met) + "/" + std::to_string(slo_total) + " SLOs met, " +
          FormatCount(double(r.overall.requests_total)) + " requests, " + Percent(r.overall.error_rate()) +
          " errors, " + Seconds(r.elapsed_s) + " elapsed";
   if (r.verdict == Verdict::kInterrupted) {
@@ -87,6 +93,9 @@ void Headline(std::string& out, const Results& r) {
   }
   if (!r.complete) out += ", **incomplete (checkpoint)**";
   out += "\n\n";
+  // What the run warned about as it went (e.g. no connection ever established) comes first: a CI
+  // job summary is often all that is read.
+  for (const std::string& notice : r.notices) out += "> ⚠️ **Notice:** " + MarkdownEscape(notice) + "\n\n";
 }
 
 void PhaseTable(std::string& out, const Results& r) {
@@ -119,12 +128,22 @@ void SloTable(std::string& out, const Results& r) {
   out += "\n";
 }
 
+// A step cut short by a signal or an abort was not judged.
+std::string StepVerdict(const StressPoint& pt) {
+  if (pt.interrupted) return "⛔ interrupted (not judged)";
+  return pt.pass ? "✅" : "❌";
+}
+
 void Stress(std::string& out, const PhaseResult& p, const StressResult& st) {
   out += "### Stress: " + MarkdownEscape(p.name) + "\n\n";
+  const bool cut = !st.curve.empty() && st.curve.back().interrupted;
   if (st.capacity_rps) {
     out += "Capacity: **" + Rate(*st.capacity_rps) + "**";
     out += st.confirmed ? " (confirmed by a repeat)" : " (not confirmed)";
     if (st.reached_ceiling) out += "; no SLO broke up to the ceiling, so the real capacity is higher";
+    if (cut) out += "; the search was interrupted, so the real capacity may be higher";
+  } else if (cut && st.curve.size() == 1) {
+    out += "Capacity: **none**: interrupted before a rate was judged";
   } else {
     out += "Capacity: **none**: the SLOs broke at the first rate tried";
   }
@@ -133,7 +152,7 @@ void Stress(std::string& out, const PhaseResult& p, const StressResult& st) {
   for (const StressPoint& pt : st.curve) {
     out += "| " + Rate(pt.rate_rps) + (pt.confirmation ? " (repeat)" : "") + " | " + Rate(pt.achieved_rps) + " | " +
            FormatDurationUs(double(pt.p50_us)) + " | " + FormatDurationUs(double(pt.p95_us)) + " | " +
-           FormatDurationUs(double(pt.p99_us)) + " | " + Percent(pt.error_rate) + " | " + (pt.pass ? "✅" : "❌") +
+           FormatDurationUs(double(pt.p99_us)) + " | " + Percent(pt.error_rate) + " | " + StepVerdict(pt) +
            " | " + (pt.broken.empty() ? std::string(kNone) : Code(pt.broken)) + " |\n";
   }
   out += "\n";
@@ -151,15 +170,24 @@ void Spike(std::string& out, const PhaseResult& p, const SpikeResult& sp) {
   }
 }
 
+std::string DriftText(const std::optional<double>& drift) { return drift ? FormatDrift(*drift) : "not measured"; }
+
+std::string P95Text(const std::optional<int64_t>& us) { return us ? FormatDurationUs(double(*us)) : kNone; }
+
+std::string RateText(const std::optional<double>& fraction) { return fraction ? Percent(*fraction) : kNone; }
+
 void Soak(std::string& out, const PhaseResult& p, const SoakResult& so) {
   out += "### Soak: " + MarkdownEscape(p.name) + "\n\n";
+  if (!so.measured()) {
+    out += "Drift **not measured**: " + DriftNotMeasured(so) + " of " + Seconds(so.window_s) + ".\n\n";
+    return;
+  }
   out += "First vs last window of " + Seconds(so.window_s) + ":\n\n";
-  out += "- p95: " + FormatDurationUs(double(so.first_p95_us)) + " → " + FormatDurationUs(double(so.last_p95_us)) +
-         " (" + FormatDrift(so.p95_drift) + ")\n";
-  out += "- p99 drift: " + FormatDrift(so.p99_drift) + "\n";
-  out += "- error rate: " + Percent(so.first_error_rate) + " → " + Percent(so.last_error_rate) + " (" +
-         FormatDrift(so.error_rate_drift) + ")\n";
-  out += "- throughput drift: " + FormatDrift(so.throughput_drift) + "\n\n";
+  out += "- p95: " + P95Text(so.first_p95_us) + " → " + P95Text(so.last_p95_us) + " (" + DriftText(so.p95_drift) + ")\n";
+  out += "- p99 drift: " + DriftText(so.p99_drift) + "\n";
+  out += "- error rate: " + RateText(so.first_error_rate) + " → " + RateText(so.last_error_rate) + " (" +
+         DriftText(so.error_rate_drift) + ")\n";
+  out += "- throughput drift: " + DriftText(so.throughput_drift) + "\n\n";
 }
 
 void Errors(std::string& out, const Results& r) {

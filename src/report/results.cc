@@ -45,6 +45,12 @@ int VerdictExitCode(Verdict v) {
   return 1;
 }
 
+std::string DriftNotMeasured(const SoakResult& s) {
+  if (!s.first_error_rate) return "no request ended in the first window";
+  if (!s.last_error_rate) return "no request ended in the last window";
+  return "";
+}
+
 json LatencyJson(const Histogram& h) {
   json j;
   j["count"] = h.Count();
@@ -121,6 +127,7 @@ json ToJson(const Results& r) {
                        {"max_queue_depth", g.max_queue_depth},
                        {"unfinished_requests", g.unfinished},
                        {"connections_opened", g.connections_opened},
+                       {"connect_attempts", g.connect_attempts},
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
                        {"rss_bytes", g.rss_bytes}};
@@ -212,6 +219,7 @@ json StressJson(const StressResult& s) {
                      {"error_rate", p.error_rate},
                      {"pass", p.pass},
                      {"confirmation", p.confirmation},
+                     {"interrupted", p.interrupted},
                      {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)}});
     if (!p.tiers.empty()) curve.back()["tiers"] = TiersJson(p.tiers);
   }
@@ -248,15 +256,17 @@ json PhaseJson(const PhaseResult& p) {
   }
   if (p.soak) {
     const SoakResult& s = *p.soak;
+    auto whole = [](const std::optional<int64_t>& v) { return v ? json(*v) : json(nullptr); };
     j["soak"] = {{"window_s", s.window_s},
-                 {"p95_drift", s.p95_drift},
-                 {"p99_drift", s.p99_drift},
-                 {"error_rate_drift", s.error_rate_drift},
-                 {"throughput_drift", s.throughput_drift},
-                 {"first_p95_us", s.first_p95_us},
-                 {"last_p95_us", s.last_p95_us},
-                 {"first_error_rate", s.first_error_rate},
-                 {"last_error_rate", s.last_error_rate}};
+                 {"measured", s.measured()},
+                 {"p95_drift", Optional(s.p95_drift)},
+                 {"p99_drift", Optional(s.p99_drift)},
+                 {"error_rate_drift", Optional(s.error_rate_drift)},
+                 {"throughput_drift", Optional(s.throughput_drift)},
+                 {"first_p95_us", whole(s.first_p95_us)},
+                 {"last_p95_us", whole(s.last_p95_us)},
+                 {"first_error_rate", Optional(s.first_error_rate)},
+                 {"last_error_rate", Optional(s.last_error_rate)}};
   }
   json reqs = json::array();
   for (const Section& s : p.requests) reqs.push_back(SectionJson(s));

@@ -74,7 +74,8 @@ struct Generator {
   int64_t waited_at_cap = 0;     // of those, requests that waited while the connection cap was reached
   int64_t max_queue_depth = 0;
   int64_t unfinished = 0;
-  int64_t connections_opened = 0;
+  int64_t connections_opened = 0;  // connections established (the TCP handshake completed)
+  int64_t connect_attempts = 0;    // connections tried, established or not
   double cpu_user_s = 0;
   double cpu_system_s = 0;
   int64_t rss_bytes = 0;
@@ -121,6 +122,9 @@ struct StressPoint {
   bool pass = false;         // every SLO of the phase held at this rate
   bool confirmation = false; // a repeat of an earlier rate (stress `confirm`)
   std::string broken;        // the first SLO that broke, as written
+  // A signal (or an abort) cut the step short: it was not judged (pass false, broken empty), not
+  // fed to the breakpoint search and not counted in the capacity; achieved_rps covers the time it ran.
+  bool interrupted = false;
   std::vector<TierResult> tiers;  // the watched tiers during this step
 };
 
@@ -139,13 +143,22 @@ struct SpikeResult {
   bool recovered = false;
 };
 
+// Drift is measured only when a request ended in both the first and the last window; otherwise
+// (e.g. the phase was interrupted or aborted before its last window) every drift figure is empty.
 struct SoakResult {
   double window_s = 0;
-  // Relative change last window vs first window: (last - first) / first.
-  double p95_drift = 0, p99_drift = 0, error_rate_drift = 0, throughput_drift = 0;
-  int64_t first_p95_us = 0, last_p95_us = 0;
-  double first_error_rate = 0, last_error_rate = 0;
+  // Relative change last window vs first window: (last - first) / first (+inf from 0 to above 0).
+  // Empty when not measured; p95/p99 drift also when a window has no response time (every request
+  // failed before a response).
+  std::optional<double> p95_drift, p99_drift, error_rate_drift, throughput_drift;
+  // Each window's own figures: empty when no response (p95) or no request (error rate) ended in it.
+  std::optional<int64_t> first_p95_us, last_p95_us;
+  std::optional<double> first_error_rate, last_error_rate;
+  bool measured() const { return first_error_rate.has_value() && last_error_rate.has_value(); }
 };
+
+// Why a soak phase's drift was not measured ("no request ended in the last window"), or "" when it was.
+std::string DriftNotMeasured(const SoakResult& s);
 
 struct PhaseResult {
   std::string name;

@@ -39,23 +39,34 @@ std::string GeneratorLine(const Results& r) {
   return s;
 }
 
+// "12 opened", or "0 opened of 200 attempts" when attempts failed (a refused port opens nothing).
+std::string ConnectionsText(const Generator& g) {
+  std::string s = FormatCount(double(g.connections_opened)) + " opened";
+  if (g.connect_attempts > g.connections_opened) s += " of " + FormatCount(double(g.connect_attempts)) + " attempts";
+  return s;
+}
+
 std::string Percent(double fraction) { return Fixed(100.0 * fraction, 2) + "%"; }
 
 std::string StressBlock(const StressResult& s) {
   std::ostringstream out;
+  const bool cut = !s.curve.empty() && s.curve.back().interrupted;
   if (s.capacity_rps) {
     out << "    capacity     " << Fixed(*s.capacity_rps, 0) << "/s"
         << (s.confirmed ? " (confirmed by a repeat)" : "") << (s.reached_ceiling ? " (the ceiling: no SLO broke)" : "")
-        << "\n";
+        << (cut ? " (the search was interrupted: it may be higher)" : "") << "\n";
+  } else if (cut && s.curve.size() == 1) {
+    out << "    capacity     none: interrupted before a rate was judged\n";
   } else {
     out << "    capacity     none: the first rate already broke an SLO\n";
   }
   out << "    curve        rate -> achieved, p50 / p95 / p99, errors\n";
   for (const StressPoint& p : s.curve) {
-    out << "      " << (p.pass ? "ok   " : "FAIL ") << Fixed(p.rate_rps, 0) << "/s -> " << Fixed(p.achieved_rps, 0)
+    out << "      " << (p.interrupted ? "CUT  " : p.pass ? "ok   " : "FAIL ") << Fixed(p.rate_rps, 0) << "/s -> " << Fixed(p.achieved_rps, 0)
         << "/s, " << FormatDurationUs(double(p.p50_us)) << " / " << FormatDurationUs(double(p.p95_us)) << " / "
         << FormatDurationUs(double(p.p99_us)) << ", " << Percent(p.error_rate)
-        << (p.confirmation ? " (repeat)" : "") << (p.broken.empty() ? "" : "  broke: " + p.broken) << "\n";
+        << (p.confirmation ? " (repeat)" : "") << (p.broken.empty() ? "" : "  broke: " + p.broken)
+        << (p.interrupted ? "  interrupted: not judged" : "") << "\n";
   }
   return out.str();
 }
@@ -152,10 +163,15 @@ std::string PhaseBlock(const PhaseResult& p) {
   }
   if (p.soak) {
     const SoakResult& k = *p.soak;
-    out << "    drift        p95 " << FormatDurationUs(double(k.first_p95_us)) << " -> "
-        << FormatDurationUs(double(k.last_p95_us)) << " (" << FormatDrift(k.p95_drift) << "), error rate "
-        << Percent(k.first_error_rate) << " -> " << Percent(k.last_error_rate) << " over " << Fixed(k.window_s, 0)
-        << "s windows\n";
+    if (!k.measured()) {
+      out << "    drift        not measured: " << DriftNotMeasured(k) << " of " << Fixed(k.window_s, 0) << "s\n";
+    } else {
+      out << "    drift        p95 " << (k.first_p95_us ? FormatDurationUs(double(*k.first_p95_us)) : "-") << " -> "
+          << (k.last_p95_us ? FormatDurationUs(double(*k.last_p95_us)) : "-") << " ("
+          << (k.p95_drift ? FormatDrift(*k.p95_drift) : "not measured") << "), error rate "
+          << Percent(*k.first_error_rate) << " -> " << Percent(*k.last_error_rate) << " over " << Fixed(k.window_s, 0)
+          << "s windows\n";
+    }
   }
   for (const TierResult& t : p.tiers) out << "    tier         " << TierHeadline(t) << "\n";
   for (const SloResult& v : s.slo) {
@@ -219,7 +235,7 @@ std::string FormatSummary(const Results& r) {
   for (const auto& [k, v] : o.status_codes) codes += std::to_string(k) + " " + FormatCount(double(v)) + "  ";
   Row(out, "status codes", codes.empty() ? "(none)" : codes);
   Row(out, "bytes", "read " + FormatBytes(double(r.bytes_read)) + ", written " + FormatBytes(double(r.bytes_written)));
-  Row(out, "connections", FormatCount(double(r.generator.connections_opened)) + " opened");
+  Row(out, "connections", ConnectionsText(r.generator));
   Row(out, "generator", GeneratorLine(r));
   if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;

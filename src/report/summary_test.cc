@@ -22,6 +22,52 @@ Results MakeRun(int64_t waited, int64_t service_p99_us, int64_t response_p99_us,
   return r;
 }
 
+// The terminal shows a stress step cut short as such, and an unmeasured soak drift as not measured.
+TEST(PhaseBlocks, InterruptedStepAndUnmeasuredDrift) {
+  Results r;
+  r.target = "t";
+  PhaseResult stress;
+  stress.name = "limit";
+  stress.kind = "stress";
+  stress.status = PhaseStatus::kInterrupted;
+  StressResult st;
+  st.capacity_rps = 100;
+  st.curve = {{100, 100, 5000, 5000, 5000, 0, true, false, "", false, {}},
+              {200, 200, 5000, 5000, 5000, 0, false, false, "", true, {}}};
+  stress.stress = st;
+  PhaseResult soak;
+  soak.name = "long";
+  soak.kind = "soak";
+  soak.status = PhaseStatus::kInterrupted;
+  SoakResult drift;
+  drift.window_s = 120;
+  drift.first_p95_us = 302'000;
+  drift.first_error_rate = 0;
+  soak.soak = drift;
+  r.phases = {stress, soak};
+  const std::string text = FormatSummary(r);
+  EXPECT_NE(text.find("    capacity     100/s (the search was interrupted: it may be higher)\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("      CUT  200/s -> 200/s, 5.00ms / 5.00ms / 5.00ms, 0.00%  interrupted: not judged\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("FAIL 200/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("    drift        not measured: no request ended in the last window of 120s\n"), std::string::npos)
+      << text;
+}
+
+// A refused port: every attempt failed, so nothing was opened.
+TEST(ConnectionsLine, CountsEstablishedConnectionsAndFailedAttemptsApart) {
+  Results refused = MakeRun(0, 2'000, 80'000, 10'000);
+  refused.generator.connections_opened = 0;
+  refused.generator.connect_attempts = 200;
+  EXPECT_NE(FormatSummary(refused).find("\n  connections    0 opened of 200 attempts\n"), std::string::npos)
+      << FormatSummary(refused);
+  Results fine = MakeRun(0, 2'000, 80'000);
+  fine.generator.connections_opened = fine.generator.connect_attempts = 12;
+  EXPECT_NE(FormatSummary(fine).find("\n  connections    12 opened\n"), std::string::npos) << FormatSummary(fine);
+}
+
 TEST(ConnectionAdvice, GivenWhenRequestsQueuedAtTheCapWhileTheServerKeptUp) {
   Results r = MakeRun(500, 2'000, 80'000);
   EXPECT_TRUE(ConnectionCapLimited(r));

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include "core/units.h"
@@ -53,6 +54,14 @@ double Drift(double first, double last) {
 }
 
 Verdict Missing(const Objective& o, std::string why) { return Verdict{o.expr, 0, std::move(why), false}; }
+
+// Every drift objective needs a request in both windows, so that they all agree on whether drift
+// was measured (a phase cut short before its last window has nothing to compare).
+std::optional<std::string> DriftNotMeasured(const Observations& obs) {
+  if (obs.first_window_requests <= 0) return "not measured: no request ended in the first window";
+  if (obs.last_window_requests <= 0) return "not measured: no request ended in the last window";
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -145,13 +154,13 @@ Verdict Evaluate(const Objective& o, const Observations& obs) {
       observed = obs.achieved_rps;
       break;
     case Metric::kPercentileDrift:
-      if (!HasValues(obs.first_window_us) || !HasValues(obs.last_window_us)) {
-        return Missing(o, "no first/last window to compare");
-      }
+      if (auto why = DriftNotMeasured(obs)) return Missing(o, *why);
+      if (!HasValues(obs.first_window_us)) return Missing(o, "not measured: no response in the first window");
+      if (!HasValues(obs.last_window_us)) return Missing(o, "not measured: no response in the last window");
       observed = Drift(LatencyOf(o, *obs.first_window_us), LatencyOf(o, *obs.last_window_us));
       break;
     case Metric::kErrorRateDrift:
-      if (obs.requests <= 0) return Missing(o, "no requests");
+      if (auto why = DriftNotMeasured(obs)) return Missing(o, *why);
       observed = Drift(obs.first_window_error_rate, obs.last_window_error_rate);
       break;
     case Metric::kTier:

@@ -67,6 +67,8 @@ struct Observations {
   const Histogram* first_window_us = nullptr;  // for drift: first and last measurement windows
   const Histogram* last_window_us = nullptr;
   double first_window_error_rate = 0, last_window_error_rate = 0;
+  // Requests that ended (ok + errors) in each window: a drift SLO is measured only when both are > 0.
+  int64_t first_window_requests = 0, last_window_requests = 0;
 };
 
 struct Verdict {
@@ -77,8 +79,9 @@ struct Verdict {
 };
 
 // Judges `o` against `obs`. An objective with nothing to judge fails: zero requests fails every
-// latency, error-rate, availability and rps SLO; a missing or empty window fails a drift SLO. In
-// that case observed is 0 and observed_text says what was missing. Comparisons treat values within
+// latency, error-rate, availability and rps SLO; every drift SLO fails as "not measured: ..." when
+// no request ended in the first or the last window (and a percentile drift also when a window has no
+// response time). In that case observed is 0 and observed_text says what was missing. Comparisons treat values within
 // a relative 1e-9 of the threshold as equal (so 0.5% of 1000 requests is exactly 0.5%).
 Verdict Evaluate(const Objective& o, const Observations& obs);
 

@@ -102,6 +102,8 @@ ObservationSet ParseObservations(const std::string& spec) {
   set.obs.achieved_rps = std::strtod(kv["rps"].c_str(), nullptr);
   set.obs.first_window_error_rate = std::strtod(kv["first_err"].c_str(), nullptr);
   set.obs.last_window_error_rate = std::strtod(kv["last_err"].c_str(), nullptr);
+  set.obs.first_window_requests = std::atoll(kv["first_n"].c_str());
+  set.obs.last_window_requests = std::atoll(kv["last_n"].c_str());
   return set;
 }
 

@@ -86,6 +86,8 @@ inline Results SampleResults() {
   drift.p95_drift = 0.0536;
   drift.p99_drift = 0.081;
   drift.throughput_drift = -0.012;
+  drift.error_rate_drift = 0;
+  drift.first_error_rate = drift.last_error_rate = 0;
   soak.soak = drift;
 
   PhaseResult spike;
