@@ -172,7 +172,7 @@ std::optional<Candidate> PickPoint(const json& results) {
         pt.knee = is_knee;
         pt.why = is_knee ? "'" + p.value("broken", std::string("an SLO")) + "' broke at " + Rate(pt.rate_rps) +
                                " in stress phase " + name + " (the knee)"
-                         : "highest rate every SLO held at in stress phase " + name + ", " + Rate(pt.rate_rps);
+                         : "the highest rate every SLO held at (stress phase " + name + ", " + Rate(pt.rate_rps) + ")";
         return pt;
       };
       if (k != nullptr) {
@@ -193,8 +193,8 @@ std::optional<Candidate> PickPoint(const json& results) {
     pt.rate_rps = pt.achieved_rps;
     const bool failed = phase.value("status", "") == "failed" || phase.value("status", "") == "aborted";
     pt.knee = failed;
-    pt.why = failed ? "phase " + name + " broke its SLOs at " + Rate(pt.achieved_rps)
-                    : "highest load reached: phase " + name + " at " + Rate(pt.achieved_rps);
+    pt.why = failed ? "phase " + name + ", which broke its SLOs at " + Rate(pt.achieved_rps)
+                    : "the highest load reached (phase " + name + ", " + Rate(pt.achieved_rps) + ")";
     Candidate c{pt, phase.contains("tiers") ? &phase["tiers"] : nullptr, std::nullopt, nullptr, &phase};
     if (failed && !knee) knee = c;
     consider_highest(c);
@@ -240,7 +240,8 @@ class Rules {
   }
 
   // "rose 4.0x while load rose 1.3x": a resource growing much faster than load is contention.
-  void Growth(Finding& f, const Source& s, const std::string& metric) {
+  void Growth(Finding& f, const Source& s, const std::string& metric,
+              const char* faster_means = "contention, not just use") {
     if (!c_.before) return;
     const Source* b = nullptr;
     for (const Source& o : before_) {
@@ -256,7 +257,7 @@ class Rules {
     std::string line = metric + " rose " + Num(grew, 1) + "x from " + Rate(c_.before->achieved_rps) + " to " +
                        Rate(rps()) + " while load rose " + Num(load, 1) + "x";
     if (grew > kContention * load) {
-      line += ": contention, not just use";
+      line += std::string(": ") + faster_means;
       f.severity += 0.2;
     }
     f.evidence.push_back(line);
@@ -453,7 +454,7 @@ class Rules {
                            Num(evict) + (policy.empty() ? "" : ", maxmemory-policy " + policy));
       const double hit = MetricOr(s, "hit_ratio", -1);
       if (hit >= 0) f.evidence.push_back("hit_ratio " + Pct(hit));
-      Growth(f, s, "evictions_per_s");
+      Growth(f, s, "evictions_per_s", "the working set outgrew the cache");
       f.change = "`maxmemory " + FormatBytes(std::ceil(used * 1.5)) + "` (the used memory x 1.5, so the working set "
                  "fits)" + (policy.find("lru") == std::string::npos && policy.find("lfu") == std::string::npos
                                 ? " and `maxmemory-policy allkeys-lru` (now " + (policy.empty() ? std::string("unknown") : policy) + ")"

@@ -1,0 +1,122 @@
+// Data-driven: each testdata/NAME.json is a results.json with watched tiers; the ranking's first
+// finding is checked here, and the whole text against testdata/NAME.txt (HEADROOM_UPDATE_GOLDEN=1
+// rewrites the .txt files: review the diff).
+#include "explain/explain.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace headroom::explain {
+namespace {
+
+namespace fs = std::filesystem;
+const fs::path kDir = fs::path(HEADROOM_SOURCE_DIR) / "src/explain/testdata";
+
+std::string Read(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Explanation MustExplain(const std::string& name) {
+  auto e = Explain(nlohmann::json::parse(Read(kDir / (name + ".json"))));
+  EXPECT_TRUE(e.has_value()) << name << ": " << (e ? "" : e.error().message);
+  return e ? *e : Explanation{};
+}
+
+struct Want {
+  const char* name;
+  const char* tier;        // first finding's tier ("" = no finding)
+  const char* resource;    // first finding's resource
+  const char* change;      // text its change must hold
+  bool elsewhere;          // "nothing saturated" / "nothing watched" note expected
+};
+
+const Want kCases[] = {
+    {"missing_index", "db", "index", "CREATE INDEX CONCURRENTLY ON public.orders (customer_id);", false},
+    {"pinned_process", "app", "cpu", "4 workers", false},
+    {"redis_evicting", "cache", "memory", "maxmemory-policy allkeys-lru", false},
+    {"pool_exhausted", "db", "connections", "pool_mode = transaction", false},
+    {"n_plus_one", "db", "statements", "WHERE id = ANY($1)", true},
+    {"cpu_contention", "box", "cpu", "hosts of this size", false},
+    {"nothing_saturated", "", "", "", true},
+    {"no_tiers", "", "", "", true},
+};
+
+TEST(Explain, EachCaseRanksItsCulpritFirst) {
+  for (const Want& w : kCases) {
+    SCOPED_TRACE(w.name);
+    Explanation e = MustExplain(w.name);
+    if (*w.tier == '\0') {
+      EXPECT_TRUE(e.findings.empty()) << Text(e);
+    } else {
+      ASSERT_FALSE(e.findings.empty()) << Text(e);
+      EXPECT_EQ(e.findings[0].tier, w.tier) << Text(e);
+      EXPECT_EQ(e.findings[0].resource, w.resource) << Text(e);
+      EXPECT_NE(e.findings[0].change.find(w.change), std::string::npos) << e.findings[0].change;
+      EXPECT_FALSE(e.findings[0].evidence.empty());
+    }
+    EXPECT_EQ(!e.elsewhere.empty(), w.elsewhere) << e.elsewhere;
+    for (size_t i = 1; i < e.findings.size(); ++i) EXPECT_GE(e.findings[i - 1].severity, e.findings[i].severity);
+  }
+}
+
+TEST(Explain, TheKneeIsTheLowestRateThatBrokeAndItsNeighbourTheHighestThatHeld) {
+  Explanation e = MustExplain("missing_index");
+  EXPECT_TRUE(e.at.knee);
+  EXPECT_EQ(e.at.rate_rps, 400);
+  ASSERT_TRUE(e.before.has_value());
+  EXPECT_EQ(e.before->rate_rps, 200);
+  // Sequential-scan rows rose 2.1x while load rose 2.0x: use, not contention.
+  bool growth = false;
+  for (const std::string& line : e.findings[0].evidence) growth = growth || line.find("while load rose 2.0x") != std::string::npos;
+  EXPECT_TRUE(growth);
+}
+
+TEST(Explain, ContentionIsNamedWhenAResourceOutgrowsTheLoad) {
+  Explanation e = MustExplain("cpu_contention");
+  ASSERT_FALSE(e.findings.empty());
+  bool named = false;
+  for (const std::string& line : e.findings[0].evidence) named = named || line.find("contention, not just use") != std::string::npos;
+  EXPECT_TRUE(named) << Text(e);
+}
+
+TEST(Explain, NothingSaturatedSaysWhereElseToLook) {
+  Explanation e = MustExplain("nothing_saturated");
+  EXPECT_NE(e.elsewhere.find("no watched resource was saturated at 1,500/s"), std::string::npos) << e.elsewhere;
+  EXPECT_NE(e.elsewhere.find("load generator"), std::string::npos) << e.elsewhere;
+}
+
+TEST(Explain, GoldenText) {
+  for (const Want& w : kCases) {
+    SCOPED_TRACE(w.name);
+    const std::string text = Text(MustExplain(w.name)) + "\n" + Markdown(MustExplain(w.name));
+    const fs::path golden = kDir / (std::string(w.name) + ".txt");
+    if (std::getenv("HEADROOM_UPDATE_GOLDEN") != nullptr) std::ofstream(golden, std::ios::binary) << text;
+    EXPECT_EQ(Read(golden), text);
+  }
+}
+
+TEST(Explain, JsonHasTheRankingAndTheNote) {
+  const nlohmann::ordered_json j = ToJson(MustExplain("n_plus_one"));
+  EXPECT_EQ(j["schema"], "headroom.explain/1");
+  ASSERT_EQ(j["bottlenecks"].size(), 1u);
+  EXPECT_EQ(j["bottlenecks"][0]["resource"], "statements");
+  EXPECT_FALSE(j["elsewhere"].is_null());
+}
+
+TEST(Explain, WhatIsNotAResultsFileIsAnError) {
+  EXPECT_FALSE(Explain(nlohmann::json::parse(R"({"schema": "headroom.plan/1"})")).has_value());
+  EXPECT_FALSE(Explain(nlohmann::json::parse(R"([1, 2])")).has_value());
+  auto none = Explain(nlohmann::json::parse(R"({"schema": "headroom.results/3", "phases": []})"));
+  ASSERT_FALSE(none.has_value());
+  EXPECT_EQ(none.error().message, "results.json has no phases to explain");
+}
+
+}  // namespace
+}  // namespace headroom::explain
