@@ -167,12 +167,13 @@ sample_rss() {
     t=$(calc "$now - $start")
     kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
     [ -n "$kib" ] && echo "$t $kib" >>"$out"
-    if [ -n "$deadline" ] && [ "$stopped" = 0 ] && [ "$(calc "$t > $deadline")" = 1 ]; then
+    if [ -n "$deadline" ] && [ "$stopped" = 0 ] && awk -v t="$t" -v d="$deadline" 'BEGIN { exit !(t > d) }'; then
       echo "bench: headroom still running after ${deadline}s; sending SIGINT" >&2
       kill -INT "$pid" 2>/dev/null || true
       stopped=1
     fi
-    sleep "$(calc "$interval - ($EPOCHREALTIME - $now)" | awk '{ print ($1 > 0 ? $1 : 0) }')"
+    # (In awk, `>` after print or printf redirects to a file: compare in a condition only.)
+    sleep "$(awk -v i="$interval" -v a="$now" -v b="$EPOCHREALTIME" 'BEGIN { s = i - (b - a); if (s < 0) s = 0; print s }')"
   done
 }
 
