@@ -127,3 +127,11 @@ syscall_count() {
     awk '$NF == "total" { print $4 }' "$out.strace" >"$out"
   fi
 }
+
+# stop_pid PID SIGNAL: signals a server this script started (PID may be empty) and waits for it.
+stop_pid() {
+  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+    kill "-$2" "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}

@@ -11,9 +11,14 @@
 #                           --watch process:nginx), interleaved, wrk in the same rounds
 #   bench/run.sh checks     the same closed-model scenario with and without response checks
 #                           (expect: status, header, body text, RE2 pattern), interleaved, with wrk
+#   bench/run.sh soak-watch a soak phase (open model, SOAK_WATCH_RATE) for SOAK_WATCH_S with four
+#                           watched tiers (host, process:nginx, a PostgreSQL 15 and a Redis 7 that
+#                           the bench starts on 127.0.0.1): headroom's RSS every 10 s, its slope,
+#                           and the size of tiers.jsonl and results.hlog (flat RSS = streamed)
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
+# SOAK_WATCH_S (1800), SOAK_WATCH_RATE (500), PG_BIN (/usr/lib/postgresql/15/bin),
 # CLIENT_CPU (0), SERVER_CPU (1), KEEP=1 keeps the temp dir. All traffic goes to 127.0.0.1.
 # See bench/README.md for what each figure means.
 set -euo pipefail
@@ -27,6 +32,11 @@ SYSCALL_S=${SYSCALL_S:-3}
 MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-10000}
 MEMORY_S=${MEMORY_S:-20}
 SOAK_S=${SOAK_S:-300}
+SOAK_WATCH_S=${SOAK_WATCH_S:-1800}
+SOAK_WATCH_RATE=${SOAK_WATCH_RATE:-500}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_PID=""
+REDIS_PID=""
 MODE=${1:-closed}
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/headroom-bench.XXXXXX")
@@ -34,6 +44,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/headroom-bench.XXXXXX")
 . "$HERE/lib.sh"
 cleanup() {
   stop_nginx
+  stop_pid "$PG_PID" INT  # PostgreSQL's fast shutdown
+  stop_pid "$REDIS_PID" TERM
   if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -146,15 +158,24 @@ open_model() {
   done
 }
 
-# sample_rss PID INTERVAL_S OUT: VmRSS (KiB) of PID every INTERVAL_S until it exits.
+# sample_rss PID INTERVAL_S OUT [DEADLINE_S]: "ELAPSED_S KIB" lines, VmRSS of PID every INTERVAL_S
+# (elapsed time from the clock, so the sampling's own cost does not skew it) until PID exits;
+# past DEADLINE_S, PID is sent SIGINT (once), so a run that hangs cannot keep the bench going.
 sample_rss() {
-  local pid=$1 interval=$2 out=$3 t=0 kib
+  local pid=$1 interval=$2 out=$3 deadline=${4:-} start=$EPOCHREALTIME now t kib stopped=0
   : >"$out"
   while kill -0 "$pid" 2>/dev/null; do
+    now=$EPOCHREALTIME
+    t=$(calc "$now - $start")
     kib=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
     [ -n "$kib" ] && echo "$t $kib" >>"$out"
-    sleep "$interval"
-    t=$(calc "$t + $interval")
+    if [ -n "$deadline" ] && [ "$stopped" = 0 ] && awk -v t="$t" -v d="$deadline" 'BEGIN { exit !(t > d) }'; then
+      echo "bench: headroom still running after ${deadline}s; sending SIGINT" >&2
+      kill -INT "$pid" 2>/dev/null || true
+      stopped=1
+    fi
+    # (In awk, `>` after print or printf redirects to a file: compare in a condition only.)
+    sleep "$(awk -v i="$interval" -v a="$now" -v b="$EPOCHREALTIME" 'BEGIN { s = i - (b - a); if (s < 0) s = 0; print s }')"
   done
 }
 
@@ -349,6 +370,114 @@ watch_cost() {
   stop_nginx
 }
 
+# soak-watch: a long open-model soak with four tiers watched beside it. The watcher streams each
+# sample to tiers.jsonl and keeps only per-window aggregates, so headroom's RSS must stay flat
+# while tiers.jsonl (and results.hlog) grow linearly with the run.
+soak_watch() {
+  need redis-server psql pg_isready
+  [ -x "$PG_BIN/initdb" ] || die "$PG_BIN/initdb is missing (PostgreSQL 15; run scripts/setup.sh)"
+  [ -x "$HEADROOM" ] || die "$HEADROOM is not built"
+  start_nginx 1000
+  start_postgres
+  start_redis
+  local out="$WORK/soak-watch" scenario="$WORK/soak-watch.yaml" window_s
+  window_s=$((SOAK_WATCH_S / 6 > 0 ? SOAK_WATCH_S / 6 : 1))
+  cat >"$scenario" <<YAML
+name: bench-soak-watch
+target: http://127.0.0.1:$NGINX_PORT
+requests:
+  - { name: home, path: / }
+phases:
+  - { name: soak, soak: { rate: ${SOAK_WATCH_RATE}/s, duration: ${SOAK_WATCH_S}s, window: ${window_s}s } }
+YAML
+  echo "Soak with watched tiers: ${SOAK_WATCH_RATE} req/s (open model) for ${SOAK_WATCH_S}s, 1 thread on CPU $CLIENT_CPU;"
+  echo "nginx (1 worker), PostgreSQL (port $PG_PORT) and Redis (port $REDIS_PORT) on CPU $SERVER_CPU; VmRSS every 10 s"
+  taskset -c "$CLIENT_CPU" "$HEADROOM" run "$scenario" --threads 1 --out "$out" --quiet \
+    --watch host --watch process:nginx \
+    --watch "postgres:host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" \
+    --watch "redis:127.0.0.1:$REDIS_PORT" >"$WORK/soak-watch.log" 2>&1 &
+  HR_PID=$!
+  # Bounded: a run still going 2 minutes after its planned end is stopped (SIGINT: it still
+  # writes its results, marked interrupted).
+  sample_rss "$HR_PID" 10 "$WORK/soak-watch.rss" $((SOAK_WATCH_S + 120))
+  wait "$HR_PID" || echo "  headroom exited with an error: $(tail -n 1 "$WORK/soak-watch.log")" >&2
+  awk '{ printf "  t=%5ds  VmRSS %8d KiB\n", $1, $2 }' "$WORK/soak-watch.rss"
+  echo
+  # RSS at the first sample at or after 60 s, at the end, the maximum, and the least-squares
+  # slope over the last two thirds of the run (the first third is warm-up: allocator arenas,
+  # connection buffers and the aggregates' maps first filled).
+  awk -v total="$SOAK_WATCH_S" '
+    $1 >= 60 && at60 == "" { at60 = $2 }
+    { last = $2; if ($2 > max) max = $2 }
+    $1 >= total / 3 { n++; sx += $1; sy += $2; sxx += $1 * $1; sxy += $1 * $2 }
+    END {
+      printf "%-32s %s KiB\n", "RSS at 1 min", (at60 == "" ? "n/a" : at60)
+      printf "%-32s %s KiB\n", "RSS at the end", last
+      printf "%-32s %s KiB\n", "RSS max", max
+      if (n >= 3 && n * sxx - sx * sx > 0)
+        printf "%-32s %.1f KiB/min (%d samples)\n", "RSS slope, last 2/3 of the run", 60 * (n * sxy - sx * sy) / (n * sxx - sx * sx), n
+      else
+        printf "%-32s n/a (too few samples)\n", "RSS slope, last 2/3 of the run"
+    }' "$WORK/soak-watch.rss"
+  local f
+  for f in tiers.jsonl results.hlog; do
+    if [ -f "$out/$f" ]; then
+      printf '%-32s %s bytes, %s lines\n' "$f" "$(stat -c %s "$out/$f")" "$(wc -l <"$out/$f")"
+    else
+      printf '%-32s missing\n' "$f"
+    fi
+  done
+  if [ -s "$out/results.json" ]; then
+    jq -r '"requested/s \(.throughput.requested_rps)  achieved/s \(.throughput.achieved_rps)  requests \(.requests.total)  errors \(.requests.errors)  verdict \(.verdict)",
+           "headroom rss_bytes at the end (results.json) \(.generator.rss_bytes)",
+           (.phases[0].tiers // [] | .[] | .name as $t | .sources[] |
+             "  tier \($t): \(.label): \(.samples) samples, \(.failures) failures\(if .error then " (" + .error + ")" else "" end)")' \
+      "$out/results.json"
+  fi
+  stop_nginx
+}
+
+# start_postgres: a throw-away PostgreSQL cluster in $WORK/pg (initdb, trust authentication,
+# pg_stat_statements), listening on a free 127.0.0.1 port and a unix socket in the same folder,
+# pinned to SERVER_CPU. PostgreSQL refuses to run as root, so as root it runs as nobody. Sets
+# PG_PORT and PG_PID (the postmaster, stopped by cleanup).
+start_postgres() {
+  local dir="$WORK/pg" as=()
+  mkdir -p "$dir"
+  PG_PORT=$(free_port)
+  if [ "$(id -u)" -eq 0 ]; then
+    chmod 711 "$WORK"
+    chown "$(id -u nobody):$(id -g nobody)" "$dir"
+    as=(setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups)
+  fi
+  "${as[@]}" "$PG_BIN/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-sync \
+    --no-instructions >"$dir/initdb.log" 2>&1 || die "initdb failed: $(tail -n 1 "$dir/initdb.log")"
+  taskset -c "$SERVER_CPU" "${as[@]}" "$PG_BIN/postgres" -D "$dir/data" -p "$PG_PORT" -k "$dir" \
+    -c listen_addresses=127.0.0.1 -c shared_preload_libraries=pg_stat_statements \
+    -c autovacuum=off -c fsync=off -c max_connections=20 -c shared_buffers=16MB >"$dir/log" 2>&1 &
+  PG_PID=$!
+  for _ in $(seq 1 300); do
+    pg_isready -q -h 127.0.0.1 -p "$PG_PORT" && break
+    kill -0 "$PG_PID" 2>/dev/null || die "postgres exited: $(tail -n 1 "$dir/log")"
+    sleep 0.1
+  done
+  pg_isready -q -h 127.0.0.1 -p "$PG_PORT" || die "postgres is not ready after 30 s"
+  psql -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -c "CREATE EXTENSION pg_stat_statements" \
+    >"$dir/psql.log" 2>&1 || die "CREATE EXTENSION failed: $(tail -n 1 "$dir/psql.log")"
+}
+
+# start_redis: redis-server on a free 127.0.0.1 port, no persistence, pinned to SERVER_CPU.
+# Sets REDIS_PORT and REDIS_PID.
+start_redis() {
+  local dir="$WORK/redis"
+  mkdir -p "$dir"
+  REDIS_PORT=$(free_port)
+  taskset -c "$SERVER_CPU" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' \
+    --appendonly no --daemonize no --dir "$dir" >"$dir/log" 2>&1 &
+  REDIS_PID=$!
+  wait_port "$REDIS_PORT" "$REDIS_PID" "$dir/log"
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
   memory) memory ;;
@@ -356,5 +485,6 @@ case "$MODE" in
   mix) mix ;;
   watch) watch_cost ;;
   checks) checks_cost ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks]" ;;
+  soak-watch) soak_watch ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|soak-watch]" ;;
 esac

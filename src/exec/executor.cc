@@ -437,14 +437,14 @@ void Executor::Checkpoint(const scenario::Phase* phase, const std::vector<report
   if (hlog_ != nullptr) std::fflush(hlog_);
   if (phase == nullptr) {
     report::Results done = Assemble(false, nullptr, nullptr);
-    (void)report::WriteFileAtomic(plan_.out_dir + "/results.json", report::ToJson(done).dump(2) + "\n");
+    (void)report::WriteResultsJson(done, plan_.out_dir + "/results.json");
     return;
   }
   report::PhaseResult running = PhaseHeader(*phase, report::PhaseStatus::kRunning, offset_s_);
   running.elapsed_s = double(rows->size());
   FillSection(running.section, running_counters_, running_us_, nullptr, double(rows->size()));
   report::Results r = Assemble(false, &running, rows);
-  (void)report::WriteFileAtomic(plan_.out_dir + "/results.json", report::ToJson(r).dump(2) + "\n");
+  (void)report::WriteResultsJson(r, plan_.out_dir + "/results.json");
 }
 
 report::Results Executor::Assemble(bool complete, const report::PhaseResult* running,

@@ -100,7 +100,16 @@ json SectionJson(const Section& s) {
   return j;
 }
 
-json ToJson(const Results& r) {
+namespace {
+
+// Marks where WriteResultsJson streams a series: the top level (-1) or phase i. It is looked for
+// as `"series": "<marker>"` in the dump: a quote outside the structure is always escaped, so a
+// user's string (a target, a phase name) that holds the same text cannot be taken for it.
+std::string SeriesMarker(int phase) { return "\x01headroom-series:" + std::to_string(phase) + "\x01"; }
+
+json PhaseJsonImpl(const PhaseResult& p, bool series_markers, int index);
+
+json ToJsonImpl(const Results& r, bool series_markers) {
   json j = SectionJson(r.overall);
   j.erase("name");
   json head;
@@ -134,17 +143,21 @@ json ToJson(const Results& r) {
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;
-  head["series"] = SeriesJson(r.series, true);
+  head["series"] = series_markers ? json(SeriesMarker(-1)) : SeriesJson(r.series, true);
   head["scenario"] = r.scenario.empty() ? json(nullptr) : json(r.scenario);
   head["tiers_series"] = r.tiers_series.empty() ? json(nullptr) : json(r.tiers_series);
   head["passed"] = r.passed();
   head["verdict"] = VerdictName(r.verdict);
   head["exit_code"] = VerdictExitCode(r.verdict);
   json phases = json::array();
-  for (const PhaseResult& p : r.phases) phases.push_back(PhaseJson(p));
+  for (size_t i = 0; i < r.phases.size(); ++i) phases.push_back(PhaseJsonImpl(r.phases[i], series_markers, int(i)));
   head["phases"] = phases;
   return head;
 }
+
+}  // namespace
+
+json ToJson(const Results& r) { return ToJsonImpl(r, false); }
 
 json SeriesJson(const std::vector<SecondRow>& rows, bool with_histograms) {
   json series = json::array();
@@ -231,7 +244,11 @@ json StressJson(const StressResult& s) {
 
 }  // namespace
 
-json PhaseJson(const PhaseResult& p) {
+json PhaseJson(const PhaseResult& p) { return PhaseJsonImpl(p, false, 0); }
+
+namespace {
+
+json PhaseJsonImpl(const PhaseResult& p, bool series_markers, int index) {
   json j;
   j["name"] = p.name;
   j["kind"] = p.kind;
@@ -271,8 +288,71 @@ json PhaseJson(const PhaseResult& p) {
   json reqs = json::array();
   for (const Section& s : p.requests) reqs.push_back(SectionJson(s));
   j["requests_by_name"] = reqs;
-  j["series"] = SeriesJson(p.series, false);  // histograms: top-level series only
+  // Histograms: top-level series only.
+  j["series"] = series_markers ? json(SeriesMarker(index)) : SeriesJson(p.series, false);
   return j;
+}
+
+// The rows of a series as ToJson(...).dump(2) prints them when the array's key sits at
+// `indent` spaces: one small tree per row, so memory does not grow with the number of rows.
+bool WriteSeries(std::FILE* f, const std::vector<SecondRow>& rows, bool with_histograms, size_t indent) {
+  if (rows.empty()) return std::fputs("[]", f) >= 0;
+  const std::string inner(indent + 2, ' ');
+  std::string text = "[\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string row = SeriesJson({rows[i]}, with_histograms)[0].dump(2);
+    text += inner;
+    for (char c : row) {
+      text += c;
+      if (c == '\n') text += inner;
+    }
+    text += i + 1 < rows.size() ? ",\n" : "\n";
+    if (std::fwrite(text.data(), 1, text.size(), f) != text.size()) return false;
+    text.clear();
+  }
+  text.assign(indent, ' ');
+  text += ']';
+  return std::fwrite(text.data(), 1, text.size(), f) == text.size();
+}
+
+}  // namespace
+
+Status WriteResultsJson(const Results& r, const std::string& path) {
+  // Everything but the series is small whatever the run's length: dump it with markers, then
+  // stream each series into its marker's place.
+  const std::string head = ToJsonImpl(r, true).dump(2) + "\n";
+  const std::string tmp = path + ".tmp." + std::to_string(getpid());
+  std::FILE* f = std::fopen(tmp.c_str(), "we");
+  if (f == nullptr) return Fail("cannot write " + tmp + ": " + std::strerror(errno));
+  bool ok = true;
+  size_t at = 0;
+  for (int index = -1; ok && index < int(r.phases.size()); ++index) {
+    const std::string key = "\"series\": ";
+    const std::string marker = json(SeriesMarker(index)).dump();  // quoted and escaped
+    const size_t found = head.find(key + marker, at);
+    if (found == std::string::npos) continue;
+    const size_t pos = found + key.size();
+    const size_t line = head.rfind('\n', pos) + 1;  // npos + 1 == 0: the first line
+    const size_t indent = head.find_first_not_of(' ', line) - line;
+    ok = std::fwrite(head.data() + at, 1, pos - at, f) == pos - at &&
+         WriteSeries(f, index < 0 ? r.series : r.phases[size_t(index)].series, index < 0, indent);
+    at = pos + marker.size();
+  }
+  ok = ok && std::fwrite(head.data() + at, 1, head.size() - at, f) == head.size() - at;
+  ok = std::fflush(f) == 0 && ok;
+  if (ok) ::fsync(fileno(f));
+  const int err = errno;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return Fail("cannot write " + tmp + ": " + std::strerror(err));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = errno;
+    ::unlink(tmp.c_str());
+    return Fail("cannot rename " + tmp + " to " + path + ": " + std::strerror(e));
+  }
+  return Ok();
 }
 
 Status WriteFileAtomic(const std::string& path, const std::string& text) {
@@ -320,7 +400,7 @@ Status WriteResults(const Results& r, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Fail("cannot create " + dir + ": " + ec.message());
-  if (auto s = WriteFileAtomic(dir + "/results.json", ToJson(r).dump(2) + "\n"); !s) return s;
+  if (auto s = WriteResultsJson(r, dir + "/results.json"); !s) return s;
   return WriteFileAtomic(dir + "/series.csv", SeriesCsv(r));
 }
 

@@ -219,6 +219,10 @@ nlohmann::ordered_json ToJson(const Results& r);
 
 // Writes text to path atomically (temporary file in the same folder, fsync, rename).
 Status WriteFileAtomic(const std::string& path, const std::string& text);
+// Writes ToJson(r).dump(2) plus a newline to path, atomically as WriteFileAtomic does, but
+// streams the per-second series row by row instead of building them as one tree and one string:
+// the memory it needs does not grow with the length of the run (beyond the rows themselves).
+Status WriteResultsJson(const Results& r, const std::string& path);
 // DIR/results.json and DIR/series.csv; creates DIR.
 Status WriteResults(const Results& r, const std::string& dir);
 std::string SeriesCsv(const Results& r);
