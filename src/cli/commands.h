@@ -11,6 +11,7 @@ int DemoCommand(int argc, char** argv);      // demo_cmd.cc:     headroom demo
 int ValidateCommand(int argc, char** argv);  // validate_cmd.cc: headroom validate scenario.yaml
 int ModelCommand(int argc, char** argv);     // model_cmd.cc:    headroom model usl|queue
 int PlanCommand(int argc, char** argv);      // plan_cmd.cc:     headroom plan plan.yaml
-int ImportCommand(int argc, char** argv);    // import_cmd.cc:   headroom import curl|har|access-log
+int ImportCommand(int argc, char** argv);
+int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml    // import_cmd.cc:   headroom import curl|har|access-log
 
 }  // namespace headroom::cli

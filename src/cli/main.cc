@@ -22,6 +22,7 @@ Commands:
   model usl|queue    fit the Universal Scalability Law, or compute M/M/c queueing figures
   plan PLAN          build a phased 2x/10x/100x capacity roadmap with cost and artifacts
   import KIND INPUT  write a scenario from curl command lines, a HAR file or an access log
+  simulate PLAN      simulate a plan phase second by second: traffic x autoscalers x tiers
 
 Run 'headroom <command> --help' for a command's options.
 Exit codes: 0 success, 1 an SLO or gate failed, 2 usage or configuration error,
@@ -37,7 +38,7 @@ constexpr Entry kCommands[] = {
     {"run", headroom::cli::RunCommand},       {"validate", headroom::cli::ValidateCommand},
     {"target", headroom::cli::TargetCommand}, {"demo", headroom::cli::DemoCommand},
     {"model", headroom::cli::ModelCommand},   {"plan", headroom::cli::PlanCommand},
-    {"import", headroom::cli::ImportCommand},
+    {"import", headroom::cli::ImportCommand}, {"simulate", headroom::cli::SimulateCommand},
 };
 
 int Dispatch(int argc, char** argv) {
