@@ -87,6 +87,9 @@ double ErlangB(int servers, double offered_load);
 double ErlangC(int servers, double offered_load);
 // P(time in system > t) for a stable M/M/c queue.
 double MmcResponseTail(const MmcInput& input, double t);
+// The same with the Erlang C waiting probability already known (ErlangC(servers, lambda*S)), for
+// loops that evaluate many tails at one utilization: O(1) instead of O(servers).
+double MmcResponseTailGivenWait(const MmcInput& input, double wait_probability, double t);
 // The q-quantile (0 < q < 1) of the time in system of a stable M/M/c queue.
 double MmcResponseQuantile(const MmcInput& input, double q);
 

@@ -25,11 +25,14 @@ double ErlangC(int servers, double offered_load) {
 }
 
 double MmcResponseTail(const MmcInput& input, double t) {
+  return MmcResponseTailGivenWait(input, ErlangC(input.servers, input.arrival_rate * input.service_time), t);
+}
+
+double MmcResponseTailGivenWait(const MmcInput& input, double c_wait, double t) {
   if (t <= 0) return 1.0;
   double mu = 1.0 / input.service_time;
   double a = input.arrival_rate * input.service_time;
   double theta = (input.servers - a) * mu;
-  double c_wait = ErlangC(input.servers, a);
   double no_wait = std::exp(-mu * t);
   double hypo;  // P(Exp(theta) + Exp(mu) > t)
   if (std::fabs(theta - mu) < 1e-9 * mu) {
@@ -41,13 +44,16 @@ double MmcResponseTail(const MmcInput& input, double t) {
 }
 
 double MmcResponseQuantile(const MmcInput& input, double q) {
+  // Erlang C once: the bisection below only moves t.
+  const double c_wait = ErlangC(input.servers, input.arrival_rate * input.service_time);
+  auto tail = [&](double t) { return MmcResponseTailGivenWait(input, c_wait, t); };
   double target_tail = 1.0 - q;
   double hi = input.service_time;
-  while (MmcResponseTail(input, hi) > target_tail && hi < 1e300) hi *= 2;
+  while (tail(hi) > target_tail && hi < 1e300) hi *= 2;
   double lo = 0;
   for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; ++i) {
     double mid = 0.5 * (lo + hi);
-    if (MmcResponseTail(input, mid) > target_tail) {
+    if (tail(mid) > target_tail) {
       lo = mid;
     } else {
       hi = mid;

@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -141,6 +142,50 @@ struct AlertDefaults {
   double job_latency_s[2] = {30, 300};  // used when slos.job_delay is not set
 };
 
+// ---------------------------------------------------------------------------------------------
+// Simulation inputs (read from the plan file for `headroom simulate`; the planner ignores them).
+
+// A traffic event: "flash-sale day 2 18:00 6x for 30m ramp 2m". The rate ramps linearly from the
+// normal curve to `multiple` x the normal peak (grown to that day) over `ramp_s` from the start,
+// holds until start + duration_s, then ramps back down over `ramp_s`.
+struct EventSpec {
+  std::string name;
+  int day = 1;            // 1-based day of the simulated period
+  double at_s = 0;        // start, seconds after that day's midnight
+  double multiple = 1;    // of the normal peak, like traffic.flash_sale
+  double duration_s = 0;  // from the start to the beginning of the ramp down (> 0)
+  double ramp_s = 0;      // >= 0
+  std::string origin;     // where it was written: "plan.yaml:40:5" or "--event 1"
+};
+
+// Parses the event grammar "NAME day D HH:MM Mx for DURATION [ramp DURATION]". The error is one
+// line naming the part that is wrong. `origin` is copied into the result.
+Result<EventSpec> ParseEvent(std::string_view text, const std::string& origin);
+
+enum class SelectPolicy { kMax, kMin, kDisabled };
+
+struct ScalingPolicySpec {  // autoscaling/v2 HPAScalingPolicy
+  bool percent = false;     // Percent (true) or Pods (false)
+  int value = 0;            // > 0
+  double period_s = 15;     // periodSeconds, > 0
+};
+
+struct ScalingRulesSpec {   // autoscaling/v2 HPAScalingRules; unset parts keep the Kubernetes defaults
+  std::optional<double> stabilization_s;
+  std::optional<SelectPolicy> select;
+  std::vector<ScalingPolicySpec> policies;  // empty: the defaults
+};
+
+// Overrides of a tier's autoscaler for simulate (`autoscaling:` in the plan file, keyed by tier).
+struct AutoscalingSpec {
+  std::string tier;
+  std::string origin;                    // "plan.yaml:50:3"
+  std::optional<int> min_replicas, max_replicas;
+  std::optional<double> target;          // utilization (0..1), or queue depth per unit for workers
+  std::optional<double> sync_s, tolerance, metric_lag_s;
+  ScalingRulesSpec scale_up, scale_down;
+};
+
 struct PlanInput {
   std::string name;
   std::string description;
@@ -169,6 +214,8 @@ struct PlanInput {
   std::vector<Dependency> dependencies;
   AlertDefaults alert_defaults;
   std::vector<WorkloadStream> workloads;  // besides the main traffic
+  std::vector<EventSpec> events;             // `events:`, for simulate
+  std::vector<AutoscalingSpec> autoscaling;  // `autoscaling:`, for simulate
 };
 
 // Parses plan.yaml. On failure the error message holds every problem, one per line, as

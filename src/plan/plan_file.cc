@@ -612,7 +612,7 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   CheckKeys(root, "",
             {"name", "description", "currency", "budget", "safety_factor", "engineer_day_cost",
              "phases", "traffic", "slos", "workload", "tiers", "remedies", "gate", "cost_curve",
-             "dependencies", "alerts", "workloads"},
+             "dependencies", "alerts", "workloads", "events", "autoscaling"},
             d);
   YAML::Mark top = root.Mark();
   if (auto v = ReadString(root["name"], "name", d)) in.name = *v;
@@ -639,6 +639,8 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   ReadCostCurve(root["cost_curve"], in, d);
   ReadDependencies(root["dependencies"], in, d);
   ReadAlertDefaults(root["alerts"], in.alert_defaults, d);
+  ReadEvents(root["events"], in, d);
+  ReadAutoscaling(root["autoscaling"], in, d);
 }
 
 }  // namespace

@@ -64,3 +64,10 @@ std::optional<std::string> ReadChoice(const YAML::Node& node, const std::string&
                                       Diagnostics& d);
 
 }  // namespace headroom::plan
+
+namespace headroom::plan {
+struct PlanInput;
+// simulation_input.cc: the `events:` and `autoscaling:` keys of a plan file.
+void ReadEvents(const YAML::Node& node, PlanInput& in, Diagnostics& d);
+void ReadAutoscaling(const YAML::Node& node, PlanInput& in, Diagnostics& d);
+}  // namespace headroom::plan

@@ -1,0 +1,30 @@
+// Private to src/sim.
+#pragma once
+#include <vector>
+
+#include "model/model.h"
+#include "sim/sim.h"
+
+namespace headroom::sim {
+
+// One unit's M/M/c queue (src/model) at utilizations quantized to 1/kBuckets of kMaxRho, filled
+// lazily: a 30-day run visits the same few hundred utilizations millions of times.
+class QueueTable {
+ public:
+  static constexpr int kBuckets = 2000;
+  static constexpr double kMaxRho = 0.995;  // above it the backlog, not the queue, holds the wait
+  QueueTable() = default;
+  QueueTable(int servers, double service_s);
+  double P95(double rho);              // seconds in system, 95th percentile
+  double Tail(double rho, double t);   // P(time in system > t)
+
+ private:
+  model::MmcInput Input(int bucket) const;
+  int Bucket(double rho) const;
+  double WaitProbability(int bucket);
+  int servers_ = 1;
+  double service_s_ = 1;
+  std::vector<double> wait_, p95_;
+};
+
+}  // namespace headroom::sim
