@@ -246,6 +246,32 @@ hr_scenario() {
   fi
 }
 
+# wrk_round I: the round's wrk run, appended to the caller's wrk_rps and printed.
+wrk_round() {
+  local rps
+  if wrk_run "wrk.$1" "$DURATION_S"; then
+    rps=$(wrk_rps "$WORK/wrk.$1.log")
+    wrk_rps+=("$rps")
+    printf '%-6s %-8s %12.0f\n' "$1" wrk "$rps"
+  fi
+}
+
+# pair_table A B: the medians of the caller's A_rps, B_rps, A_cpu, B_cpu and wrk_rps arrays, and
+# the ratios A/B.
+pair_table() {
+  local -n a_rps=$1_rps b_rps=$2_rps a_cpu=$1_cpu b_cpu=$2_cpu
+  local a b c d e
+  a=$(median "${a_rps[@]+"${a_rps[@]}"}")
+  b=$(median "${b_rps[@]+"${b_rps[@]}"}")
+  c=$(median "${a_cpu[@]+"${a_cpu[@]}"}")
+  d=$(median "${b_cpu[@]+"${b_cpu[@]}"}")
+  e=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
+  echo
+  printf '%-20s %12s %12s %14s %12s\n' median "$1" "$2" "$1/$2" wrk
+  printf '%-20s %12s %12s %14s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")" "$(fmt 0 "$e")"
+  printf '%-20s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+}
+
 # checks: the same closed-model scenario with and without response checks (status, a header, body
 # text and an RE2 pattern on every response), interleaved, with wrk in the same rounds.
 checks_cost() {
@@ -261,31 +287,18 @@ phases:
   "$HEADROOM" validate "$plain" "$checked" >/dev/null || die "bench scenarios do not validate"
   echo "Response checks vs none: closed model, $CONNECTIONS connections, 1 thread on CPU $CLIENT_CPU, $ROUNDS rounds of ${DURATION_S}s"
   printf '%-6s %-8s %12s %14s %8s\n' round run "req/s" "cpu_us/req" errors
-  local plain_rps=() plain_cpu=() chk_rps=() chk_cpu=() wrk_rps=() i rps cpu tag
+  local plain_rps=() plain_cpu=() checked_rps=() checked_cpu=() wrk_rps=() i rps cpu tag
   for i in $(seq 1 "$ROUNDS"); do
     for tag in plain checked; do
       if hr_scenario "$tag.$i" "$WORK/$tag.yaml"; then
         read -r rps cpu <<<"$(hr_figures "$tag.$i")"
-        if [ "$tag" = plain ]; then plain_rps+=("$rps") && plain_cpu+=("$cpu"); else chk_rps+=("$rps") && chk_cpu+=("$cpu"); fi
+        if [ "$tag" = plain ]; then plain_rps+=("$rps") && plain_cpu+=("$cpu"); else checked_rps+=("$rps") && checked_cpu+=("$cpu"); fi
         printf '%-6s %-8s %12.0f %14.3f %8s\n' "$i" "$tag" "$rps" "$cpu" "$(hr_field "$tag.$i" .requests.errors)"
       fi
     done
-    if wrk_run "wrk.$i" "$DURATION_S"; then
-      rps=$(wrk_rps "$WORK/wrk.$i.log")
-      wrk_rps+=("$rps")
-      printf '%-6s %-8s %12.0f\n' "$i" wrk "$rps"
-    fi
+    wrk_round "$i"
   done
-  local a b c d e
-  a=$(median "${chk_rps[@]+"${chk_rps[@]}"}")
-  b=$(median "${plain_rps[@]+"${plain_rps[@]}"}")
-  c=$(median "${chk_cpu[@]+"${chk_cpu[@]}"}")
-  d=$(median "${plain_cpu[@]+"${plain_cpu[@]}"}")
-  e=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
-  echo
-  printf '%-20s %12s %12s %14s %12s\n' median checked plain checked/plain wrk
-  printf '%-20s %12s %12s %14s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")" "$(fmt 0 "$e")"
-  printf '%-20s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  pair_table checked plain
   stop_nginx
 }
 
@@ -337,9 +350,8 @@ YAML
 watch_cost() {
   start_nginx 1000
   echo "Watched tiers vs none: closed model, $CONNECTIONS connections, 1 thread on CPU $CLIENT_CPU, $ROUNDS rounds of ${DURATION_S}s"
-  printf '%-6s %-8s %12s %14s
-' round run "req/s" "cpu_us/req"
-  local plain_rps=() plain_cpu=() watch_rps=() watch_cpu=() wrk_rps=() i rps cpu
+  printf '%-6s %-8s %12s %14s\n' round run "req/s" "cpu_us/req"
+  local plain_rps=() plain_cpu=() watched_rps=() watched_cpu=() wrk_rps=() i rps cpu
   for i in $(seq 1 "$ROUNDS"); do
     if hr_run "plain.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
       read -r rps cpu <<<"$(hr_figures "plain.$i")"
@@ -348,25 +360,12 @@ watch_cost() {
     fi
     if hr_run "watch.$i" --connections "$CONNECTIONS" --duration "${DURATION_S}s" --watch host --watch web=process:nginx; then
       read -r rps cpu <<<"$(hr_figures "watch.$i")"
-      watch_rps+=("$rps") && watch_cpu+=("$cpu")
+      watched_rps+=("$rps") && watched_cpu+=("$cpu")
       printf '%-6s %-8s %12.0f %14.3f\n' "$i" watched "$rps" "$cpu"
     fi
-    if wrk_run "wrk.$i" "$DURATION_S"; then
-      rps=$(wrk_rps "$WORK/wrk.$i.log")
-      wrk_rps+=("$rps")
-      printf '%-6s %-8s %12.0f\n' "$i" wrk "$rps"
-    fi
+    wrk_round "$i"
   done
-  local a b c d e
-  a=$(median "${watch_rps[@]+"${watch_rps[@]}"}")
-  b=$(median "${plain_rps[@]+"${plain_rps[@]}"}")
-  c=$(median "${watch_cpu[@]+"${watch_cpu[@]}"}")
-  d=$(median "${plain_cpu[@]+"${plain_cpu[@]}"}")
-  e=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
-  echo
-  printf '%-20s %12s %12s %12s %12s\n' median watched plain watched/plain wrk
-  printf '%-20s %12s %12s %12s %12s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")" "$(fmt 0 "$e")"
-  printf '%-20s %12s %12s %12s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  pair_table watched plain
   stop_nginx
 }
 

