@@ -312,6 +312,17 @@ TEST(CliTest, WatchedTiersAreSummarizedAndGated) {
   EXPECT_EQ(j["phases"][0]["slo"][0]["pass"], true);
   EXPECT_EQ(j["phases"][0]["slo"][1]["pass"], true);
   EXPECT_GE(Lines(Slurp(dir + "/tiers.jsonl")), 3);
+  // With tiers watched, the terminal summary and summary.md rank the bottlenecks (docs/explain.md),
+  // and `headroom explain` on results.json says the same.
+  const size_t ranked = p.out.find("explain: at the highest load reached (phase run, ");
+  EXPECT_NE(ranked, std::string::npos) << p.out;
+  EXPECT_LT(ranked, p.out.find("verdict: PASS")) << "the ranking comes before the verdict";
+  const std::string md = Slurp(dir + "/summary.md");
+  EXPECT_NE(md.find("### Bottlenecks"), std::string::npos) << md;
+  Proc explained = RunHeadroom({"explain", dir + "/results.json"});
+  EXPECT_EQ(explained.exit_code, 0) << explained.err;
+  EXPECT_NE(p.out.find(explained.out.substr(0, explained.out.find('\n'))), std::string::npos)
+      << explained.out << "\nvs\n" << p.out;
 
   // An SLO on a tier nobody watches is a configuration error, never a silent pass.
   Proc unwatched = RunHeadroom({"run", Url(*server), "-d", "1s", "--slo", "db.hit_ratio > 80%", "-q"});
@@ -321,6 +332,22 @@ TEST(CliTest, WatchedTiersAreSummarizedAndGated) {
   Proc bad = RunHeadroom({"run", Url(*server), "-d", "1s", "--watch", "redsi:127.0.0.1:6379", "-q"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_EQ(Lines(bad.err), 1) << bad.err;
+}
+
+// headroom explain on what is not a results file: one line, exit 2.
+TEST(CliTest, ExplainRefusesWhatIsNotAResultsFile) {
+  const std::string dir = TempDir("explain-bad");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/plan.json") << R"({"schema": "headroom.plan/1"})";
+  std::ofstream(dir + "/broken.json") << "{ not json";
+  for (const std::string& f : {dir + "/plan.json", dir + "/broken.json", dir + "/missing.json"}) {
+    Proc p = RunHeadroom({"explain", f});
+    EXPECT_EQ(p.exit_code, 2) << f;
+    EXPECT_EQ(Lines(p.err), 1) << p.err;
+    EXPECT_EQ(p.err.rfind("headroom explain: ", 0), 0u) << p.err;
+  }
+  Proc both = RunHeadroom({"explain", dir + "/plan.json", "--json", "--markdown"});
+  EXPECT_EQ(both.exit_code, 2);
 }
 
 TEST(CliTest, MidResponseCloseIsReportedAsReset) {

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "exec/exec.h"
+#include "explain/explain.h"
 #include "core/units.h"
 #include "http/http.h"
 #include "report/summary.h"
@@ -271,7 +272,8 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "headroom run: %s\n", results.error().message.c_str());
     return 2;
   }
-  std::fputs(report::FormatSummary(*results).c_str(), stdout);
+  const std::optional<explain::Explanation> ranked = explain::ExplainRun(*results);
+  std::fputs(report::FormatSummary(*results, ranked ? explain::Text(*ranked) : "").c_str(), stdout);
   std::fflush(stdout);
   return report::VerdictExitCode(results->verdict);
 }

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/version.h"
+#include "explain/explain.h"
 #include "report/hlog.h"
 #include "report/junit.h"
 #include "report/markdown.h"
@@ -615,7 +616,9 @@ Status WriteAllOutputs(const report::Results& results, const std::string& dir) {
   if (auto s = report::WriteResults(results, dir); !s) return s;
   if (auto s = report::WriteFileAtomic(dir + "/junit.xml", report::JunitXml(results)); !s) return s;
   // results.hlog was written second by second during the run.
-  return report::WriteFileAtomic(dir + "/summary.md", report::MarkdownSummary(results));
+  const std::optional<explain::Explanation> ranked = explain::ExplainRun(results);
+  return report::WriteFileAtomic(dir + "/summary.md",
+                                 report::MarkdownSummary(results, ranked ? explain::Markdown(*ranked) : ""));
 }
 
 }  // namespace headroom::exec

@@ -534,6 +534,25 @@ Result<Explanation> Explain(const json& results) {
   return e;
 }
 
+std::optional<Explanation> ExplainRun(const report::Results& results) {
+  bool watched = false;
+  json doc;
+  doc["schema"] = "headroom.results/3";
+  doc["generator"] = {{"pacer_lateness_us", report::LatencyJson(results.generator.pacer_lateness_us)}};
+  doc["phases"] = json::array();
+  for (const report::PhaseResult& p : results.phases) {
+    watched = watched || !p.tiers.empty();
+    if (p.stress) {
+      for (const report::StressPoint& s : p.stress->curve) watched = watched || !s.tiers.empty();
+    }
+    doc["phases"].push_back(json::parse(report::PhaseJson(p).dump()));
+  }
+  if (!watched) return std::nullopt;
+  auto e = Explain(doc);
+  if (!e) return std::nullopt;
+  return *e;
+}
+
 std::string Text(const Explanation& e) {
   std::string out = "explain: at " + e.at.why + ", " + Rate(e.at.achieved_rps) + " achieved\n";
   if (e.before) out += "  compared with " + Rate(e.before->achieved_rps) + " (the last rate that held)\n";

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "report/results.h"
 
 namespace headroom::explain {
 
@@ -49,6 +50,10 @@ struct Explanation {
 // REQUIRES: a parsed results.json (schema headroom.results/N). Errors: not a results file, no
 // phase with measurements.
 Result<Explanation> Explain(const nlohmann::json& results);
+
+// The same from a run's results in memory; nullopt when no tier was watched (nothing to rank) or
+// the run has no phase.
+std::optional<Explanation> ExplainRun(const report::Results& results);
 
 std::string Text(const Explanation& e);      // terminal
 std::string Markdown(const Explanation& e);  // summary.md section / headroom explain --markdown

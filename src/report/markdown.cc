@@ -229,7 +229,7 @@ std::string MarkdownEscape(std::string_view text) {
   return out;
 }
 
-std::string MarkdownSummary(const Results& r) {
+std::string MarkdownSummary(const Results& r, const std::string& extra) {
   std::string out;
   Headline(out, r);
   PhaseTable(out, r);
@@ -240,6 +240,7 @@ std::string MarkdownSummary(const Results& r) {
     if (p.soak) Soak(out, p, *p.soak);
   }
   Errors(out, r);
+  if (!extra.empty()) out += "\n" + extra;
   return out;
 }
 

@@ -13,7 +13,8 @@
 
 namespace headroom::report {
 
-std::string MarkdownSummary(const Results& r);
+// `extra`: a section appended at the end (the bottleneck ranking, when tiers were watched).
+std::string MarkdownSummary(const Results& r, const std::string& extra = "");
 
 // Escapes Markdown punctuation and table pipes in plain text; newlines become spaces. For tests.
 std::string MarkdownEscape(std::string_view text);

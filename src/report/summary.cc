@@ -193,7 +193,7 @@ std::string LatencyLine(const Histogram& h) {
   return s;
 }
 
-std::string FormatSummary(const Results& r) {
+std::string FormatSummary(const Results& r, const std::string& before_verdict) {
   std::ostringstream out;
   const Section& o = r.overall;
   std::string model = r.model == LoadModel::kOpen ? "open model (" + r.arrival + " arrivals), up to " +
@@ -267,6 +267,7 @@ std::string FormatSummary(const Results& r) {
       out << "    " << (s.pass ? "PASS  " : "FAIL  ") << s.expr << "  (observed " << s.observed_text << ")\n";
     }
   }
+  out << before_verdict;
   out << "  verdict: " << VerdictName(r.verdict);
   if (r.verdict == Verdict::kInterrupted) out << " (stopped by a signal before the end: not a pass)";
   out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";

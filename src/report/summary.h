@@ -6,7 +6,9 @@
 
 namespace headroom::report {
 
-std::string FormatSummary(const Results& r);
+// `before_verdict`: text printed just above the verdict line (the bottleneck ranking, when tiers
+// were watched).
+std::string FormatSummary(const Results& r, const std::string& before_verdict = "");
 // One line for a latency histogram: "p50 1.20ms  p90 ...  max ...  mean ...".
 std::string LatencyLine(const Histogram& h);
 
