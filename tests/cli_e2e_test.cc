@@ -350,6 +350,28 @@ TEST(CliTest, ExplainRefusesWhatIsNotAResultsFile) {
   EXPECT_EQ(both.exit_code, 2);
 }
 
+// headroom compare: 0 without a gate, 1 when --fail-on-regression finds something worse, 2 on bad input.
+TEST(CliTest, CompareGatesOnRegressions) {
+  const std::string before = HEADROOM_SOURCE_DIR "/src/explain/testdata/compare_before.json";
+  const std::string after = HEADROOM_SOURCE_DIR "/src/explain/testdata/compare_after.json";
+  Proc plain = RunHeadroom({"compare", before, after});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("capacity, stress phase limit"), std::string::npos) << plain.out;
+  Proc gated = RunHeadroom({"compare", before, after, "--fail-on-regression", "10%"});
+  EXPECT_EQ(gated.exit_code, 1);
+  EXPECT_EQ(gated.err, "headroom compare: 4 regression(s) beyond 10%\n");  // 3 warm-up latencies + its SLO
+  Proc same = RunHeadroom({"compare", after, after, "--fail-on-regression", "1%"});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"compare", before, "/nonexistent.json"},
+        std::vector<std::string>{"compare", before, after, "--fail-on-regression", "ten"},
+        std::vector<std::string>{"compare", before, HEADROOM_SOURCE_DIR "/src/plan/testdata/golden/order-management/plan.json"}}) {
+    Proc bad = RunHeadroom(args);
+    EXPECT_EQ(bad.exit_code, 2) << args.back();
+    EXPECT_EQ(Lines(bad.err), 1) << bad.err;
+  }
+}
+
 TEST(CliTest, MidResponseCloseIsReportedAsReset) {
   headroom::target::Options o;
   o.mode = headroom::target::Mode::kCloseMidResponse;

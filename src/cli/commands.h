@@ -13,6 +13,7 @@ int ModelCommand(int argc, char** argv);     // model_cmd.cc:    headroom model 
 int PlanCommand(int argc, char** argv);      // plan_cmd.cc:     headroom plan plan.yaml
 int ImportCommand(int argc, char** argv);    // import_cmd.cc:   headroom import curl|har|access-log
 int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explain results.json
+int CompareCommand(int argc, char** argv);   // compare_cmd.cc:  headroom compare before.json after.json
 int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml
 
 }  // namespace headroom::cli

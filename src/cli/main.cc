@@ -26,6 +26,7 @@ Commands:
   plan PLAN          build a phased 2x/10x/100x capacity roadmap with cost and artifacts
   import KIND INPUT  write a scenario from curl command lines, a HAR file or an access log
   explain RESULTS    rank a run's bottlenecks from its watched tiers, with evidence and changes
+  compare A B        two runs side by side: capacity, latency, errors, tiers, SLOs, change in %
   simulate PLAN      simulate a plan phase second by second: traffic x autoscalers x tiers
 
 Run 'headroom <command> --help' for a command's options.
@@ -43,7 +44,7 @@ constexpr Entry kCommands[] = {
     {"target", headroom::cli::TargetCommand}, {"demo", headroom::cli::DemoCommand},
     {"model", headroom::cli::ModelCommand},   {"plan", headroom::cli::PlanCommand},
     {"import", headroom::cli::ImportCommand}, {"explain", headroom::cli::ExplainCommand},
-    {"simulate", headroom::cli::SimulateCommand},
+    {"simulate", headroom::cli::SimulateCommand}, {"compare", headroom::cli::CompareCommand},
 };
 
 int Dispatch(int argc, char** argv) {
