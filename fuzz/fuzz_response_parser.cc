@@ -1,11 +1,14 @@
 // Feeds arbitrary bytes to ResponseParser twice: in one piece and in pseudo-random pieces (each
 // copied to an exact-size heap buffer so ASan sees any read past it). Both feedings must give
 // identical results, and the Feed contract (consumed <= len, kNeedMore consumes everything)
-// must hold. Input layout: byte 0 = options, byte 1 = split seed, rest = response bytes.
+// must hold; with option bit 8 the parser also keeps two headers and up to 16 body bytes for
+// response checks, and what it keeps must be the same however the input was split.
+// Input layout: byte 0 = options, byte 1 = split seed, rest = response bytes.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "http/http.h"
@@ -23,17 +26,33 @@ struct Outcome {
   uint64_t wire_bytes;
   bool keep_alive;
   int error;
+  std::vector<std::string> kept_headers;
+  std::vector<uint8_t> kept_seen;
+  std::string kept_body;
+  bool kept_truncated = false;
   bool operator==(const Outcome&) const = default;
 };
+
+const std::vector<std::string> kKeptNames = {"content-type", "x-a"};
 
 void Check(bool ok) {
   if (!ok) std::abort();
 }
 
-Outcome Snapshot(const ResponseParser& p, ParseStatus st) {
+Outcome Snapshot(const ResponseParser& p, ParseStatus st, const headroom::http::ResponseCapture* kept) {
   Check(p.body_bytes() + p.header_bytes() <= p.wire_bytes());
-  return {st, p.status_code(), p.body_bytes(), p.header_bytes(), p.wire_bytes(), p.keep_alive(),
-          static_cast<int>(p.error())};
+  Outcome o{st, p.status_code(), p.body_bytes(), p.header_bytes(), p.wire_bytes(), p.keep_alive(),
+            static_cast<int>(p.error()), {}, {}, {}, false};
+  if (kept != nullptr) {
+    Check(kept->body.size() <= kept->max_body_bytes);
+    Check(kept->body.size() <= p.body_bytes());
+    if (st == ParseStatus::kComplete) Check(kept->body_truncated == (p.body_bytes() > kept->max_body_bytes));
+    o.kept_headers = kept->header_values;
+    o.kept_seen = kept->header_seen;
+    o.kept_body = kept->body;
+    o.kept_truncated = kept->body_truncated;
+  }
+  return o;
 }
 
 std::vector<Outcome> Run(const uint8_t* data, size_t size, uint8_t options, uint32_t seed) {
@@ -41,7 +60,11 @@ std::vector<Outcome> Run(const uint8_t* data, size_t size, uint8_t options, uint
   const size_t max_header = (options & 2) ? 64 : 64 * 1024;
   ResponseParser parser(max_header);
   if (options & 4) parser.set_max_body_bytes(32);
-  parser.Reset(head);
+  headroom::http::ResponseCapture capture;
+  capture.header_names = &kKeptNames;
+  capture.max_body_bytes = 16;
+  headroom::http::ResponseCapture* kept = (options & 8) ? &capture : nullptr;
+  parser.Reset(head, kept);
   std::vector<Outcome> out;
   size_t pos = 0;
   while (pos < size) {
@@ -63,12 +86,15 @@ std::vector<Outcome> Run(const uint8_t* data, size_t size, uint8_t options, uint
         Check(off == piece);
         break;
       }
-      out.push_back(Snapshot(parser, st));
+      out.push_back(Snapshot(parser, st, kept));
       if (st == ParseStatus::kError) return out;
-      parser.Reset(head);
+      parser.Reset(head, kept);
     }
   }
-  if (parser.wire_bytes() > 0) out.push_back(Snapshot(parser, parser.OnEof()));
+  if (parser.wire_bytes() > 0) {
+    const ParseStatus st = parser.OnEof();
+    out.push_back(Snapshot(parser, st, kept));
+  }
   return out;
 }
 
