@@ -231,6 +231,11 @@ using RowSink = std::function<void(const SecondRow&)>;
 // fixed-size per tier (metric rings, HPA windows, pending starts), so memory does not grow with
 // the period. REQUIRES: CheckConfig(config) is empty.
 Summary Simulate(const SimConfig& config, const RowSink& sink);
+// The same loop with nothing cached: the traffic curve (cosine, growth) and the M/M/c tail
+// (exponentials) evaluated afresh every second, minute and sync ticks by fmod. Simulate equals it
+// bit for bit (simulate_test.cc asserts it row by row); kept as the reference and for
+// bench/sim_bench's before/after.
+Summary SimulateUncached(const SimConfig& config, const RowSink& sink);
 
 // The lowest minReplicas for `tier` (an autoscaled one) at which the period holds, searched from
 // its minimum to its maximum; nullopt when even maxReplicas does not hold or no HPA.
