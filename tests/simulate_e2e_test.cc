@@ -1,6 +1,6 @@
 // headroom simulate as a user runs it: exit 0 when the SLOs hold, 1 when a flash sale with a slow
 // startup breaks the p95 SLO, 2 with one file:line:col line for bad input; and the per-second
-// series (series.csv, series.json) agreeing with summary.json.
+// series (series.csv, series.json) agreeing with summary.json and with each other.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -267,6 +267,41 @@ TEST(SimulateE2e, SeriesAndSummaryAgree) {
     if (peak_backlog > 0) EXPECT_EQ(tier["peak_backlog_at_s"].get<double>(), peak_backlog_at);
   }
   EXPECT_GT(summary["tiers"][0]["peak_backlog"].get<double>(), 0);
+
+  // series.json: the same columns and the same numbers, row for row.
+  const auto json = nlohmann::json::parse(Slurp(dir + "/out/series.json"));
+  EXPECT_EQ(json["schema"], "headroom.simulation.series/1");
+  EXPECT_EQ(json["name"], summary["name"]);
+  EXPECT_EQ(json["step_s"], 1);
+  EXPECT_EQ(json["columns"].get<std::vector<std::string>>(), csv.header);
+  ASSERT_EQ(json["rows"].size(), csv.rows.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < csv.rows.size(); ++i)
+    if (json["rows"][i].get<std::vector<double>>() != csv.rows[i] && differing++ < 3)
+      ADD_FAILURE() << "row " << i << " differs between series.json and series.csv";
+  EXPECT_EQ(differing, 0u);
+}
+
+TEST(SimulateE2e, SeriesFormatsAreChosenWithSeries) {
+  const std::string dir = TempDir("sim-series");
+  const std::string plan = WritePlan(dir, "shop.yaml", kShop);
+  const std::pair<const char*, std::vector<const char*>> cases[] = {
+      {"csv", {"series.csv"}}, {"json", {"series.json"}}, {"none", {}}, {"json,csv", {"series.csv", "series.json"}}};
+  for (const auto& [formats, files] : cases) {
+    SCOPED_TRACE(formats);
+    const std::string out = dir + "/out-" + formats;
+    Proc p = RunHeadroom({"simulate", plan, "--days", "1", "--no-advice", "--series", formats, "--out", out});
+    EXPECT_EQ(p.exit_code, 1) << p.err;
+    EXPECT_TRUE(std::filesystem::exists(out + "/summary.json"));
+    for (const char* f : {"series.csv", "series.json"}) {
+      const bool wanted = std::find_if(files.begin(), files.end(), [&](const char* x) { return std::string(x) == f; }) != files.end();
+      EXPECT_EQ(std::filesystem::exists(out + "/" + f), wanted) << f;
+      EXPECT_EQ(p.out.find(std::string("/") + f) != std::string::npos, wanted) << p.out;
+    }
+  }
+  Proc p = RunHeadroom({"simulate", plan, "--days", "1", "--series", "xml", "--out", dir + "/bad"});
+  EXPECT_EQ(p.exit_code, 2);
+  EXPECT_EQ(p.err, "headroom simulate: --series 'xml': expected csv, json, csv,json or none\n");
 }
 
 }  // namespace

@@ -265,6 +265,26 @@ class CsvSeries {
   std::FILE* file_;
 };
 
+// DIR/series.json: the same columns and numbers as series.csv in one JSON document,
+// {"schema": "headroom.simulation.series/1", "name", "start_s", "step_s", "columns": [...],
+// "rows": [[...], ...]}, streamed a row at a time (no document tree in memory).
+class JsonSeries {
+ public:
+  static Result<std::unique_ptr<JsonSeries>> Open(const std::string& path, const SimConfig& config);
+  void Row(const SecondRow& row);
+  Status Close();  // writes the closing brackets
+  ~JsonSeries();
+
+ private:
+  explicit JsonSeries(std::FILE* f) : file_(f) {}
+  std::FILE* file_;
+  bool first_ = true;
+};
+
+// The series' column names, in order: t_s, offered_rps, p95_ms, slow_share, errors, then per
+// tier <tier>_arrivals, _served, _desired, _ready, _utilization, _backlog, _dropped.
+std::vector<std::string> SeriesColumns(const SimConfig& config);
+
 std::string SummaryJson(const SimConfig& config, const Summary& summary,
                         const std::vector<EventAdvice>& advice);
 std::string SummaryText(const SimConfig& config, const Summary& summary,
