@@ -305,3 +305,21 @@ TEST(SimulateE2e, SeriesFormatsAreChosenWithSeries) {
 }
 
 }  // namespace
+
+namespace {
+
+// docs/simulate.md's example: examples/plans/flash-sale-shop.yaml breaks (exit 1) and the
+// advice's minReplicas 16 holds it (exit 0), as the docs show.
+TEST(SimulateE2e, DocumentedExampleBreaksAndItsFixHolds) {
+  const std::string plan = HEADROOM_SOURCE_DIR "/examples/plans/flash-sale-shop.yaml";
+  const std::string dir = e2e::TempDir("sim-example");
+  e2e::Proc p = e2e::RunHeadroom({"simulate", plan, "--days", "1", "--series", "none", "--out", dir + "/base"});
+  EXPECT_EQ(p.exit_code, 1) << p.out << p.err;
+  EXPECT_NE(p.out.find("p95 SLO 300ms broken in 13 of 1440 minutes"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("raise app minReplicas to 16 at least 5 min before it starts"), std::string::npos) << p.out;
+  p = e2e::RunHeadroom({"simulate", plan, "--days", "1", "--set", "app.min=16", "--series", "none", "--out", dir + "/min16"});
+  EXPECT_EQ(p.exit_code, 0) << p.out << p.err;
+  EXPECT_NE(p.out.find("p95 SLO 300ms held in all 1440 minutes"), std::string::npos) << p.out;
+}
+
+}  // namespace
