@@ -1,7 +1,9 @@
 // headroom simulate's loop: 30 days at 1-second steps with three tiers (an app under an HPA, a
 // fixed database, workers under a queue-length scaler) and a flash sale. Prints the wall time
-// for 1, 7 and 30 days (target: 30 days < 0.5 s) and the peak RSS after each, to show memory does
-// not grow with the period (no series kept: the sink discards rows). The peer in the same run is
+// for 1, 7 and 30 days (target: 30 days < 0.5 s) of sim::Simulate and, first in the same run, of
+// sim::SimulateUncached (the same loop without its caches: the "before"), whether their
+// summaries are equal, and the peak RSS after each, to show memory does not grow with the period
+// (no series kept: the sink discards rows). The peer in the same run is
 // the traffic curve alone over the same seconds, so a busy machine moves both figures together.
 #include <sys/resource.h>
 
@@ -65,20 +67,27 @@ long PeakRssKib() {
 }  // namespace
 
 int main() {
-  std::printf("%-6s %12s %14s %10s %12s\n", "days", "simulate_s", "curve_only_s", "ratio", "peak_rss_KiB");
+  std::printf("%-6s %12s %12s %14s %10s %12s\n", "days", "uncached_s", "simulate_s", "curve_only_s", "ratio",
+              "peak_rss_KiB");
   for (double days : {1.0, 7.0, 30.0}) {
     const sim::SimConfig c = ThreeTiers(days);
-    double rows = 0;
+    double rows = 0, rows_ref = 0;
     auto t0 = std::chrono::steady_clock::now();
-    sim::Summary s = sim::Simulate(c, [&](const sim::SecondRow& r) { rows += r.offered_rps > 0; });
+    sim::Summary r = sim::SimulateUncached(c, [&](const sim::SecondRow& row) { rows_ref += row.offered_rps > 0; });
     auto t1 = std::chrono::steady_clock::now();
+    sim::Summary s = sim::Simulate(c, [&](const sim::SecondRow& row) { rows += row.offered_rps > 0; });
+    auto t2 = std::chrono::steady_clock::now();
     double sink = 0;
     for (double t = 0; t < c.period_s; t += 1) sink += sim::OfferedRate(c.traffic, t);
-    auto t2 = std::chrono::steady_clock::now();
-    const double sim_s = std::chrono::duration<double>(t1 - t0).count();
-    const double curve_s = std::chrono::duration<double>(t2 - t1).count();
-    std::printf("%-6g %12.3f %14.3f %10.1f %12ld   (%.0f rows, %d broken min, %.0f)\n", days, sim_s, curve_s,
-                sim_s / curve_s, PeakRssKib(), rows, s.minutes_slo_broken, sink > 0 ? 1.0 : 0.0);
+    auto t3 = std::chrono::steady_clock::now();
+    const double ref_s = std::chrono::duration<double>(t1 - t0).count();
+    const double sim_s = std::chrono::duration<double>(t2 - t1).count();
+    const double curve_s = std::chrono::duration<double>(t3 - t2).count();
+    const bool same = r.minutes_slo_broken == s.minutes_slo_broken && r.errors == s.errors &&
+                      r.max_p95_s == s.max_p95_s && r.cost == s.cost && rows == rows_ref;
+    std::printf("%-6g %12.3f %12.3f %14.3f %10.1f %12ld   (%.0f rows, %d broken min, summaries %s, %.0f)\n", days,
+                ref_s, sim_s, curve_s, sim_s / curve_s, PeakRssKib(), rows, s.minutes_slo_broken,
+                same ? "equal" : "DIFFER", sink > 0 ? 1.0 : 0.0);
   }
   return 0;
 }

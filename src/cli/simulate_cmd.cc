@@ -1,6 +1,6 @@
-// headroom simulate PLAN.yaml [--phase 10x] [--days N] [--event ...] [--set ...] [--variant ...] --out DIR
+// headroom simulate PLAN.yaml [--phase 10x] [--days N] [--event ...] [--set ...] [--variant ...] [--series csv,json] --out DIR
 // Simulates one phase of the plan second by second (traffic x autoscalers x tiers) and writes
-// DIR/series.csv and DIR/summary.json. Exit 0 when the SLOs held, 1 when broken, 2 bad input.
+// DIR/series.csv, DIR/series.json and DIR/summary.json. Exit 0 when the SLOs held, 1 when broken, 2 bad input.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +58,7 @@ std::optional<Variant> ParseVariant(const std::string& text) {
 int SimulateCommand(int argc, char** argv) {
   CLI::App app{"Simulate a plan phase second by second: traffic curve x autoscalers x tiers",
                "headroom simulate"};
-  std::string plan_path, results_path, out_dir, phase_text;
+  std::string plan_path, results_path, out_dir, phase_text, series_formats = "csv,json";
   std::vector<std::string> events, sets, variants;
   double days = 7, timeout_s = 30;
   bool quiet = false, no_advice = false;
@@ -71,6 +71,8 @@ int SimulateCommand(int argc, char** argv) {
   app.add_option("--variant", variants, "'NAME: SET SET ...' simulated beside the base and compared (repeatable)");
   app.add_option("--timeout", timeout_s, "seconds a request may wait before it fails (default 30)");
   app.add_option("--out", out_dir, "output directory for series.csv and summary.json")->required();
+  app.add_option("--series", series_formats,
+                 "per-second series to write: csv, json, csv,json (default) or none");
   app.add_flag("--no-advice", no_advice, "skip the minReplicas recommendation for events");
   app.add_flag("--quiet,-q", quiet, "print only the verdict line");
   if (auto code = ParseArgs(app, argc, argv, "simulate")) return *code;
@@ -111,14 +113,47 @@ int SimulateCommand(int argc, char** argv) {
     variant_configs.emplace_back(*v, std::move(c));
   }
 
+  bool want_csv = false, want_json = false;
+  {
+    std::istringstream in(series_formats);
+    for (std::string f; std::getline(in, f, ',');) {
+      if (f == "csv") want_csv = true;
+      else if (f == "json") want_json = true;
+      else if (f != "none" || series_formats != "none")
+        return PrintErrors("--series '" + series_formats + "': expected csv, json, csv,json or none");
+    }
+  }
+
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return PrintErrors(out_dir + ": cannot create (" + ec.message() + ")");
-  auto csv = sim::CsvSeries::Open(out_dir + "/series.csv", *config);
-  if (!csv) return PrintErrors(csv.error().message);
-  sim::CsvSeries& series = **csv;
-  const sim::Summary summary = sim::Simulate(*config, [&](const sim::SecondRow& r) { series.Row(r); });
-  if (auto st = series.Close(); !st) return PrintErrors(st.error().message);
+  // Both series are streamed a row at a time as the simulation produces them.
+  std::unique_ptr<sim::CsvSeries> csv;
+  std::unique_ptr<sim::JsonSeries> json_series;
+  std::string written;
+  if (want_csv) {
+    auto f = sim::CsvSeries::Open(out_dir + "/series.csv", *config);
+    if (!f) return PrintErrors(f.error().message);
+    csv = std::move(*f);
+    written += out_dir + "/series.csv, ";
+  }
+  if (want_json) {
+    auto f = sim::JsonSeries::Open(out_dir + "/series.json", *config);
+    if (!f) return PrintErrors(f.error().message);
+    json_series = std::move(*f);
+    written += out_dir + "/series.json, ";
+  }
+  sim::RowSink sink;
+  if (csv || json_series)
+    sink = [&](const sim::SecondRow& r) {
+      if (csv) csv->Row(r);
+      if (json_series) json_series->Row(r);
+    };
+  const sim::Summary summary = sim::Simulate(*config, sink);
+  if (csv)
+    if (auto st = csv->Close(); !st) return PrintErrors(st.error().message);
+  if (json_series)
+    if (auto st = json_series->Close(); !st) return PrintErrors(st.error().message);
   std::vector<sim::EventAdvice> advice;
   if (!no_advice) advice = sim::AdviseForEvents(*config);
 
@@ -152,7 +187,7 @@ int SimulateCommand(int argc, char** argv) {
     std::printf("verdict: %s\n", summary.held ? "SLOs held (exit 0)" : "SLOs broken (exit 1)");
   } else {
     std::fputs(text.c_str(), stdout);
-    std::printf("written: %s/series.csv, %s/summary.json\n", out_dir.c_str(), out_dir.c_str());
+    std::printf("written: %s%s/summary.json\n", written.c_str(), out_dir.c_str());
   }
   return summary.held ? 0 : 1;
 }

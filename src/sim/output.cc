@@ -8,37 +8,83 @@
 
 namespace headroom::sim {
 
+std::vector<std::string> SeriesColumns(const SimConfig& c) {
+  std::vector<std::string> out = {"t_s", "offered_rps", "p95_ms", "slow_share", "errors"};
+  for (const TierModel& t : c.tiers)
+    for (const char* field : {"arrivals", "served", "desired", "ready", "utilization", "backlog", "dropped"})
+      out.push_back(t.name + "_" + field);
+  return out;
+}
+
+namespace {
+
+// One row's numbers, comma-separated, as both series files write them (same digits in both).
+void WriteNumbers(std::FILE* f, const SecondRow& r) {
+  std::fprintf(f, "%.0f,%.2f,%.1f,%.4f,%.2f", r.t_s, r.offered_rps, r.p95_s * 1e3, r.slow_share, r.errors);
+  for (const TierSecond& t : *r.tiers)
+    std::fprintf(f, ",%.2f,%.2f,%d,%d,%.4f,%.1f,%.2f", t.arrivals, t.served, t.desired, t.ready, t.utilization,
+                 t.backlog, t.dropped);
+}
+
+Status CloseFile(std::FILE*& file, const char* name) {
+  std::FILE* f = file;
+  file = nullptr;
+  if (!f) return {};
+  const bool bad = std::ferror(f) != 0;
+  if (std::fclose(f) != 0 || bad) return Fail(std::string(name) + ": write failed");
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CsvSeries>> CsvSeries::Open(const std::string& path, const SimConfig& c) {
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (!f) return Fail(path + ": cannot write");
-  std::fputs("t_s,offered_rps,p95_ms,slow_share,errors", f);
-  for (const TierModel& t : c.tiers) {
-    const char* n = t.name.c_str();
-    std::fprintf(f, ",%s_arrivals,%s_served,%s_desired,%s_ready,%s_utilization,%s_backlog,%s_dropped", n, n, n, n,
-                 n, n, n);
-  }
+  const std::vector<std::string> columns = SeriesColumns(c);
+  for (size_t i = 0; i < columns.size(); ++i) std::fprintf(f, "%s%s", i ? "," : "", columns[i].c_str());
   std::fputc('\n', f);
   return std::unique_ptr<CsvSeries>(new CsvSeries(f));
 }
 
 void CsvSeries::Row(const SecondRow& r) {
-  std::fprintf(file_, "%.0f,%.2f,%.1f,%.4f,%.2f", r.t_s, r.offered_rps, r.p95_s * 1e3, r.slow_share, r.errors);
-  for (const TierSecond& t : *r.tiers)
-    std::fprintf(file_, ",%.2f,%.2f,%d,%d,%.4f,%.1f,%.2f", t.arrivals, t.served, t.desired, t.ready,
-                 t.utilization, t.backlog, t.dropped);
+  WriteNumbers(file_, r);
   std::fputc('\n', file_);
 }
 
-Status CsvSeries::Close() {
-  std::FILE* f = file_;
-  file_ = nullptr;
-  if (!f) return {};
-  const bool bad = std::ferror(f) != 0;
-  if (std::fclose(f) != 0 || bad) return Fail("series.csv: write failed");
-  return {};
-}
+Status CsvSeries::Close() { return CloseFile(file_, "series.csv"); }
 
 CsvSeries::~CsvSeries() {
+  if (file_) std::fclose(file_);
+}
+
+Result<std::unique_ptr<JsonSeries>> JsonSeries::Open(const std::string& path, const SimConfig& c) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (!f) return Fail(path + ": cannot write");
+  nlohmann::ordered_json head;
+  head["schema"] = "headroom.simulation.series/1";
+  head["name"] = c.name;
+  head["start_s"] = c.start_s;
+  head["step_s"] = 1;
+  head["columns"] = SeriesColumns(c);
+  std::string text = head.dump();
+  text.pop_back();  // the closing brace: "rows" follows
+  std::fprintf(f, "%s,\"rows\":[", text.c_str());
+  return std::unique_ptr<JsonSeries>(new JsonSeries(f));
+}
+
+void JsonSeries::Row(const SecondRow& r) {
+  std::fputs(first_ ? "\n[" : ",\n[", file_);
+  first_ = false;
+  WriteNumbers(file_, r);
+  std::fputc(']', file_);
+}
+
+Status JsonSeries::Close() {
+  if (file_) std::fputs("\n]}\n", file_);
+  return CloseFile(file_, "series.json");
+}
+
+JsonSeries::~JsonSeries() {
   if (file_) std::fclose(file_);
 }
 

@@ -231,6 +231,11 @@ using RowSink = std::function<void(const SecondRow&)>;
 // fixed-size per tier (metric rings, HPA windows, pending starts), so memory does not grow with
 // the period. REQUIRES: CheckConfig(config) is empty.
 Summary Simulate(const SimConfig& config, const RowSink& sink);
+// The same loop with nothing cached: the traffic curve (cosine, growth) and the M/M/c tail
+// (exponentials) evaluated afresh every second, minute and sync ticks by fmod. Simulate equals it
+// bit for bit (simulate_test.cc asserts it row by row); kept as the reference and for
+// bench/sim_bench's before/after.
+Summary SimulateUncached(const SimConfig& config, const RowSink& sink);
 
 // The lowest minReplicas for `tier` (an autoscaled one) at which the period holds, searched from
 // its minimum to its maximum; nullopt when even maxReplicas does not hold or no HPA.
@@ -259,6 +264,26 @@ class CsvSeries {
   explicit CsvSeries(std::FILE* f) : file_(f) {}
   std::FILE* file_;
 };
+
+// DIR/series.json: the same columns and numbers as series.csv in one JSON document,
+// {"schema": "headroom.simulation.series/1", "name", "start_s", "step_s", "columns": [...],
+// "rows": [[...], ...]}, streamed a row at a time (no document tree in memory).
+class JsonSeries {
+ public:
+  static Result<std::unique_ptr<JsonSeries>> Open(const std::string& path, const SimConfig& config);
+  void Row(const SecondRow& row);
+  Status Close();  // writes the closing brackets
+  ~JsonSeries();
+
+ private:
+  explicit JsonSeries(std::FILE* f) : file_(f) {}
+  std::FILE* file_;
+  bool first_ = true;
+};
+
+// The series' column names, in order: t_s, offered_rps, p95_ms, slow_share, errors, then per
+// tier <tier>_arrivals, _served, _desired, _ready, _utilization, _backlog, _dropped.
+std::vector<std::string> SeriesColumns(const SimConfig& config);
 
 std::string SummaryJson(const SimConfig& config, const Summary& summary,
                         const std::vector<EventAdvice>& advice);

@@ -17,6 +17,10 @@ class QueueTable {
   QueueTable(int servers, double service_s);
   double P95(double rho);              // seconds in system, 95th percentile
   double Tail(double rho, double t);   // P(time in system > t)
+  // Tail(rho, t), remembered per bucket for the last t asked: the response-time budget left
+  // after the waits is the same for long stretches (no backlog), so most seconds are a lookup.
+  // Equal to Tail(rho, t) bit for bit.
+  double TailCached(double rho, double t);
 
  private:
   model::MmcInput Input(int bucket) const;
@@ -25,6 +29,7 @@ class QueueTable {
   int servers_ = 1;
   double service_s_ = 1;
   std::vector<double> wait_, p95_;
+  std::vector<double> tail_t_, tail_v_;  // per bucket: the last t of TailCached and its value
 };
 
 }  // namespace headroom::sim

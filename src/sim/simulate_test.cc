@@ -198,5 +198,131 @@ TEST(SimulateTest, AdviceRaisesMinReplicasBeforeTheEvent) {
   EXPECT_LT(with.minutes_slo_broken, without.minutes_slo_broken);
 }
 
+// Simulate (traffic curve per second of the day, queue tail per utilization bucket, counters for
+// the minute and sync ticks) equals SimulateUncached (everything evaluated afresh every second)
+// bit for bit: every row, every tier, and the summary. Tolerance 0 is the stated one.
+void ExpectCachedEqualsUncached(const SimConfig& c) {
+  ASSERT_EQ(CheckConfig(c), "");
+  struct Row {
+    SecondRow row;
+    std::vector<TierSecond> tiers;
+  };
+  auto record = [](std::vector<Row>& rows) {
+    return [&rows](const SecondRow& r) {
+      rows.push_back({r, *r.tiers});
+      rows.back().row.tiers = nullptr;
+    };
+  };
+  std::vector<Row> fast, exact;
+  const Summary a = Simulate(c, record(fast));
+  const Summary b = SimulateUncached(c, record(exact));
+  ASSERT_EQ(fast.size(), exact.size());
+  size_t differing = 0;
+  for (size_t i = 0; i < fast.size(); ++i) {
+    const SecondRow &x = fast[i].row, &y = exact[i].row;
+    bool same = x.t_s == y.t_s && x.offered_rps == y.offered_rps && x.p95_s == y.p95_s &&
+                x.slow_share == y.slow_share && x.errors == y.errors;
+    for (size_t k = 0; k < fast[i].tiers.size(); ++k) {
+      const TierSecond &p = fast[i].tiers[k], &q = exact[i].tiers[k];
+      same = same && p.arrivals == q.arrivals && p.served == q.served && p.backlog == q.backlog &&
+             p.dropped == q.dropped && p.utilization == q.utilization && p.desired == q.desired &&
+             p.ready == q.ready && p.wait_s == q.wait_s;
+    }
+    if (!same && differing++ < 3) ADD_FAILURE() << "second " << x.t_s << " differs";
+  }
+  EXPECT_EQ(differing, 0u);
+  EXPECT_EQ(a.minutes, b.minutes);
+  EXPECT_EQ(a.minutes_slo_broken, b.minutes_slo_broken);
+  EXPECT_EQ(a.first_broken_s, b.first_broken_s);
+  EXPECT_EQ(a.requests, b.requests);
+  EXPECT_EQ(a.errors, b.errors);
+  EXPECT_EQ(a.max_p95_s, b.max_p95_s);
+  EXPECT_EQ(a.cost, b.cost);
+  ASSERT_EQ(a.tiers.size(), b.tiers.size());
+  for (size_t k = 0; k < a.tiers.size(); ++k) {
+    EXPECT_EQ(a.tiers[k].peak_units, b.tiers[k].peak_units);
+    EXPECT_EQ(a.tiers[k].peak_backlog, b.tiers[k].peak_backlog);
+    EXPECT_EQ(a.tiers[k].longest_drain_s, b.tiers[k].longest_drain_s);
+  }
+}
+
+// bench/sim_bench's three tiers: an app under an HPA, a database, workers on queue length;
+// growth, a daily and weekly shape and a flash sale that breaks the SLO.
+SimConfig ThreeTiers(double days) {
+  SimConfig c;
+  c.name = "three";
+  c.period_s = days * kDayS;
+  c.traffic.peak_rps = 2000;
+  c.traffic.growth_monthly = 0.3;
+  c.traffic.events.push_back(Event("flash-sale day 1 18:00 6x for 30m ramp 2m"));
+  c.traffic.events.push_back(Event("promo day 2 09:30 2x for 2h ramp 10m"));
+  TierModel app;
+  app.name = "app";
+  app.capacity_per_unit = 200;
+  app.concurrency = 16;
+  app.startup_s = 90;
+  HpaSpec h;
+  h.min_replicas = 4;
+  h.max_replicas = 80;
+  h.target = 0.65;
+  app.hpa = h;
+  TierModel db;
+  db.name = "db";
+  db.kind = plan::TierKind::kDatabase;
+  db.feed = Feed::kAppServed;
+  db.factor = 3;
+  db.capacity_per_unit = 30000;
+  db.concurrency = 32;
+  TierModel workers;
+  workers.name = "workers";
+  workers.kind = plan::TierKind::kWorkers;
+  workers.feed = Feed::kAppServed;
+  workers.factor = 0.05;
+  workers.capacity_per_unit = 50;
+  workers.synchronous = false;
+  HpaSpec k;
+  k.metric = MetricKind::kAverageValue;
+  k.target = 100;
+  k.min_replicas = 1;
+  k.max_replicas = 40;
+  workers.hpa = k;
+  c.tiers = {app, db, workers};
+  return c;
+}
+
+TEST(SimulateTest, CachedLoopEqualsTheUncachedOne) {
+  SimConfig c = ThreeTiers(3);
+  {
+    SCOPED_TRACE("three tiers, 3 days");
+    ExpectCachedEqualsUncached(c);
+  }
+  {
+    SCOPED_TRACE("a window starting mid-day, as the advice runs it, with a raise");
+    SimConfig w = c;
+    w.traffic.events.resize(1);  // the flash sale on day 1
+    w.start_s = 17 * 3600;
+    w.period_s = 3 * 3600 + 1234;  // not whole minutes: the last minute is short
+    w.raises.push_back({"app", 30, 17.5 * 3600, 18.6 * 3600});
+    ExpectCachedEqualsUncached(w);
+  }
+  {
+    SCOPED_TRACE("a fractional sync period falls back to the times");
+    SimConfig f = c;
+    f.period_s = kDayS;
+    f.traffic.events.resize(1);
+    f.tiers[0].hpa->sync_s = 7.5;
+    f.tiers[0].hpa->metric_lag_s = 0;
+    ExpectCachedEqualsUncached(f);
+  }
+  {
+    SCOPED_TRACE("no growth, a slow database with a backlog");
+    SimConfig d = c;
+    d.period_s = 2 * kDayS;
+    d.traffic.growth_monthly = 0;
+    d.tiers[1].capacity_per_unit = 20000;
+    ExpectCachedEqualsUncached(d);
+  }
+}
+
 }  // namespace
 }  // namespace headroom::sim
