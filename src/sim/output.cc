@@ -18,12 +18,32 @@ std::vector<std::string> SeriesColumns(const SimConfig& c) {
 
 namespace {
 
+// One number: as `fmt` when finite; a value that is not (an unstable queue's wait) is `null` in
+// JSON and an empty cell in CSV, never "inf" or "nan".
+void Number(std::FILE* f, const char* fmt, double v, bool json, bool first = false) {
+  if (!first) std::fputc(',', f);
+  if (std::isfinite(v)) {
+    std::fprintf(f, fmt, v);
+  } else if (json) {
+    std::fputs("null", f);
+  }
+}
+
 // One row's numbers, comma-separated, as both series files write them (same digits in both).
-void WriteNumbers(std::FILE* f, const SecondRow& r) {
-  std::fprintf(f, "%.0f,%.2f,%.1f,%.4f,%.2f", r.t_s, r.offered_rps, r.p95_s * 1e3, r.slow_share, r.errors);
-  for (const TierSecond& t : *r.tiers)
-    std::fprintf(f, ",%.2f,%.2f,%d,%d,%.4f,%.1f,%.2f", t.arrivals, t.served, t.desired, t.ready, t.utilization,
-                 t.backlog, t.dropped);
+void WriteNumbers(std::FILE* f, const SecondRow& r, bool json) {
+  Number(f, "%.0f", r.t_s, json, true);
+  Number(f, "%.2f", r.offered_rps, json);
+  Number(f, "%.1f", r.p95_s * 1e3, json);
+  Number(f, "%.4f", r.slow_share, json);
+  Number(f, "%.2f", r.errors, json);
+  for (const TierSecond& t : *r.tiers) {
+    Number(f, "%.2f", t.arrivals, json);
+    Number(f, "%.2f", t.served, json);
+    std::fprintf(f, ",%d,%d", t.desired, t.ready);
+    Number(f, "%.4f", t.utilization, json);
+    Number(f, "%.1f", t.backlog, json);
+    Number(f, "%.2f", t.dropped, json);
+  }
 }
 
 Status CloseFile(std::FILE*& file, const char* name) {
@@ -47,7 +67,7 @@ Result<std::unique_ptr<CsvSeries>> CsvSeries::Open(const std::string& path, cons
 }
 
 void CsvSeries::Row(const SecondRow& r) {
-  WriteNumbers(file_, r);
+  WriteNumbers(file_, r, false);
   std::fputc('\n', file_);
 }
 
@@ -75,7 +95,7 @@ Result<std::unique_ptr<JsonSeries>> JsonSeries::Open(const std::string& path, co
 void JsonSeries::Row(const SecondRow& r) {
   std::fputs(first_ ? "\n[" : ",\n[", file_);
   first_ = false;
-  WriteNumbers(file_, r);
+  WriteNumbers(file_, r, true);
   std::fputc(']', file_);
 }
 

@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "sim/sim.h"
 
@@ -322,6 +325,43 @@ TEST(SimulateTest, CachedLoopEqualsTheUncachedOne) {
     d.tiers[1].capacity_per_unit = 20000;
     ExpectCachedEqualsUncached(d);
   }
+}
+
+}  // namespace
+}  // namespace headroom::sim
+
+namespace headroom::sim {
+namespace {
+
+// An unstable queue's wait is not a number: the JSON series writes null and the CSV an empty
+// cell, so both files stay parseable.
+TEST(SeriesFiles, NonFiniteFiguresStayParseable) {
+  const SimConfig c = Flat(10, 100, 1, 10);
+  const std::string dir = ::testing::TempDir();
+  auto json_series = JsonSeries::Open(dir + "/nonfinite.json", c);
+  auto csv_series = CsvSeries::Open(dir + "/nonfinite.csv", c);
+  ASSERT_TRUE(json_series.has_value() && csv_series.has_value());
+  std::vector<TierSecond> tiers(1);
+  tiers[0].utilization = std::nan("");
+  SecondRow row;
+  row.t_s = 1;
+  row.p95_s = INFINITY;
+  row.tiers = &tiers;
+  (*json_series)->Row(row);
+  (*csv_series)->Row(row);
+  ASSERT_TRUE((*json_series)->Close().has_value());
+  ASSERT_TRUE((*csv_series)->Close().has_value());
+  std::ifstream in(dir + "/nonfinite.json");
+  const auto doc = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(doc.is_discarded()) << "series.json must be JSON";
+  EXPECT_TRUE(doc["rows"][0][2].is_null()) << doc["rows"][0].dump();  // p95_ms
+  std::ifstream csv(dir + "/nonfinite.csv");
+  std::string header, line;
+  std::getline(csv, header);
+  std::getline(csv, line);
+  EXPECT_EQ(line.find("inf"), std::string::npos) << line;
+  EXPECT_EQ(line.find("nan"), std::string::npos) << line;
+  EXPECT_EQ(std::count(line.begin(), line.end(), ','), std::count(header.begin(), header.end(), ','));
 }
 
 }  // namespace
