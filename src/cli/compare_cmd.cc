@@ -10,7 +10,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "core/units.h"
-#include "explain/compare.h"
+#include "explain/explain.h"
 
 namespace headroom::cli {
 namespace {

@@ -1,4 +1,4 @@
-#include "explain/compare.h"
+#include "explain/explain.h"
 
 #include <cmath>
 #include <map>

@@ -1,6 +1,6 @@
 // headroom compare on two fixture runs: a missing index fixed (capacity up, latency down) while the
 // warm-up phase got slower and broke its SLO.
-#include "explain/compare.h"
+#include "explain/explain.h"
 
 #include <gtest/gtest.h>
 
