@@ -218,7 +218,7 @@ void ScenarioParser::ParseExpectHeaders(const YAML::Node& node, std::string_view
       r_.Error(it->first, p, "'" + h.name + "' is not a header name");
       continue;
     }
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: the iterator hands out a temporary
     if (v.IsScalar()) {
       h.op = HeaderExpect::Op::kEquals;
       h.value = v.Scalar();
@@ -229,7 +229,7 @@ void ScenarioParser::ParseExpectHeaders(const YAML::Node& node, std::string_view
         continue;
       }
       const std::string key = v.begin()->first.Scalar();
-      const YAML::Node& arg = v.begin()->second;
+      const YAML::Node arg = v.begin()->second;
       const std::string ap = JoinPath(p, key);
       if (key == "present") {
         auto b = r_.Bool(arg, ap);
