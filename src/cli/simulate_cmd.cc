@@ -125,6 +125,7 @@ int SimulateCommand(int argc, char** argv) {
   }
 
   std::error_code ec;
+  while (out_dir.size() > 1 && out_dir.back() == '/') out_dir.pop_back();  // "sim/" -> "sim/series.csv"
   std::filesystem::create_directories(out_dir, ec);
   if (ec) return PrintErrors(out_dir + ": cannot create (" + ec.message() + ")");
   // Both series are streamed a row at a time as the simulation produces them.
