@@ -545,7 +545,7 @@ std::optional<Explanation> ExplainRun(const report::Results& results) {
     if (p.stress) {
       for (const report::StressPoint& s : p.stress->curve) watched = watched || !s.tiers.empty();
     }
-    doc["phases"].push_back(json::parse(report::PhaseJson(p).dump()));
+    doc["phases"].push_back(json(report::PhaseJson(p)));
   }
   if (!watched) return std::nullopt;
   auto e = Explain(doc);

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -96,24 +97,9 @@ std::optional<std::string> JsonPointerOf(std::string_view path) {
   return out;
 }
 
-// Escapes `text` as the body of a JSON string.
-std::string JsonString(std::string_view text) {
-  std::string out = "\"";
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (u < 0x20) {
-      static const char* kHex = "0123456789abcdef";
-      out += "\\u00";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
+// `text` as a JSON string.
+std::string JsonString(const std::string& text) {
+  return nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 // A YAML scalar as JSON text: quoted -> string; null/~, true/false, numbers as themselves.
@@ -208,13 +194,7 @@ void ScenarioParser::ParseExpectHeaders(const YAML::Node& node, std::string_view
     h.name = it->first.Scalar();
     h.pos = PosOf(it->second);
     const std::string p = JoinPath(path, h.name);
-    bool name_ok = !h.name.empty();
-    for (char c : h.name) {
-      const bool token = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                         std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-      name_ok = name_ok && token;
-    }
-    if (!name_ok) {
+    if (h.name.empty() || !std::all_of(h.name.begin(), h.name.end(), IsTokenChar)) {
       r_.Error(it->first, p, "'" + h.name + "' is not a header name");
       continue;
     }

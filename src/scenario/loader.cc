@@ -14,14 +14,6 @@
 #include "scenario/text.h"
 
 namespace headroom::scenario {
-namespace {
-
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
-}
-
-}  // namespace
 
 Result<std::string> ExpandEnv(std::string_view text) {
   std::string out;
