@@ -2,6 +2,7 @@
 // returns the process exit code: 0 success, 1 a check failed (SLO, gate), 2 usage/config error.
 // Errors are printed as one line on stderr, "headroom <cmd>: <message>".
 #pragma once
+#include <string>
 
 namespace headroom::cli {
 
@@ -15,5 +16,8 @@ int ImportCommand(int argc, char** argv);    // import_cmd.cc:   headroom import
 int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explain results.json
 int CompareCommand(int argc, char** argv);   // compare_cmd.cc:  headroom compare before.json after.json
 int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml
+
+// demo_stack.cc: headroom demo --stack (the shop on a local PostgreSQL and Redis), results under `out`.
+int DemoStack(const std::string& out);
 
 }  // namespace headroom::cli

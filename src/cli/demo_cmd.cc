@@ -49,8 +49,13 @@ int DemoCommand(int argc, char** argv) {
                "phase, gate both on SLOs, write ./headroom-results/ and plan for 2x/10x/100x growth.",
                "headroom demo"};
   std::string out = "headroom-results";
+  bool stack = false;
   app.add_option("-o,--out", out, "output folder (default ./headroom-results)");
+  app.add_flag("--stack", stack,
+               "the three-tier shop instead: starts PostgreSQL and Redis locally, stress-tests the shop with its "
+               "tiers watched, explains what broke first, applies the fix and measures again (a few minutes)");
   if (auto code = ParseArgs(app, argc, argv, "demo")) return *code;
+  if (stack) return DemoStack(out);
   target::Options topts;
   topts.threads = 1;
   auto server = target::Server::Start(topts);

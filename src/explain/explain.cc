@@ -21,6 +21,8 @@ constexpr double kSlowShareOfBudget = 0.5;    // a statement's mean time over th
 constexpr double kLowHitRatio = 0.80;         // cache hit ratio
 constexpr double kLowBufferHitRatio = 0.99;   // PostgreSQL buffer cache
 constexpr double kContention = 1.5;           // metric growth / load growth above this: contention
+constexpr double kPoolWaiting = 0.5;          // requests waiting for a pool's thread or connection, on average
+constexpr double kSpecificCause = 0.85;       // a tier finding this severe ranks above a busy host
 
 struct Source {
   std::string tier;
@@ -52,6 +54,20 @@ std::optional<double> Metric(const Source& s, const std::string& name, const cha
 
 double MetricOr(const Source& s, const std::string& name, double fallback = 0) {
   return Metric(s, name).value_or(fallback);
+}
+
+// The label sets ("{name=\"shop\"}", or "" without labels) of a Prometheus family in a source.
+std::vector<std::string> LabelSets(const Source& s, const std::string& family) {
+  std::vector<std::string> out;
+  const json& m = (*s.body)["metrics"];
+  if (!m.is_object()) return out;
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == family || (key.size() > family.size() && key.compare(0, family.size(), family) == 0 && key[family.size()] == '{')) {
+      out.push_back(key.substr(family.size()));
+    }
+  }
+  return out;
 }
 
 std::string Attribute(const Source& s, const std::string& name) {
@@ -218,6 +234,27 @@ class Rules {
       if (s.kind == "process") Process(s);
       if (s.kind == "postgres") Postgres(s);
       if (s.kind == "redis") Redis(s);
+      if (s.kind == "prometheus") AppPools(s);
+    }
+    // A busy resource is where the time goes; a specific cause found on a tier is why, so it
+    // ranks first and the resource's finding names it.
+    double top_cause = 0;
+    const Finding* cause = nullptr;
+    for (const Finding& f : out_) {
+      if (!f.symptom && f.severity >= kSpecificCause && f.severity > top_cause) {
+        top_cause = f.severity;
+        cause = &f;
+      }
+    }
+    if (cause != nullptr) {
+      const std::string why = "likely cause: the " + cause->tier + " tier's " + cause->resource + " finding (" +
+                              cause->title + ")";
+      for (Finding& f : out_) {
+        if (f.symptom && f.severity >= top_cause) {
+          f.severity = top_cause - 0.01;
+          f.evidence.push_back(why);
+        }
+      }
     }
     std::stable_sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
     return out_;
@@ -271,6 +308,7 @@ class Rules {
     if (cpu >= kSaturated || psi >= kPressure || runq > cores) {
       Finding& f = Add(s, "cpu", std::string("host CPU ") + (cpu >= kSaturated ? "saturated" : "under pressure") + " at " + Pct(cpu),
                        cpu + std::min(psi, 0.5) + (runq > cores ? 0.1 : 0));
+      f.symptom = true;
       f.utilization = cpu;
       f.evidence.push_back("cpu_ratio " + Pct(cpu) + " of " + Num(cores) + " cores at " + Rate(rps()));
       if (psi > 0) f.evidence.push_back("psi.cpu.some_ratio " + Pct(psi) + " (share of time some task waited for a CPU)");
@@ -287,6 +325,7 @@ class Rules {
     if (avail <= 0.10 || swap > 0) {
       Finding& f = Add(s, "memory", "host memory nearly exhausted (" + Pct(avail) + " available)",
                        1 - avail + (swap > 0 ? 0.2 : 0));
+      f.symptom = true;
       f.utilization = 1 - avail;
       f.evidence.push_back("mem_available_ratio " + Pct(avail));
       if (swap > 0) f.evidence.push_back("swapping " + Num(swap) + " pages/s");
@@ -297,6 +336,7 @@ class Rules {
     const double io_psi = MetricOr(s, "psi.io.some_ratio");
     if (disk >= kSaturated || io_psi >= 2 * kPressure) {
       Finding& f = Add(s, "disk", "disk busy " + Pct(disk) + " of the time", disk + std::min(io_psi, 0.5));
+      f.symptom = true;
       f.utilization = disk;
       f.evidence.push_back("disk_util_max_ratio " + Pct(disk) + ", psi.io.some_ratio " + Pct(io_psi));
       Growth(f, s, "disk_util_max_ratio");
@@ -328,6 +368,7 @@ class Rules {
                  "else limits";
     } else if (cores > 0 && used / cores >= kSaturated) {
       Finding& f = Add(s, "cpu", "process CPU saturated: " + Num(used, 2) + " of " + Num(cores) + " cores", used / cores);
+      f.symptom = true;
       f.utilization = used / cores;
       f.evidence.push_back("cpu_cores " + Num(used, 2) + " across " + Num(procs) + " process(es) at " + Rate(rps()));
       Growth(f, s, "cpu_cores");
@@ -455,8 +496,13 @@ class Rules {
       const double hit = MetricOr(s, "hit_ratio", -1);
       if (hit >= 0) f.evidence.push_back("hit_ratio " + Pct(hit));
       Growth(f, s, "evictions_per_s", "the working set outgrew the cache");
-      f.change = "`maxmemory " + FormatBytes(std::ceil(used * 1.5)) + "` (the used memory x 1.5, so the working set "
-                 "fits)" + (policy.find("lru") == std::string::npos && policy.find("lfu") == std::string::npos
+      // At a uniform key popularity the hit ratio is the share of the working set that fits, so the
+      // working set is about used / hit ratio; a skewed popularity needs less.
+      const double fit = hit > 0.05 ? std::max(used * 1.5, used / hit) : used * 20;
+      f.change = "`maxmemory " + FormatBytes(std::ceil(fit)) + "` (" +
+                 (hit > 0.05 ? "the used memory / the hit ratio " + Pct(hit) + ", at least x 1.5, "
+                             : std::string("20 x the used memory: almost nothing hits, ")) +
+                 "so the working set fits)" + (policy.find("lru") == std::string::npos && policy.find("lfu") == std::string::npos
                                 ? " and `maxmemory-policy allkeys-lru` (now " + (policy.empty() ? std::string("unknown") : policy) + ")"
                                 : "");
     }
@@ -485,6 +531,87 @@ class Rules {
       f.evidence.push_back("rejected_connections_per_s " + Num(rejected, 1) + ", connected_clients " +
                            Num(MetricOr(s, "connected_clients")));
       f.change = "raise `maxclients` and pool the app's Redis connections (one pool per instance)";
+    }
+  }
+
+  // A service's own pools, from the names Micrometer publishes: the request thread pool
+  // (executor_*) and the database connection pool (hikaricp_*). Busy and waiting counts come from
+  // the time summaries when present (their rate is the average number busy or waiting over the
+  // window, exact), else from the gauges sampled once per interval.
+  void AppPools(const Source& s) {
+    const double cores = cores_.value_or(0);
+    auto mean_of = [&](const std::string& timed, const std::string& gauge) -> std::optional<double> {
+      if (auto v = Metric(s, timed)) return v;
+      return Metric(s, gauge);
+    };
+    for (const std::string& l : LabelSets(s, "executor_pool_max_threads")) {
+      const double max = MetricOr(s, "executor_pool_max_threads" + l);
+      const auto busy = mean_of("executor_seconds_sum" + l, "executor_active_threads" + l);
+      const auto waiting = mean_of("executor_idle_seconds_sum" + l, "executor_queued_tasks" + l);
+      if (max <= 0 || !busy || *busy / max < kSaturated || waiting.value_or(0) < kPoolWaiting) continue;
+      const double queued = MetricOr(s, "executor_queued_tasks" + l);
+      const double wait_ms = MetricOr(s, "executor_idle_seconds_sum" + l) /
+                             std::max(MetricOr(s, "executor_idle_seconds_count" + l), 1e-9) * 1000;
+      double cpu = -1;
+      for (const Source& o : sources_) {
+        if (o.tier == s.tier && o.kind == "process") cpu = MetricOr(o, "cpu_cores", -1);
+      }
+      Finding& f = Add(s, "threads", "request threads exhausted: " + Num(*busy, 1) + " of " + Num(max) + " busy, " +
+                                         Num(*waiting, 1) + " requests waiting for one",
+                       1.0 + std::min(*waiting / (10 * max), 0.3));
+      f.utilization = std::min(*busy / max, 1.0);
+      f.evidence.push_back("executor_seconds_sum" + l + " " + Num(*busy, 2) + " threads busy on average of " +
+                           "executor_pool_max_threads " + Num(max) + " at " + Rate(rps()));
+      f.evidence.push_back("executor_queued_tasks " + Num(queued, 1) + " sampled, " + Num(*waiting, 1) +
+                           " waiting on average" + (wait_ms > 0 ? ", " + Num(wait_ms, 1) + " ms each" : ""));
+      if (cpu >= 0) f.evidence.push_back("the tier's processes use " + Num(cpu, 2) + " cores");
+      Growth(f, s, "executor_seconds_sum" + l);
+      const bool cpu_bound = cpu >= 0.9 * max;
+      if (cpu_bound) {
+        f.change = "the threads are busy on CPU (" + Num(cpu, 2) + " cores for " + Num(max) + " threads): run " +
+                   Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
+      } else {
+        const double want = std::min(256.0, std::max({max * 2, std::ceil((*busy + *waiting) * 1.5), 2 * cores}));
+        f.change = "the threads mostly wait on I/O (" + (cpu >= 0 ? Num(cpu, 2) + " cores used" : std::string("CPU not watched")) +
+                   "): raise the request threads from " + Num(max) + " to " + Num(want) +
+                   " (Tomcat `server.tomcat.threads.max`, a thread pool's maximum size, Puma/gunicorn threads)";
+      }
+    }
+    for (const std::string& l : LabelSets(s, "hikaricp_connections_max")) {
+      const double max = MetricOr(s, "hikaricp_connections_max" + l);
+      const auto in_use = mean_of("hikaricp_connections_usage_seconds_sum" + l, "hikaricp_connections_active" + l);
+      const auto waiting = mean_of("hikaricp_connections_acquire_seconds_sum" + l, "hikaricp_connections_pending" + l);
+      if (max <= 0 || !in_use || *in_use / max < kSaturated || waiting.value_or(0) < kPoolWaiting) continue;
+      const double timeouts = MetricOr(s, "hikaricp_connections_timeout_total" + l);
+      const double acquire_ms = MetricOr(s, "hikaricp_connections_acquire_seconds_sum" + l) /
+                                std::max(MetricOr(s, "hikaricp_connections_acquire_seconds_count" + l), 1e-9) * 1000;
+      Finding& f = Add(s, "connection pool", "database connection pool exhausted: " + Num(*in_use, 1) + " of " +
+                                                 Num(max) + " connections in use, " + Num(*waiting, 1) +
+                                                 " requests waiting for one",
+                       1.0 + std::min(*waiting / (10 * max), 0.3));
+      f.utilization = std::min(*in_use / max, 1.0);
+      f.evidence.push_back("hikaricp_connections_usage_seconds_sum" + l + " " + Num(*in_use, 2) +
+                           " connections in use on average of hikaricp_connections_max " + Num(max) + " at " + Rate(rps()));
+      f.evidence.push_back("hikaricp_connections_acquire_seconds_sum " + Num(*waiting, 1) + " waiting on average" +
+                           (acquire_ms > 0 ? ", " + Num(acquire_ms, 1) + " ms per acquisition" : "") +
+                           (timeouts > 0 ? ", " + Num(timeouts, 1) + " timeouts/s" : ""));
+      double db_max = 0, db_conns = 0;
+      for (const Source& o : sources_) {
+        if (o.kind == "postgres") {
+          db_max = MetricOr(o, "max_connections");
+          db_conns = MetricOr(o, "connections");
+        }
+      }
+      if (db_max > 0) {
+        f.evidence.push_back("PostgreSQL: " + Num(db_conns) + " connections of max_connections " + Num(db_max));
+      }
+      Growth(f, s, "hikaricp_connections_acquire_seconds_sum" + l, "requests queue for connections faster than load grows");
+      double want = std::max(max + 1, std::min(std::ceil(*in_use + *waiting), std::max(4 * cores, max * 2)));
+      if (db_max > 0) want = std::min(want, std::max(max + 1, std::floor(db_max * 0.8) - (db_conns - *in_use)));
+      f.change = "raise the pool from " + Num(max) + " to " + Num(want) + " connections (HikariCP `maximumPoolSize`, "
+                 "the pool size of your driver); beyond about 2-4 connections per database core, more connections "
+                 "queue inside PostgreSQL instead: then make the statements cheaper or add a PgBouncer in "
+                 "transaction mode";
     }
   }
 

@@ -36,6 +36,9 @@ struct Finding {
   std::optional<double> utilization;  // 0..1 where the resource has a capacity
   std::vector<std::string> evidence;  // metric values at the point, growth with load
   std::string change;       // what to change, with values
+  // A busy resource (host CPU, memory, disk; a process's CPU) rather than a specific cause: it
+  // ranks below a specific cause of severity >= 0.85 found in the same run, and names it.
+  bool symptom = false;
 };
 
 struct Explanation {
