@@ -109,7 +109,7 @@ int DemoStack(const std::string& out) {
   ::setenv("SHOP_PID", std::to_string((*app)->pid()).c_str(), 1);
   ::setenv("SHOP_POSTGRES", shop.postgres.c_str(), 1);
   ::setenv("SHOP_REDIS", shop.redis.c_str(), 1);
-  std::printf("  the scenario: %s (70%% product pages, 20%% a customer's orders, 10%% new orders; p95 < 100ms)\n\n"
+  std::printf("  the scenario: %s (87%% product pages, 3%% a customer's orders, 10%% new orders; p95 < 100ms)\n\n"
               "1/3 stress test, app, database and cache watched\n\n", scenario.c_str());
   std::fflush(stdout);
 

@@ -417,6 +417,8 @@ class Rules {
     }
     // Sequential scans reading many rows: the table, the statement and the column to index.
     const double seq_rows = MetricOr(s, "seq_scan_rows_per_s");
+    std::optional<size_t> index_finding;  // in out_
+    std::string index_statement;
     if (seq_rows >= kSeqRowsPerS) {
       auto tables = Top(s, "tables", "seq_tup_read");
       const std::string table = tables.empty() ? "" : tables[0].first;
@@ -441,6 +443,8 @@ class Rules {
       }
       if (!statement.empty()) f.evidence.push_back("statement: " + Short(statement));
       Growth(f, s, "seq_scan_rows_per_s");
+      index_finding = out_.size() - 1;
+      index_statement = statement;
       f.change = !column.empty() ? "CREATE INDEX CONCURRENTLY ON " + table + " (" + column + ");"
                  : !table.empty() ? "index the column " + table + " is filtered on (EXPLAIN the statements above)"
                                   : "find the table with pg_stat_user_tables.seq_tup_read and index its filter column";
@@ -463,9 +467,18 @@ class Rules {
         if (n <= 0) continue;
         const double mean_ms = CountOf(counts, "time_ms") / n;
         if (mean_ms < kSlowShareOfBudget * *budget_ms_) continue;
+        const double severity = 0.8 + std::min(mean_ms / *budget_ms_ - kSlowShareOfBudget, 0.4);
+        if (index_finding && text == index_statement) {
+          // The same cause: the statement is slow because it scans the table the index is for.
+          Finding& f = out_[*index_finding];
+          f.evidence.push_back("that statement takes " + Num(mean_ms, 1) + " ms on average (" + Num(n) + " calls), " +
+                               Pct(mean_ms / *budget_ms_) + " of the " + Num(*budget_ms_) + " ms SLO");
+          f.severity = std::max(f.severity, severity) + 0.05;
+          break;
+        }
         Finding& f = Add(s, "statement", "a statement takes " + Num(mean_ms, 1) + " ms on average, " +
                                              Pct(mean_ms / *budget_ms_) + " of the " + Num(*budget_ms_) + " ms SLO",
-                         0.8 + std::min(mean_ms / *budget_ms_ - kSlowShareOfBudget, 0.4));
+                         severity);
         f.evidence.push_back("statement: " + Short(text) + " (" + Num(n) + " calls, " + Num(mean_ms, 1) + " ms mean)");
         f.change = "EXPLAIN (ANALYZE, BUFFERS) it: index its filter, return fewer rows, or move it off the request path";
         break;  // the slowest one is enough
@@ -518,7 +531,18 @@ class Rules {
                  "small commands (MGET), and replace O(N) commands (KEYS, large SMEMBERS) with SCAN or smaller keys";
     }
     const double hit = MetricOr(s, "hit_ratio", 1);
-    if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !(mem >= 0.9 && evict > 0)) {
+    const double keys_min = Metric(s, "keys", "min").value_or(0), keys_max = Metric(s, "keys", "max").value_or(0);
+    const bool warming = evict <= 0 && keys_max > 0 && keys_max - keys_min >= 0.05 * keys_max;
+    if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && warming) {
+      // Keys still arriving and none evicted: the misses are a cold cache, not a flaw.
+      Finding& f = Add(s, "hit ratio", "cache hit ratio " + Pct(hit) + " while the cache warms up (keys " +
+                                           Num(keys_min) + " -> " + Num(keys_max) + " in the window)",
+                       0.3);
+      f.evidence.push_back("hits_per_s " + Num(MetricOr(s, "hits_per_s")) + ", misses_per_s " +
+                           Num(MetricOr(s, "misses_per_s")) + ", evictions_per_s 0");
+      f.change = "measure after a warm-up phase long enough to fill the cache (or prewarm the hot keys): this "
+                 "point's latency includes cold misses that steady traffic would not have";
+    } else if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !(mem >= 0.9 && evict > 0)) {
       Finding& f = Add(s, "hit ratio", "cache hit ratio " + Pct(hit), 0.4 + (kLowHitRatio - hit));
       f.evidence.push_back("hits_per_s " + Num(MetricOr(s, "hits_per_s")) + ", misses_per_s " +
                            Num(MetricOr(s, "misses_per_s")) + ", keys " + Num(MetricOr(s, "keys")));
@@ -571,10 +595,13 @@ class Rules {
         f.change = "the threads are busy on CPU (" + Num(cpu, 2) + " cores for " + Num(max) + " threads): run " +
                    Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
       } else {
-        const double want = std::min(256.0, std::max({max * 2, std::ceil((*busy + *waiting) * 1.5), 2 * cores}));
+        // Little's law: a request holds a thread busy / rps seconds; twice the load at 80 % busy.
+        const double want = std::min(256.0, std::max(max + 1, std::ceil(2 * *busy / kSaturated)));
         f.change = "the threads mostly wait on I/O (" + (cpu >= 0 ? Num(cpu, 2) + " cores used" : std::string("CPU not watched")) +
-                   "): raise the request threads from " + Num(max) + " to " + Num(want) +
-                   " (Tomcat `server.tomcat.threads.max`, a thread pool's maximum size, Puma/gunicorn threads)";
+                   "): each request holds a thread " + Num(*busy / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
+                   Rate(2 * rps()) + " (2x) needs " + Num(want) + " threads at 80 % busy: raise the request threads from " +
+                   Num(max) + " to " + Num(want) + " (Tomcat `server.tomcat.threads.max`, a thread pool's maximum size, "
+                   "Puma/gunicorn threads), or make what they wait for faster";
       }
     }
     for (const std::string& l : LabelSets(s, "hikaricp_connections_max")) {
@@ -606,12 +633,15 @@ class Rules {
         f.evidence.push_back("PostgreSQL: " + Num(db_conns) + " connections of max_connections " + Num(db_max));
       }
       Growth(f, s, "hikaricp_connections_acquire_seconds_sum" + l, "requests queue for connections faster than load grows");
-      double want = std::max(max + 1, std::min(std::ceil(*in_use + *waiting), std::max(4 * cores, max * 2)));
+      // Little's law as for threads: twice the load at 80 % of the pool in use, within what the
+      // database accepts.
+      double want = std::max(max + 1, std::ceil(2 * *in_use / kSaturated));
       if (db_max > 0) want = std::min(want, std::max(max + 1, std::floor(db_max * 0.8) - (db_conns - *in_use)));
-      f.change = "raise the pool from " + Num(max) + " to " + Num(want) + " connections (HikariCP `maximumPoolSize`, "
-                 "the pool size of your driver); beyond about 2-4 connections per database core, more connections "
-                 "queue inside PostgreSQL instead: then make the statements cheaper or add a PgBouncer in "
-                 "transaction mode";
+      f.change = "each request holds a connection " + Num(*in_use / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
+                 Rate(2 * rps()) + " (2x) needs " + Num(want) + " connections at 80 % in use: raise the pool from " +
+                 Num(max) + " to " + Num(want) + " (HikariCP `maximumPoolSize`, the pool size of your driver); beyond "
+                 "about 2-4 connections per database core, more connections queue inside PostgreSQL instead: then "
+                 "make the statements cheaper or add a PgBouncer in transaction mode";
     }
   }
 
