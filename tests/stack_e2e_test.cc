@@ -65,7 +65,6 @@ class StackE2E : public ::testing::TestWithParam<FlawCase> {
     EXPECT_TRUE(app.has_value()) << (app ? "" : app.error().message);
     if (!app) return json();
     ::setenv("TARGET_URL", ("http://127.0.0.1:" + std::to_string((*app)->port())).c_str(), 1);
-    ::setenv("SHOP_PID", std::to_string((*app)->pid()).c_str(), 1);
     ::setenv("SHOP_POSTGRES", Shop().postgres.c_str(), 1);
     ::setenv("SHOP_REDIS", Shop().redis.c_str(), 1);
     e2e::Proc run = e2e::RunHeadroom({"run", EXAMPLES_DIR "/shop.yaml", "--out", out});

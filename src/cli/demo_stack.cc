@@ -106,7 +106,6 @@ int DemoStack(const std::string& out) {
   const std::string scenario = out + "/shop.yaml";
   std::ofstream(scenario) << kShopScenario;
   ::setenv("TARGET_URL", url.c_str(), 1);
-  ::setenv("SHOP_PID", std::to_string((*app)->pid()).c_str(), 1);
   ::setenv("SHOP_POSTGRES", shop.postgres.c_str(), 1);
   ::setenv("SHOP_REDIS", shop.redis.c_str(), 1);
   std::printf("  the scenario: %s (87%% product pages, 3%% a customer's orders, 10%% new orders; p95 < 100ms)\n\n"

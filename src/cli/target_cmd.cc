@@ -1,5 +1,7 @@
 // headroom target: serve the embedded test service until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -132,6 +134,9 @@ int TargetCommand(int argc, char** argv) {
       return UsageError(s.error().message);
     }
   }
+  // The shop's process is "headroom-shop" in ps and /proc, so that a scenario can watch it by
+  // name (process:headroom-shop) apart from the load generator, which is "headroom" too.
+  if (!options->shop.postgres.empty()) prctl(PR_SET_NAME, "headroom-shop", 0, 0, 0);
   auto server = target::Server::Start(*options);
   if (!server) return UsageError(server.error().message);
   std::printf("headroom target listening on http://%s:%u\n", UrlHost(options->bind).c_str(),

@@ -236,22 +236,22 @@ class Rules {
       if (s.kind == "redis") Redis(s);
       if (s.kind == "prometheus") AppPools(s);
     }
-    // A busy resource is where the time goes; a specific cause found on a tier is why, so it
-    // ranks first and the resource's finding names it.
-    double top_cause = 0;
-    const Finding* cause = nullptr;
-    for (const Finding& f : out_) {
-      if (!f.symptom && f.severity >= kSpecificCause && f.severity > top_cause) {
-        top_cause = f.severity;
-        cause = &f;
+    // A busy resource is where the time goes and a queue is where requests wait; a specific cause
+    // found on a tier is why, so it ranks first and the others name it.
+    for (int level : {1, 0}) {
+      const Finding* cause = nullptr;
+      for (const Finding& f : out_) {
+        if (f.level > level && f.severity >= kSpecificCause && (cause == nullptr || f.severity > cause->severity)) {
+          cause = &f;
+        }
       }
-    }
-    if (cause != nullptr) {
+      if (cause == nullptr) continue;
+      const double cap = cause->severity - 0.01;
       const std::string why = "likely cause: the " + cause->tier + " tier's " + cause->resource + " finding (" +
                               cause->title + ")";
       for (Finding& f : out_) {
-        if (f.symptom && f.severity >= top_cause) {
-          f.severity = top_cause - 0.01;
+        if (f.level == level && f.severity > cap) {
+          f.severity = cap;
           f.evidence.push_back(why);
         }
       }
@@ -308,7 +308,7 @@ class Rules {
     if (cpu >= kSaturated || psi >= kPressure || runq > cores) {
       Finding& f = Add(s, "cpu", std::string("host CPU ") + (cpu >= kSaturated ? "saturated" : "under pressure") + " at " + Pct(cpu),
                        cpu + std::min(psi, 0.5) + (runq > cores ? 0.1 : 0));
-      f.symptom = true;
+      f.level = 0;
       f.utilization = cpu;
       f.evidence.push_back("cpu_ratio " + Pct(cpu) + " of " + Num(cores) + " cores at " + Rate(rps()));
       if (psi > 0) f.evidence.push_back("psi.cpu.some_ratio " + Pct(psi) + " (share of time some task waited for a CPU)");
@@ -325,7 +325,7 @@ class Rules {
     if (avail <= 0.10 || swap > 0) {
       Finding& f = Add(s, "memory", "host memory nearly exhausted (" + Pct(avail) + " available)",
                        1 - avail + (swap > 0 ? 0.2 : 0));
-      f.symptom = true;
+      f.level = 0;
       f.utilization = 1 - avail;
       f.evidence.push_back("mem_available_ratio " + Pct(avail));
       if (swap > 0) f.evidence.push_back("swapping " + Num(swap) + " pages/s");
@@ -336,7 +336,7 @@ class Rules {
     const double io_psi = MetricOr(s, "psi.io.some_ratio");
     if (disk >= kSaturated || io_psi >= 2 * kPressure) {
       Finding& f = Add(s, "disk", "disk busy " + Pct(disk) + " of the time", disk + std::min(io_psi, 0.5));
-      f.symptom = true;
+      f.level = 0;
       f.utilization = disk;
       f.evidence.push_back("disk_util_max_ratio " + Pct(disk) + ", psi.io.some_ratio " + Pct(io_psi));
       Growth(f, s, "disk_util_max_ratio");
@@ -368,7 +368,7 @@ class Rules {
                  "else limits";
     } else if (cores > 0 && used / cores >= kSaturated) {
       Finding& f = Add(s, "cpu", "process CPU saturated: " + Num(used, 2) + " of " + Num(cores) + " cores", used / cores);
-      f.symptom = true;
+      f.level = 0;
       f.utilization = used / cores;
       f.evidence.push_back("cpu_cores " + Num(used, 2) + " across " + Num(procs) + " process(es) at " + Rate(rps()));
       Growth(f, s, "cpu_cores");
@@ -591,6 +591,7 @@ class Rules {
       if (cpu >= 0) f.evidence.push_back("the tier's processes use " + Num(cpu, 2) + " cores");
       Growth(f, s, "executor_seconds_sum" + l);
       const bool cpu_bound = cpu >= 0.9 * max;
+      if (!cpu_bound) f.level = 1;
       if (cpu_bound) {
         f.change = "the threads are busy on CPU (" + Num(cpu, 2) + " cores for " + Num(max) + " threads): run " +
                    Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
