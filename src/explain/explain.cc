@@ -572,7 +572,9 @@ class Rules {
       const double max = MetricOr(s, "executor_pool_max_threads" + l);
       const auto busy = mean_of("executor_seconds_sum" + l, "executor_active_threads" + l);
       const auto waiting = mean_of("executor_idle_seconds_sum" + l, "executor_queued_tasks" + l);
-      if (max <= 0 || !busy || *busy / max < kSaturated || waiting.value_or(0) < kPoolWaiting) continue;
+      // Saturated: the threads are nearly all busy, or more requests wait than there are threads
+      // (on a CPU-starved host a freed thread waits to be scheduled, so the queue grows first).
+      if (max <= 0 || !busy || waiting.value_or(0) < kPoolWaiting || (*busy / max < kSaturated && *waiting < max)) continue;
       const double queued = MetricOr(s, "executor_queued_tasks" + l);
       const double wait_ms = MetricOr(s, "executor_idle_seconds_sum" + l) /
                              std::max(MetricOr(s, "executor_idle_seconds_count" + l), 1e-9) * 1000;
@@ -580,7 +582,8 @@ class Rules {
       for (const Source& o : sources_) {
         if (o.tier == s.tier && o.kind == "process") cpu = MetricOr(o, "cpu_cores", -1);
       }
-      Finding& f = Add(s, "threads", "request threads exhausted: " + Num(*busy, 1) + " of " + Num(max) + " busy, " +
+      Finding& f = Add(s, "threads", std::string("request threads ") + (*busy / max >= kSaturated ? "exhausted" : "too few") +
+                                         ": " + Num(*busy, 1) + " of " + Num(max) + " busy, " +
                                          Num(*waiting, 1) + " requests waiting for one",
                        1.0 + std::min(*waiting / (10 * max), 0.3));
       f.utilization = std::min(*busy / max, 1.0);
@@ -597,7 +600,8 @@ class Rules {
                    Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
       } else {
         // Little's law: a request holds a thread busy / rps seconds; twice the load at 80 % busy.
-        const double want = std::min(256.0, std::max(max + 1, std::ceil(2 * *busy / kSaturated)));
+        const double queued_need = *busy / max < kSaturated ? std::ceil(*busy + *waiting) : 0;
+        const double want = std::min(256.0, std::max({max + 1, std::ceil(2 * *busy / kSaturated), queued_need}));
         f.change = "the threads mostly wait on I/O (" + (cpu >= 0 ? Num(cpu, 2) + " cores used" : std::string("CPU not watched")) +
                    "): each request holds a thread " + Num(*busy / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
                    Rate(2 * rps()) + " (2x) needs " + Num(want) + " threads at 80 % busy: raise the request threads from " +
@@ -609,13 +613,16 @@ class Rules {
       const double max = MetricOr(s, "hikaricp_connections_max" + l);
       const auto in_use = mean_of("hikaricp_connections_usage_seconds_sum" + l, "hikaricp_connections_active" + l);
       const auto waiting = mean_of("hikaricp_connections_acquire_seconds_sum" + l, "hikaricp_connections_pending" + l);
-      if (max <= 0 || !in_use || *in_use / max < kSaturated || waiting.value_or(0) < kPoolWaiting) continue;
+      if (max <= 0 || !in_use || waiting.value_or(0) < kPoolWaiting || (*in_use / max < kSaturated && *waiting < max)) {
+        continue;
+      }
       const double timeouts = MetricOr(s, "hikaricp_connections_timeout_total" + l);
       const double acquire_ms = MetricOr(s, "hikaricp_connections_acquire_seconds_sum" + l) /
                                 std::max(MetricOr(s, "hikaricp_connections_acquire_seconds_count" + l), 1e-9) * 1000;
-      Finding& f = Add(s, "connection pool", "database connection pool exhausted: " + Num(*in_use, 1) + " of " +
-                                                 Num(max) + " connections in use, " + Num(*waiting, 1) +
-                                                 " requests waiting for one",
+      Finding& f = Add(s, "connection pool", std::string("database connection pool ") +
+                                                 (*in_use / max >= kSaturated ? "exhausted" : "too small") + ": " +
+                                                 Num(*in_use, 1) + " of " + Num(max) + " connections in use, " +
+                                                 Num(*waiting, 1) + " requests waiting for one",
                        1.0 + std::min(*waiting / (10 * max), 0.3));
       f.utilization = std::min(*in_use / max, 1.0);
       f.evidence.push_back("hikaricp_connections_usage_seconds_sum" + l + " " + Num(*in_use, 2) +
@@ -636,7 +643,9 @@ class Rules {
       Growth(f, s, "hikaricp_connections_acquire_seconds_sum" + l, "requests queue for connections faster than load grows");
       // Little's law as for threads: twice the load at 80 % of the pool in use, within what the
       // database accepts.
-      double want = std::max(max + 1, std::ceil(2 * *in_use / kSaturated));
+      // A pool that is not busy yet has a queue (handoffs on a starved CPU): at least in use + waiting.
+      const double queued_need = *in_use / max < kSaturated ? std::ceil(*in_use + *waiting) : 0;
+      double want = std::max({max + 1, std::ceil(2 * *in_use / kSaturated), queued_need});
       if (db_max > 0) want = std::min(want, std::max(max + 1, std::floor(db_max * 0.8) - (db_conns - *in_use)));
       f.change = "each request holds a connection " + Num(*in_use / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
                  Rate(2 * rps()) + " (2x) needs " + Num(want) + " connections at 80 % in use: raise the pool from " +
