@@ -29,6 +29,7 @@ struct Source {
   std::string label;
   std::string kind;
   const json* body = nullptr;
+  std::string tier_kind;
 };
 
 std::vector<Source> SourcesOf(const json& tiers) {
@@ -38,7 +39,7 @@ std::vector<Source> SourcesOf(const json& tiers) {
     if (!t.is_object() || !t.contains("sources") || !t["sources"].is_array()) continue;
     for (const json& s : t["sources"]) {
       if (!s.is_object()) continue;
-      out.push_back({t.value("name", ""), s.value("label", ""), s.value("kind", ""), &s});
+      out.push_back({t.value("name", ""), s.value("label", ""), s.value("kind", ""), &s, t.value("kind", "")});
     }
   }
   return out;
@@ -148,6 +149,36 @@ std::optional<double> LatencyBudgetMs(const json& phase) {
   return best;
 }
 
+std::optional<double> Number(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+  return object[key].get<double>();
+}
+
+// Every source with the mean of each metric, and the mean time of its top statements or commands.
+std::vector<Reading> ReadingsOf(const std::vector<Source>& sources) {
+  std::vector<Reading> out;
+  for (const Source& s : sources) {
+    Reading r{s.tier, s.tier_kind, s.label, s.kind, {}, std::nullopt};
+    const json& m = (*s.body)["metrics"];
+    if (m.is_object()) {
+      for (const auto& [name, v] : m.items()) {
+        if (auto mean = Number(v, "mean")) r.mean[name] = *mean;
+      }
+    }
+    const char* group = s.kind == "postgres" ? "statements" : s.kind == "redis" ? "commands" : nullptr;
+    if (group != nullptr) {
+      double time_ms = 0, calls = 0;
+      for (const auto& [key, counts] : Top(s, group, "time_ms")) {
+        time_ms += CountOf(counts, "time_ms");
+        calls += CountOf(counts, "calls");
+      }
+      if (calls > 0) r.activity_mean_ms = time_ms / calls;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 struct Candidate {
   Point point;
   const json* tiers = nullptr;
@@ -186,6 +217,11 @@ std::optional<Candidate> PickPoint(const json& results) {
         pt.rate_rps = p.value("rate_rps", 0.0);
         pt.achieved_rps = p.value("achieved_rps", 0.0);
         pt.knee = is_knee;
+        for (size_t i = 0; i < curve->size(); ++i) {
+          if (&(*curve)[i] == &p) pt.step = int(i);
+        }
+        pt.p95_us = Number(p, "p95_us");
+        pt.p99_us = Number(p, "p99_us");
         pt.why = is_knee ? "'" + p.value("broken", std::string("an SLO")) + "' broke at " + Rate(pt.rate_rps) +
                                " in stress phase " + name + " (the knee)"
                          : "the highest rate every SLO held at (stress phase " + name + ", " + Rate(pt.rate_rps) + ")";
@@ -207,6 +243,10 @@ std::optional<Candidate> PickPoint(const json& results) {
     pt.phase = name;
     pt.achieved_rps = phase.contains("throughput") ? phase["throughput"].value("achieved_rps", 0.0) : 0.0;
     pt.rate_rps = pt.achieved_rps;
+    if (phase.contains("latency") && phase["latency"].is_object()) {
+      pt.p95_us = Number(phase["latency"].value("response_time_us", json::object()), "p95");
+      pt.p99_us = Number(phase["latency"].value("response_time_us", json::object()), "p99");
+    }
     const bool failed = phase.value("status", "") == "failed" || phase.value("status", "") == "aborted";
     pt.knee = failed;
     pt.why = failed ? "phase " + name + ", which broke its SLOs at " + Rate(pt.achieved_rps)
@@ -687,6 +727,7 @@ Result<Explanation> Explain(const json& results) {
   }
   Rules rules(*c, LatencyBudgetMs(*c->phase));
   e.findings = rules.Run();
+  e.readings = ReadingsOf(rules.sources());
   const bool saturated = std::any_of(e.findings.begin(), e.findings.end(), [](const Finding& f) { return f.severity >= 0.8; });
   if (!saturated) {
     double lateness_p99 = 0;

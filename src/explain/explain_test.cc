@@ -84,6 +84,29 @@ TEST(Explain, TheKneeIsTheLowestRateThatBrokeAndItsNeighbourTheHighestThatHeld) 
   EXPECT_TRUE(growth);
 }
 
+// What consumers beside the ranking read (headroom plan --results): where the point is in the
+// curve, and every watched source's metric means there.
+TEST(Explain, ThePointNamesItsStepAndCarriesEveryReading) {
+  Explanation e = MustExplain("pool_exhausted");
+  EXPECT_EQ(e.at.step, 1);  // the second rate tried, 800/s
+  EXPECT_FALSE(e.at.p95_us.has_value());  // this file has no p95_us in its curve
+  ASSERT_EQ(e.readings.size(), 2u);
+  EXPECT_EQ(e.readings[0].tier, "box");
+  EXPECT_EQ(e.readings[0].kind, "host");
+  EXPECT_EQ(e.readings[1].tier, "db");
+  EXPECT_EQ(e.readings[1].tier_kind, "database");
+  EXPECT_EQ(e.readings[1].kind, "postgres");
+  EXPECT_TRUE(e.readings[1].mean.contains("connections_ratio"));
+  // A whole phase is the point when no stress step broke: step -1, its response-time p95.
+  auto phase = Explain(nlohmann::json::parse(R"({"schema": "headroom.results/3", "phases": [{"name": "steady",
+      "kind": "baseline", "status": "passed", "throughput": {"achieved_rps": 100},
+      "latency": {"response_time_us": {"p95": 12000, "p99": 30000}}, "tiers": []}]})"));
+  ASSERT_TRUE(phase.has_value()) << phase.error().message;
+  EXPECT_EQ(phase->at.step, -1);
+  EXPECT_EQ(phase->at.p95_us, 12000);
+  EXPECT_EQ(phase->at.p99_us, 30000);
+}
+
 TEST(Explain, ContentionIsNamedWhenAResourceOutgrowsTheLoad) {
   Explanation e = MustExplain("cpu_contention");
   ASSERT_FALSE(e.findings.empty());
