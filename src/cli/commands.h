@@ -4,6 +4,10 @@
 #pragma once
 #include <string>
 
+namespace headroom::plan {
+struct PlanOutput;
+}
+
 namespace headroom::cli {
 
 int RunCommand(int argc, char** argv);       // run_cmd.cc:      headroom run URL|scenario.yaml
@@ -19,5 +23,8 @@ int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simula
 
 // demo_stack.cc: headroom demo --stack (the shop on a local PostgreSQL and Redis), results under `out`.
 int DemoStack(const std::string& out);
+
+// demo_cmd.cc: one line per phase of a plan both demos wrote to `dir`.
+void PrintPlanPhases(const plan::PlanOutput& built, const std::string& dir);
 
 }  // namespace headroom::cli

@@ -126,14 +126,18 @@ int DemoCommand(int argc, char** argv) {
   }
   std::printf("capacity plan for the tier it measured (app at %.0f req/s per unit, p95 < %.0fms, +20%%/month):\n",
               *capacity, kPlanP95Ms);
-  for (const plan::PhaseResult& ph : built->phases) {
+  PrintPlanPhases(*built, out + "/plan");
+  return report::VerdictExitCode(results->verdict);
+}
+
+void PrintPlanPhases(const plan::PlanOutput& built, const std::string& dir) {
+  for (const plan::PhaseResult& ph : built.phases) {
     std::printf("  %5.0fx  month %5.1f  required %8.0f req/s  %s  %.0f/month\n", ph.multiplier,
                 ph.month_reached.value, ph.required_rps.value,
                 ph.bottlenecks.empty() ? "no bottleneck" : ("bottleneck " + ph.bottlenecks[0].tier).c_str(),
                 ph.monthly_cost.value);
   }
-  std::printf("plan: %s/plan/plan.md (plan.json, artifacts/)\n", out.c_str());
-  return report::VerdictExitCode(results->verdict);
+  std::printf("plan: %s/plan.md (plan.json, artifacts/)\n", dir.c_str());
 }
 
 }  // namespace headroom::cli

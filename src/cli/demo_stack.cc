@@ -16,6 +16,7 @@
 #include "core/clock.h"
 #include "core/units.h"
 #include "explain/explain.h"
+#include "plan/plan.h"
 #include "report/summary.h"
 #include "sys/sys.h"
 #include "target/target.h"
@@ -23,6 +24,7 @@
 namespace headroom::cli {
 
 extern const char kShopScenario[];  // examples/shop.yaml, embedded at build time
+extern const char kShopPlan[];      // examples/plans/shop-measured.yaml
 
 namespace {
 
@@ -150,11 +152,20 @@ int DemoStack(const std::string& out) {
   std::printf("\ncapacity with p95 < 100ms: %s before, %s after\n", cap(cap_before).c_str(), cap(cap_after).c_str());
   std::printf("results: %s/{before,after}/ (results.json, summary.md), the scenario %s\n", out.c_str(),
               scenario.c_str());
-  if (!cap_after || (cap_before && *cap_after <= *cap_before)) {
-    std::printf("the change did not raise the measured capacity\n");
-    return 1;
-  }
-  return 0;
+  const bool raised = cap_after && (!cap_before || *cap_after > *cap_before);
+  if (!raised) std::printf("the change did not raise the measured capacity\n");
+
+  // The plan takes each watched tier's capacity from the run after the fix.
+  const std::string plan_file = out + "/shop-plan.yaml";
+  std::ofstream(plan_file) << kShopPlan;
+  auto input = plan::LoadPlanFile(plan_file, after_dir + "/results.json");
+  if (!input) return Fatal("plan: " + input.error().message);
+  auto built = plan::BuildPlan(*input);
+  if (!built) return Fatal("plan: " + built.error().message);
+  if (Status s = plan::WritePlan(*built, out + "/plan"); !s) return Fatal(s.error().message);
+  std::printf("\ncapacity plan from the tiers measured after the change (%s):\n", plan_file.c_str());
+  PrintPlanPhases(*built, out + "/plan");
+  return raised ? 0 : 1;
 }
 
 }  // namespace headroom::cli
