@@ -149,9 +149,12 @@ Status PostgresSource::ReadActivity(Reading& out) {
 }
 
 Status PostgresSource::ReadDatabase(Reading& out) {
-  auto rows = Query(
-      "SELECT /* headroom-watch */ sum(xact_commit), sum(xact_rollback), sum(blks_hit), sum(blks_read), "
-      "sum(temp_bytes), sum(deadlocks) FROM pg_stat_database");
+  // sessions (PostgreSQL 14+): connections established, for connections opened per request.
+  const bool sessions = PQserverVersion(conn_) >= 140000;
+  const std::string sql = std::string("SELECT /* headroom-watch */ sum(xact_commit), sum(xact_rollback), "
+                                      "sum(blks_hit), sum(blks_read), sum(temp_bytes), sum(deadlocks)") +
+                          (sessions ? ", sum(sessions)" : "") + " FROM pg_stat_database";
+  auto rows = Query(sql.c_str());
   if (!rows) return std::unexpected(rows.error());
   const Rows& r = **rows;
   const double interval_s = rates_.interval_s();
@@ -166,6 +169,7 @@ Status PostgresSource::ReadDatabase(Reading& out) {
   if (reads && interval_s > 0) out.metrics.push_back(Metric{"blocks_read_per_s", *reads / interval_s, MetricType::kRate});
   rates_.AddRate(out.metrics, "temp_bytes_per_s", r.Number(0, 4));
   rates_.AddRate(out.metrics, "deadlocks_per_s", r.Number(0, 5));
+  if (sessions) rates_.AddRate(out.metrics, "sessions_per_s", r.Number(0, 6));
   return Ok();
 }
 

@@ -120,6 +120,7 @@ void RedisSource::AddInfo(const std::map<std::string, std::string, std::less<>>&
   rates_.AddRate(out.metrics, "evictions_per_s", num("evicted_keys").value_or(0));
   rates_.AddRate(out.metrics, "expirations_per_s", num("expired_keys").value_or(0));
   rates_.AddRate(out.metrics, "rejected_connections_per_s", num("rejected_connections").value_or(0));
+  rates_.AddRate(out.metrics, "connections_received_per_s", num("total_connections_received").value_or(0));
   const double used = num("used_memory").value_or(0), max = num("maxmemory").value_or(0);
   out.metrics.push_back(Metric{"used_memory_bytes", used});
   out.metrics.push_back(Metric{"maxmemory_bytes", max});

@@ -191,6 +191,21 @@ TEST_F(PostgresTest, RollbacksAndCacheHits) {
   EXPECT_LE(m.at("cache_hit_ratio"), 1);
 }
 
+TEST_F(PostgresTest, ConnectionsOpenedAreCounted) {
+  constexpr int kConnections = 4;
+  auto source = MakePg(conninfo_);
+  ASSERT_TRUE(source->Read(MonoNowNs()).has_value());
+  for (int i = 0; i < kConnections; ++i) PQfinish(Connect(conninfo_));
+  double opened = 0;
+  auto r = ReadUntil(*source, [&](const Reading& r) {
+    const auto m = ByName(r);
+    if (m.count("sessions_per_s")) opened += m.at("sessions_per_s");
+    return opened > 0;
+  });
+  ASSERT_TRUE(r.has_value());
+  EXPECT_GT(opened, 0);
+}
+
 TEST_F(PostgresTest, WrongPasswordFailsWithoutShowingIt) {
   std::string conninfo = testing::PostgresConninfo(*server_, false) + " password=wrong-pw-123";
   auto source = MakePg(conninfo);
@@ -267,6 +282,7 @@ TEST_F(RedisTest, HitRatioOpsAndCommandsFromAKnownWorkload) {
   EXPECT_DOUBLE_EQ(m.at("misses_per_s"), kMisses);
   EXPECT_DOUBLE_EQ(m.at("ops_per_s"), kGets + kSets) << "the source's own INFO and SLOWLOG are left out";
   EXPECT_DOUBLE_EQ(m.at("connected_clients"), 1);
+  EXPECT_DOUBLE_EQ(m.at("connections_received_per_s"), 0) << "the workload's one connection opened before";
   EXPECT_DOUBLE_EQ(m.at("keys"), kSets);
   EXPECT_GE(m.at("main_thread_cpu_cores"), 0);
   EXPECT_GT(m.at("used_memory_bytes"), 0);

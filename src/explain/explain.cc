@@ -21,7 +21,8 @@ constexpr double kSlowShareOfBudget = 0.5;    // a statement's mean time over th
 constexpr double kLowHitRatio = 0.80;         // cache hit ratio
 constexpr double kLowBufferHitRatio = 0.99;   // PostgreSQL buffer cache
 constexpr double kContention = 1.5;           // metric growth / load growth above this: contention
-constexpr double kPoolWaiting = 0.5;          // requests waiting for a pool's thread or connection, on average
+constexpr double kPoolWaiting = 0.5;
+constexpr double kConnectionsPerRequest = 0.2;  // new database/cache connections per HTTP request          // requests waiting for a pool's thread or connection, on average
 constexpr double kSpecificCause = 0.85;       // a tier finding this severe ranks above a busy host
 
 struct Source {
@@ -489,6 +490,10 @@ class Rules {
                  : !table.empty() ? "index the column " + table + " is filtered on (EXPLAIN the statements above)"
                                   : "find the table with pg_stat_user_tables.seq_tup_read and index its filter column";
     }
+    ConnectionsPerRequest(s, "sessions_per_s", "PostgreSQL",
+                          "pool the connections in the app (HikariCP, pgx's pool, SQLAlchemy's QueuePool, "
+                          "node-postgres' Pool) or put PgBouncer in front; a PostgreSQL connection is a process "
+                          "fork and an authentication, milliseconds each");
     const double calls = MetricOr(s, "statement_calls_per_s");
     if (rps() > 0 && calls / rps() >= kCallsPerRequest) {
       auto top = Top(s, "statements", "calls");
@@ -589,6 +594,9 @@ class Rules {
       f.change = "check what misses: keys written with a TTL shorter than their reuse, keys never written back "
                  "(cache-aside on every miss), or a key space larger than the traffic repeats";
     }
+    ConnectionsPerRequest(s, "connections_received_per_s", "Redis",
+                          "keep the Redis connections open and share them (one client or pool per process, "
+                          "e.g. redis-py's ConnectionPool, Lettuce's shared connection)");
     const double rejected = MetricOr(s, "rejected_connections_per_s");
     if (rejected > 0) {
       Finding& f = Add(s, "connections", "Redis rejects " + Num(rejected, 1) + " connections/s", 0.9);
@@ -596,6 +604,19 @@ class Rules {
                            Num(MetricOr(s, "connected_clients")));
       f.change = "raise `maxclients` and pool the app's Redis connections (one pool per instance)";
     }
+  }
+
+  // Connections opened per HTTP request: no pooling. Right at any load.
+  void ConnectionsPerRequest(const Source& s, const char* metric, const char* server, const char* change) {
+    const double opened = MetricOr(s, metric);
+    if (rps() <= 0 || opened / rps() < kConnectionsPerRequest) return;
+    Finding& f = Add(s, "connections", std::string("a new ") + server + " connection for every " +
+                                           (opened >= rps() ? std::string("request") : Num(rps() / opened, 1) + " requests") +
+                                           " (no pooling)",
+                     0.85 + std::min(opened / rps() / 10, 0.2));
+    f.evidence.push_back(std::string(metric) + " " + Num(opened) + " for " + Rate(rps()) + " of HTTP requests (" +
+                         Num(opened / rps(), 2) + " per request)");
+    f.change = change;
   }
 
   // A service's own pools, from the names Micrometer publishes: the request thread pool

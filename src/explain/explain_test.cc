@@ -43,6 +43,7 @@ const Want kCases[] = {
     {"redis_evicting", "cache", "memory", "maxmemory-policy allkeys-lru", false},
     {"pool_exhausted", "db", "connections", "pool_mode = transaction", false},
     {"n_plus_one", "db", "statements", "WHERE id = ANY($1)", true},
+    {"no_pooling", "db", "connections", "PgBouncer", false},
     {"cpu_contention", "box", "cpu", "hosts of this size", false},
     // Real runs of the reference shop (headroom target --postgres --redis --flaws F) on a busy
     // 2-core host, trimmed to the phases and tiers: each flaw ranks first, above the host CPU.
