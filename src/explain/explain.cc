@@ -23,7 +23,8 @@ constexpr double kLowBufferHitRatio = 0.99;   // PostgreSQL buffer cache
 constexpr double kContention = 1.5;           // metric growth / load growth above this: contention
 constexpr double kPoolWaiting = 0.5;
 constexpr double kConnectionsPerRequest = 0.2;  // new database/cache connections per HTTP request          // requests waiting for a pool's thread or connection, on average
-constexpr double kSpecificCause = 0.85;       // a tier finding this severe ranks above a busy host
+constexpr double kSpecificCause = 0.85;       // a finding this severe ranks above the levels below it
+constexpr int kCause = 3, kPoolQueue = 2, kThreadQueue = 1, kBusyResource = 0;  // Finding::level
 
 struct Source {
   std::string tier;
@@ -278,18 +279,23 @@ class Rules {
       if (s.kind == "prometheus") AppPools(s);
     }
     // A busy resource is where the time goes and a queue is where requests wait; a specific cause
-    // found on a tier is why, so it ranks first and the others name it.
-    for (int level : {1, 0}) {
-      const Finding* cause = nullptr;
-      for (const Finding& f : out_) {
-        if (f.level > level && f.severity >= kSpecificCause && (cause == nullptr || f.severity > cause->severity)) {
-          cause = &f;
-        }
+    // found on a tier is why, so it ranks first and the others name it, deeper queues first.
+    const Finding* cause = nullptr;
+    for (const Finding& f : out_) {
+      if (f.level == kCause && f.severity >= kSpecificCause && (cause == nullptr || f.severity > cause->severity)) {
+        cause = &f;
       }
-      if (cause == nullptr) continue;
-      const double cap = cause->severity - 0.01;
-      const std::string why = "likely cause: the " + cause->tier + " tier's " + cause->resource + " finding (" +
-                              cause->title + ")";
+    }
+    for (int level = kCause - 1; level >= 0; --level) {
+      const Finding* top = cause;  // the strongest finding above this level
+      for (const Finding& f : out_) {
+        if (f.level > level && f.severity >= kSpecificCause && (top == nullptr || f.severity > top->severity)) top = &f;
+      }
+      if (top == nullptr) continue;
+      const double cap = top->severity - 0.01 * (kCause - level);
+      const Finding& named = cause != nullptr ? *cause : *top;
+      const std::string why = "likely cause: the " + named.tier + " tier's " + named.resource + " finding (" +
+                              named.title + ")";
       for (Finding& f : out_) {
         if (f.level == level && f.severity > cap) {
           f.severity = cap;
@@ -349,7 +355,7 @@ class Rules {
     if (cpu >= kSaturated || psi >= kPressure || runq > cores) {
       Finding& f = Add(s, "cpu", std::string("host CPU ") + (cpu >= kSaturated ? "saturated" : "under pressure") + " at " + Pct(cpu),
                        cpu + std::min(psi, 0.5) + (runq > cores ? 0.1 : 0));
-      f.level = 0;
+      f.level = kBusyResource;
       f.utilization = cpu;
       f.evidence.push_back("cpu_ratio " + Pct(cpu) + " of " + Num(cores) + " cores at " + Rate(rps()));
       if (psi > 0) f.evidence.push_back("psi.cpu.some_ratio " + Pct(psi) + " (share of time some task waited for a CPU)");
@@ -366,7 +372,7 @@ class Rules {
     if (avail <= 0.10 || swap > 0) {
       Finding& f = Add(s, "memory", "host memory nearly exhausted (" + Pct(avail) + " available)",
                        1 - avail + (swap > 0 ? 0.2 : 0));
-      f.level = 0;
+      f.level = kBusyResource;
       f.utilization = 1 - avail;
       f.evidence.push_back("mem_available_ratio " + Pct(avail));
       if (swap > 0) f.evidence.push_back("swapping " + Num(swap) + " pages/s");
@@ -377,7 +383,7 @@ class Rules {
     const double io_psi = MetricOr(s, "psi.io.some_ratio");
     if (disk >= kSaturated || io_psi >= 2 * kPressure) {
       Finding& f = Add(s, "disk", "disk busy " + Pct(disk) + " of the time", disk + std::min(io_psi, 0.5));
-      f.level = 0;
+      f.level = kBusyResource;
       f.utilization = disk;
       f.evidence.push_back("disk_util_max_ratio " + Pct(disk) + ", psi.io.some_ratio " + Pct(io_psi));
       Growth(f, s, "disk_util_max_ratio");
@@ -409,7 +415,7 @@ class Rules {
                  "else limits";
     } else if (cores > 0 && used / cores >= kSaturated) {
       Finding& f = Add(s, "cpu", "process CPU saturated: " + Num(used, 2) + " of " + Num(cores) + " cores", used / cores);
-      f.level = 0;
+      f.level = kBusyResource;
       f.utilization = used / cores;
       f.evidence.push_back("cpu_cores " + Num(used, 2) + " across " + Num(procs) + " process(es) at " + Rate(rps()));
       Growth(f, s, "cpu_cores");
@@ -655,7 +661,7 @@ class Rules {
       if (cpu >= 0) f.evidence.push_back("the tier's processes use " + Num(cpu, 2) + " cores");
       Growth(f, s, "executor_seconds_sum" + l);
       const bool cpu_bound = cpu >= 0.9 * max;
-      if (!cpu_bound) f.level = 1;
+      if (!cpu_bound) f.level = kThreadQueue;
       if (cpu_bound) {
         f.change = "the threads are busy on CPU (" + Num(cpu, 2) + " cores for " + Num(max) + " threads): run " +
                    Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
@@ -685,6 +691,8 @@ class Rules {
                                                  Num(*in_use, 1) + " of " + Num(max) + " connections in use, " +
                                                  Num(*waiting, 1) + " requests waiting for one",
                        1.0 + std::min(*waiting / (10 * max), 0.3));
+      // A queue in front of the database: a cause only when nothing explains the slow statements.
+      f.level = kPoolQueue;
       f.utilization = std::min(*in_use / max, 1.0);
       f.evidence.push_back("hikaricp_connections_usage_seconds_sum" + l + " " + Num(*in_use, 2) +
                            " connections in use on average of hikaricp_connections_max " + Num(max) + " at " + Rate(rps()));

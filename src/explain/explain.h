@@ -50,11 +50,12 @@ struct Finding {
   std::optional<double> utilization;  // 0..1 where the resource has a capacity
   std::vector<std::string> evidence;  // metric values at the point, growth with load
   std::string change;       // what to change, with values
-  // Where the finding sits between cause and effect: 2 a specific cause (an index, an evicting
-  // cache, an exhausted connection pool...), 1 a queue in front of something slower (request
-  // threads waiting on I/O), 0 a busy resource (host CPU, memory, disk; a process's CPU). A finding
-  // ranks below one of a higher level with severity >= 0.85 found in the same run, and names it.
-  int level = 2;
+  // Where the finding sits between cause and effect: 3 a specific cause (an index, an evicting
+  // cache, a pinned process...), 2 a connection pool that requests queue for, 1 request threads
+  // that requests queue for (threads waiting on I/O), 0 a busy resource (host CPU, memory, disk; a
+  // process's CPU). A finding ranks below any finding of a higher level with severity >= 0.85 in
+  // the same run, and names the cause.
+  int level = 3;
 };
 
 struct Explanation {

@@ -49,6 +49,7 @@ const Want kCases[] = {
     // 2-core host, trimmed to the phases and tiers: each flaw ranks first, above the host CPU.
     {"shop_missing_index", "db", "index", "CREATE INDEX CONCURRENTLY ON public.orders (customer_id);", false},
     {"shop_small_cache", "cache", "memory", "maxmemory-policy allkeys-lru` (now allkeys-random)", false},
+    {"shop_small_cache_chain", "cache", "memory", "maxmemory-policy allkeys-lru` (now allkeys-random)", false},
     {"shop_tiny_pool", "app", "connection pool", "raise the pool from 1 to", false},
     {"shop_one_thread", "app", "threads", "raise the request threads from 1 to", false},
     {"nothing_saturated", "", "", "", true},
@@ -121,13 +122,18 @@ TEST(Explain, ACauseOutranksTheQueuesAndBusyResourcesItExplains) {
   // both rank below the evicting cache and name it.
   Explanation e = MustExplain("shop_small_cache");
   ASSERT_GE(e.findings.size(), 3u) << Text(e);
-  EXPECT_EQ(e.findings[0].level, 2);
+  EXPECT_EQ(e.findings[0].level, 3);
   for (size_t i = 1; i < e.findings.size(); ++i) {
     const Finding& f = e.findings[i];
-    if (f.level == 2) continue;
+    if (f.level == 3) continue;
     EXPECT_LT(f.severity, e.findings[0].severity) << f.title;
     EXPECT_NE(f.evidence.back().find("likely cause: the cache tier's memory finding"), std::string::npos) << f.title;
   }
+  // The misses exhaust the connection pool and the request threads queue for it: the chain in order.
+  Explanation chain = MustExplain("shop_small_cache_chain");
+  std::vector<std::string> order;
+  for (const Finding& f : chain.findings) order.push_back(f.tier + " " + f.resource);
+  EXPECT_EQ(order, (std::vector<std::string>{"cache memory", "app connection pool", "app threads", "host cpu"}));
   // Without a cause, the queue is first: one request thread.
   Explanation one = MustExplain("shop_one_thread");
   EXPECT_EQ(one.findings[0].level, 1);
