@@ -101,7 +101,7 @@ int DemoCommand(int argc, char** argv) {
   for (const report::PhaseResult& p : results->phases) {
     if (p.stress && p.stress->capacity_rps) capacity = p.stress->capacity_rps;
   }
-  std::printf("\nresults: %s/results.json, summary.md, junit.xml, series.csv, results.hlog\n", out.c_str());
+  std::printf("\nresults: %s/results.json, report.html, summary.md, junit.xml, series.csv, results.hlog\n", out.c_str());
   if (!capacity) {
     std::printf("no capacity found (the first stress rate already broke the SLO): no plan\n");
     return 1;
@@ -128,6 +128,13 @@ int DemoCommand(int argc, char** argv) {
                 ph.monthly_cost.value);
   }
   std::printf("plan: %s/plan/plan.md (plan.json, artifacts/)\n", out.c_str());
+  // The run wrote report.html without a plan; draw it again with the plan's cost view.
+  auto page = exec::WriteHtmlReport(out, out + "/plan");
+  if (!page) {
+    std::fprintf(stderr, "headroom demo: %s\n", page.error().message.c_str());
+    return 2;
+  }
+  std::printf("report: %s\n", page->c_str());
   return report::VerdictExitCode(results->verdict);
 }
 

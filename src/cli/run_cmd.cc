@@ -216,7 +216,7 @@ int RunCommand(int argc, char** argv) {
   app.add_option("-H,--header", f.headers, "request header 'Name: value' (repeatable)");
   app.add_option("--body", f.body, "request body: TEXT or @file");
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
-  app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
+  app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), report.html, series.csv, junit.xml, summary.md, results.hlog");
   // Without the check, CLI11 would wrap a negative seed around to a huge unsigned one.
   auto not_negative = [](const std::string& text) -> std::string {
     return text.starts_with('-') ? "must not be negative, not " + text : "";

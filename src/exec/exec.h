@@ -88,8 +88,14 @@ Result<report::Results> Execute(const ExecPlan& plan);
 Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::SloSpec>& top,
                                                     const scenario::Phase& phase);
 
-// Writes DIR/results.json, series.csv, junit.xml and summary.md (results.hlog is streamed by Execute).
+// Writes DIR/results.json, series.csv, junit.xml, summary.md and report.html (results.hlog is
+// streamed by Execute).
 Status WriteAllOutputs(const report::Results& results, const std::string& dir);
+
+// Writes DIR/report.html (docs/report.md) from DIR/results.json, the tiers.jsonl it names and, when
+// plan_dir is not empty, PLAN_DIR/plan.json (or plan_dir itself when it is a file). Returns the
+// page's path. Errors (one line): no results.json, not a results file, not a plan.
+Result<std::string> WriteHtmlReport(const std::string& dir, const std::string& plan_dir);
 
 // Adapts a scenario's compiled requests to the engine: each worker gets its own render context and
 // picks requests by weight. REQUIRES: requests compiled from `scenario`, in the same order.

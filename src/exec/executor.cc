@@ -617,8 +617,14 @@ Status WriteAllOutputs(const report::Results& results, const std::string& dir) {
   if (auto s = report::WriteFileAtomic(dir + "/junit.xml", report::JunitXml(results)); !s) return s;
   // results.hlog was written second by second during the run.
   const std::optional<explain::Explanation> ranked = explain::ExplainRun(results);
-  return report::WriteFileAtomic(dir + "/summary.md",
-                                 report::MarkdownSummary(results, ranked ? explain::Markdown(*ranked) : ""));
+  if (auto s = report::WriteFileAtomic(dir + "/summary.md",
+                                       report::MarkdownSummary(results, ranked ? explain::Markdown(*ranked) : ""));
+      !s) {
+    return s;
+  }
+  // Drawn from the files just written, as `headroom report DIR` draws it.
+  if (auto page = WriteHtmlReport(dir, ""); !page) return std::unexpected(page.error());
+  return {};
 }
 
 }  // namespace headroom::exec
