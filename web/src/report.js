@@ -161,6 +161,8 @@
     };
   }
 
+  // A legend value: a dash until the cursor is over a point.
+  const shown = (f) => (u, v) => (v === null || v === undefined ? '—' : f(v));
   const timeAxis = { values: (u, vals) => vals.map(fmtClock) };
 
   // ---------------------------------------------------------------------------------------------
@@ -267,16 +269,16 @@
     .map((p) => ({ from: p.offset_s, to: p.offset_s + p.elapsed_s, label: p.name }));
   if (S.bucket_s > 1) load.appendChild(el('p', { class: 'hint', text: `Each point covers ${S.bucket_s} s (a long run): rates are the bucket's mean, response times its worst second.` }));
   load.appendChild(el('p', { class: 'hint', text: 'Drag across a chart to zoom (both charts follow), double-click to zoom out; hover for values.' }));
-  const cursor = { sync: { key: 'load', setSeries: false }, drag: { x: true, y: false } };
+  const cursor = () => ({ sync: { key: 'load', setSeries: false }, drag: { x: true, y: false } });
   chart(load, 'rate', {
     title: 'Requested vs achieved rate',
-    cursor, plugins: [bandsPlugin(bands, [])],
+    cursor: cursor(), plugins: [bandsPlugin(bands, [])],
     scales: { x: { time: false } },
     axes: [timeAxis, { label: 'req/s', values: (u, v) => v.map((x) => fmtNum(x)) }],
-    series: [{ label: 'time', value: (u, v) => fmtClock(v) },
-      { label: 'requested', stroke: '#8d98aa', dash: [5, 4], width: 1.5, value: (u, v) => fmtRate(v) },
-      { label: 'achieved', stroke: color(0), width: 1.5, value: (u, v) => fmtRate(v) },
-      { label: 'errors/s', stroke: '#c62828', width: 1.5, value: (u, v) => fmtRate(v) }],
+    series: [{ label: 'time', value: shown((v) => fmtClock(v)) },
+      { label: 'requested', stroke: '#8d98aa', dash: [5, 4], width: 1.5, value: shown((v) => fmtRate(v)) },
+      { label: 'achieved', stroke: color(0), width: 1.5, value: shown((v) => fmtRate(v)) },
+      { label: 'errors/s', stroke: '#c62828', width: 1.5, value: shown((v) => fmtRate(v)) }],
   }, [t, S.intended_rps || [], S.rps || [], S.errors_rps || []], 'no request was scheduled');
   const lines = [];
   const seenLines = new Set();
@@ -287,13 +289,13 @@
   const ms = (col) => (col || []).map((v) => (isNum(v) ? v / 1000 : null));
   chart(load, 'latency', {
     title: 'Response time (from intended start)',
-    cursor, plugins: [bandsPlugin(bands, lines)],
+    cursor: cursor(), plugins: [bandsPlugin(bands, lines)],
     scales: { x: { time: false }, ms: { range: (u, min, max) => [0, Math.max(max, ...lines.map((l) => l.value * 1.1), 0.001)] } },
     axes: [timeAxis, { scale: 'ms', label: 'ms', values: (u, v) => v.map((x) => fmtNum(x, 2)) }],
-    series: [{ label: 'time', value: (u, v) => fmtClock(v) },
-      { label: 'p50', scale: 'ms', stroke: color(2), width: 1.5, value: (u, v) => fmtUs(v * 1000) },
-      { label: 'p95', scale: 'ms', stroke: color(1), width: 1.5, value: (u, v) => fmtUs(v * 1000) },
-      { label: 'p99', scale: 'ms', stroke: color(3), width: 1.5, value: (u, v) => fmtUs(v * 1000) }],
+    series: [{ label: 'time', value: shown((v) => fmtClock(v)) },
+      { label: 'p50', scale: 'ms', stroke: color(2), width: 1.5, value: shown((v) => fmtUs(v * 1000)) },
+      { label: 'p95', scale: 'ms', stroke: color(1), width: 1.5, value: shown((v) => fmtUs(v * 1000)) },
+      { label: 'p99', scale: 'ms', stroke: color(3), width: 1.5, value: shown((v) => fmtUs(v * 1000)) }],
   }, [t, ms(S.p50_us), ms(S.p95_us), ms(S.p99_us)], 'no response arrived, so there is no response time to draw');
   const byClass = (R.errors || {}).by_class || {};
   const classes = Object.entries(byClass).sort((a, b) => b[1] - a[1]);
@@ -331,10 +333,10 @@
         plugins: [markersPlugin(marks), bandsPlugin([], sl)],
         scales: { x: { time: false }, ms: { range: (u, min, max) => [0, Math.max(max, ...sl.map((l) => l.value * 1.1), 0.001)] } },
         axes: [{ label: 'requested rate (req/s)' }, { scale: 'ms', label: 'ms' }],
-        series: [{ label: 'rate', value: (u, v) => fmtRate(v) },
-          { label: 'p50', scale: 'ms', stroke: color(2), points: pts, value: (u, v) => fmtUs(v * 1000) },
-          { label: 'p95', scale: 'ms', stroke: color(1), points: pts, value: (u, v) => fmtUs(v * 1000) },
-          { label: 'p99', scale: 'ms', stroke: color(3), points: pts, value: (u, v) => fmtUs(v * 1000) }],
+        series: [{ label: 'rate', value: shown((v) => fmtRate(v)) },
+          { label: 'p50', scale: 'ms', stroke: color(2), points: pts, value: shown((v) => fmtUs(v * 1000)) },
+          { label: 'p95', scale: 'ms', stroke: color(1), points: pts, value: shown((v) => fmtUs(v * 1000)) },
+          { label: 'p99', scale: 'ms', stroke: color(3), points: pts, value: shown((v) => fmtUs(v * 1000)) }],
       }, [curve.map((c) => c.rate_rps), curve.map((c) => c.p50_us / 1000), curve.map((c) => c.p95_us / 1000), curve.map((c) => c.p99_us / 1000)],
       'no step of the search completed');
       st.appendChild(table(['requested', 'achieved', 'p50', 'p95', 'p99', 'errors', 'verdict'],
@@ -358,9 +360,9 @@
       title: 'Response time by percentile',
       scales: { x: { time: false, range: [0, 4] }, y: { distr: 3 } },
       axes: [{ splits: () => [0, 1, 2, 3, 4], values: (u, v) => v.map(nines) }, { label: 'ms', values: (u, v) => v.map((x) => fmtNum(x, x < 1 ? 3 : 1)) }],
-      series: [{ label: 'percentile', value: (u, v) => nines(v) }].concat(curves.map((c, i) => ({
+      series: [{ label: 'percentile', value: shown((v) => nines(v)) }].concat(curves.map((c, i) => ({
         label: (c.scope === 'run' ? '' : c.scope + ' ') + c.name, stroke: color(i), width: c.scope === 'run' ? 2.5 : 1.5,
-        value: (u, v) => fmtUs(v * 1000) }))),
+        value: shown((v) => fmtUs(v * 1000)) }))),
     }, [xs].concat(curves.map((c) => c.points.map((p) => (p[1] > 0 ? p[1] / 1000 : 0.001)))), 'no response time');
     dist.appendChild(table(['scope', 'responses', 'p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max'], curves.map((c) => {
       const at = (x) => { const p = c.points.find((q) => Math.abs(q[0] - x) < 1e-9); return p ? fmtUs(p[1]) : '—'; };
@@ -398,7 +400,7 @@
         plugins: [bandsPlugin(bands, role === 'utilization' && ratio ? [{ scale: 'y', value: 1, label: '100 %', color: '#c62828' }] : [])],
         scales: { x: { time: false }, y: ratio ? { range: [0, 1.05] } : {} },
         axes: [timeAxis, { values: (u, v) => v.map((x) => (ratio ? Math.round(x * 100) + '%' : fmtNum(x, 2))) }],
-        series: [{ label: 'time', value: (u, v) => fmtClock(v) }].concat(ms_.map((m, i) => ({ label: m.name, stroke: color(i), width: 1.5, value: (u, v) => metricFmt(m.name)(v) }))),
+        series: [{ label: 'time', value: shown((v) => fmtClock(v)) }].concat(ms_.map((m, i) => ({ label: m.name, stroke: color(i), width: 1.5, value: shown((v) => metricFmt(m.name)(v)) }))),
       }, [xs].concat(ms_.map((m) => m.v)), 'no sample of ' + title.toLowerCase());
     }
   }
@@ -474,14 +476,14 @@
       plugins: [bandsPlugin([], budget ? [{ scale: 'y', value: budget, label: 'budget ' + fmtMoney(budget, cur) }] : [])],
       scales: { x: { time: false, range: (u, min, max) => [min - 0.6, max + 0.6] }, y: { range: (u, min, max) => [0, Math.max(max, budget || 0) * 1.1 || 1] } },
       axes: [{ splits: () => ph.map((p, i) => i), values: (u, v) => v.map((i) => (ph[i] ? ph[i].multiplier + 'x' : '')) }, { label: cur + '/month', values: (u, v) => v.map((x) => fmtNum(x)) }],
-      series: [{ label: 'phase', value: (u, i) => (ph[i] ? ph[i].multiplier + 'x' : '') },
-        { label: 'monthly cost', stroke: color(0), fill: 'rgba(47,95,208,0.35)', paths: bars, points: { show: false }, value: (u, v) => fmtMoney(v, cur) }],
+      series: [{ label: 'phase', value: shown((i) => (ph[i] ? ph[i].multiplier + 'x' : '')) },
+        { label: 'monthly cost', stroke: color(0), fill: 'rgba(47,95,208,0.35)', paths: bars, points: { show: false }, value: shown((v) => fmtMoney(v, cur)) }],
     }, [ph.map((p, i) => i), ph.map((p) => p.monthly_cost)], 'the plan has no cost');
     cost.appendChild(table(['phase', 'arrives', 'required', 'DAU', 'monthly cost', 'per 1k DAU', 'target cost', 'budget', 'changes'], ph.map((p) => [
       p.multiplier + 'x', isNum(p.month_reached) ? 'month ' + fmtNum(p.month_reached, 1) : 'never', fmtRate(p.required_rps), fmtNum(p.dau),
       fmtMoney(p.monthly_cost, cur), p.cost_per_1k_dau ? fmtMoney(p.cost_per_1k_dau, cur) : '—', p.target_cost && isNum(p.target_cost.value) ? fmtMoney(p.target_cost.value, cur) : '—',
       el('span', { class: p.within_budget === false ? 'fail-text' : 'pass-text', text: p.within_budget === false ? 'over' + (p.budget_note ? ': ' + p.budget_note : '') : 'within' }),
-      el('ul', {}, (p.changes || []).map((c) => el('li', { text: c.title + (c.detail ? ' — ' + c.detail : '') })))]),
+      el('ul', {}, (p.changes || []).map((c) => el('li', { title: c.detail || null, text: c.title })))]),
     [false, false, true, true, true, true, true, false, false]));
   }
 
