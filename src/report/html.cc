@@ -213,7 +213,11 @@ json TierSeries(std::string_view jsonl) {
     if (!j.is_object() || !j.contains("t") || !j["t"].is_number()) continue;  // a torn last line
     const std::string tier = j.value("tier", ""), source = j.value("source", "");
     auto [it, fresh] = index.try_emplace({tier, source}, sources.size());
-    if (fresh) sources.push_back({tier, source});
+    if (fresh) {
+      sources.emplace_back();
+      sources.back().tier = tier;
+      sources.back().source = source;
+    }
     SourceSeries& s = sources[it->second];
     if (j.contains("error")) {
       ++s.failures;
