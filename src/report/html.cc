@@ -268,8 +268,7 @@ json TierSeries(std::string_view jsonl) {
   return out;
 }
 
-// results.json without what the page does not draw from it directly (histograms, per-second rows,
-// the tiers of every stress step).
+// results.json without what the page does not draw from it directly (histograms, per-second rows).
 json Trimmed(const json& results) {
   json r = results;
   auto drop_section = [](json& s) {
@@ -284,15 +283,7 @@ json Trimmed(const json& results) {
   };
   drop_section(r);
   if (r.contains("phases") && r["phases"].is_array()) {
-    for (json& p : r["phases"]) {
-      drop_section(p);
-      if (p.is_object() && p.contains("stress") && p["stress"].is_object() && p["stress"].contains("curve") &&
-          p["stress"]["curve"].is_array()) {
-        for (json& step : p["stress"]["curve"]) {
-          if (step.is_object()) step.erase("tiers");
-        }
-      }
-    }
+    for (json& p : r["phases"]) drop_section(p);
   }
   return r;
 }

@@ -381,7 +381,9 @@
   // ---------------------------------------------------------------------------------------------
   // Tiers: utilization and saturation over time, cache, database, ranked bottlenecks
   const tiersSec = section('tiers', 'Tiers');
-  const phaseTiers = phases.flatMap((p) => (p.tiers || []).map((tier) => ({ phase: p, tier })));
+  // The tiers per phase, and per rate tried by a stress phase (how they grew with load).
+  const phaseTiers = phases.flatMap((p) => (p.tiers || []).map((tier) => ({ label: p.name, tier })).concat(
+    ((p.stress || {}).curve || []).flatMap((c) => (c.tiers || []).map((tier) => ({ label: p.name + ' @ ' + fmtRate(c.rate_rps), tier })))));
   if (!tierSeries.length && !phaseTiers.length) {
     tiersSec.appendChild(noData('no tier was watched. Watch the service\'s tiers beside a run with --watch host, --watch app=process:NAME, --watch db=postgres:CONNINFO, --watch cache=redis:HOST:PORT (docs/collect.md).'));
   }
@@ -407,22 +409,22 @@
   // Per-phase tier tables: cache, database, other headline figures.
   const metricOf = (source, n) => (source.metrics || {})[n] || null;
   const redisRows = [], pgRows = [], statements = [], tables = [];
-  for (const { phase, tier } of phaseTiers) {
+  for (const { label, tier } of phaseTiers) {
     for (const s of tier.sources || []) {
       if (s.kind === 'redis') {
         const m = (n, k) => { const v = metricOf(s, n); return v ? v[k || 'mean'] : null; };
-        redisRows.push([phase.name, tier.name, fmtPct(m('hit_ratio')), fmtNum(m('evictions_per_s', 'total')), fmtBytes(m('used_memory_bytes', 'max')),
+        redisRows.push([label, tier.name, fmtPct(m('hit_ratio')), fmtNum(m('evictions_per_s', 'total')), fmtBytes(m('used_memory_bytes', 'max')),
           m('maxmemory_bytes', 'last') ? fmtBytes(m('maxmemory_bytes', 'last')) : 'none', isNum(m('memory_ratio', 'max')) ? fmtPct(m('memory_ratio', 'max'), 1) : '—',
           (s.attributes || {}).maxmemory_policy || '—']);
       }
       if (s.kind === 'postgres') {
         const m = (n, k) => { const v = metricOf(s, n); return v ? v[k || 'mean'] : null; };
-        pgRows.push([phase.name, tier.name, fmtNum(m('connections', 'max')), isNum(m('connections_ratio', 'max')) ? fmtPct(m('connections_ratio', 'max'), 1) : '—',
+        pgRows.push([label, tier.name, fmtNum(m('connections', 'max')), isNum(m('connections_ratio', 'max')) ? fmtPct(m('connections_ratio', 'max'), 1) : '—',
           fmtNum(m('lock_waits', 'max')), fmtPct(m('cache_hit_ratio')), fmtNum(m('statement_mean_ms'), 2), fmtNum(m('seq_scans_per_s'), 1)]);
         for (const a of s.top || []) {
           const c = Object.fromEntries(a.counts ? Object.entries(a.counts) : []);
-          if (a.group === 'statements') statements.push({ phase: phase.name, key: a.key, c });
-          if (a.group === 'tables') tables.push({ phase: phase.name, key: a.key, c });
+          if (a.group === 'statements') statements.push({ phase: label, key: a.key, c });
+          if (a.group === 'tables') tables.push({ phase: label, key: a.key, c });
         }
       }
     }
@@ -449,7 +451,7 @@
     tiersSec.appendChild(el('h3', { id: 'bottlenecks', text: 'Ranked bottlenecks' }));
     const at = explain.at || {};
     tiersSec.appendChild(el('p', { text: 'Measured at ' + (at.phase || '?') + ', ' + fmtRate(at.rate_rps) + (at.why ? ' — ' + at.why : '') }));
-    const findings = explain.findings || [];
+    const findings = explain.bottlenecks || [];
     if (!findings.length) tiersSec.appendChild(el('p', { text: explain.elsewhere || 'Nothing watched was saturated.' }));
     findings.forEach((f, i) => tiersSec.appendChild(el('div', { class: 'finding', 'data-finding': i + 1 },
       el('div', { class: 'title', text: (i + 1) + '. ' + f.tier + ' ' + f.resource + ': ' + f.title }),
@@ -518,7 +520,8 @@
   const kinds = new Set(phaseTiers.flatMap(({ tier }) => (tier.sources || []).map((s) => s.kind)).concat(tierSeries.map((s) => s.kind)));
   layer(kinds.has('redis') ? 'ok' : '', 'Cache', kinds.has('redis') ? 'watched' : 'not watched', kinds.has('redis') ? 'cache' : 'tiers');
   layer(kinds.has('postgres') ? 'ok' : '', 'Database', kinds.has('postgres') ? 'watched' : 'not watched', kinds.has('postgres') ? 'database' : 'tiers');
-  layer(explain && (explain.findings || []).length ? 'warn' : explain ? 'ok' : '', 'Bottlenecks', explain ? ((explain.findings || []).length ? (explain.findings.length + ' ranked, first: ' + explain.findings[0].tier + ' ' + explain.findings[0].resource) : 'nothing saturated') : 'no tier watched', explain ? 'bottlenecks' : 'tiers');
+  const ranked = explain ? explain.bottlenecks || [] : [];
+  layer(ranked.length ? 'warn' : explain ? 'ok' : '', 'Bottlenecks', explain ? (ranked.length ? ranked.length + ' ranked, first: ' + ranked[0].tier + ' ' + ranked[0].resource : 'nothing saturated') : 'no tier watched', explain ? 'bottlenecks' : 'tiers');
   layer(stressPhases.length ? (capacity !== null ? 'ok' : 'bad') : '', 'Capacity', stressPhases.length ? (capacity !== null ? fmtRate(capacity) : 'not found') : 'no stress phase', stressPhases.length ? 'stress' : 'load');
   layer(plan ? 'ok' : '', 'Scale roadmap', plan && Array.isArray(plan.phases) ? plan.phases.map((p) => p.multiplier + 'x').join(', ') : 'no plan given', 'cost');
   layer(lateBad ? 'warn' : 'ok', 'Generator', lateBad ? 'pacer late: figures may be limited by the generator' : 'healthy', 'generator');

@@ -136,7 +136,9 @@ function fromTestdata(name, file, edit) {
 }
 fromTestdata('database', 'missing_index.json', (doc) => {
   for (const p of doc.phases || []) {
-    for (const t of p.tiers || []) for (const s of t.sources || []) for (const a of s.top || []) if (a.group === 'statements') { a.key = hostile + ' ' + a.key; break; }
+    for (const step of (p.stress || {}).curve || []) {
+      for (const t of (p.tiers || []).concat(step.tiers || [])) for (const s of t.sources || []) for (const a of s.top || []) if (a.group === 'statements') a.key = hostile + ' ' + a.key;
+    }
   }
   doc.requests_by_name = [{ name: hostile, requests: { total: 1, ok: 1, errors: 0 }, error_rate: 0, throughput: { achieved_rps: 1 }, latency: {}, errors: {} }];
 });
@@ -207,6 +209,7 @@ async function expectDrawn(name, page, ids) {
 async function hoverShowsValue(name, page, id) {
   const over = await page.$(`[data-chart="${id}"] .u-over`);
   if (!check(over, `${name}: chart ${id} has no plot area`)) return;
+  await over.hover();  // scrolls it into view
   const box = await over.boundingBox();
   await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.5);
   await page.mouse.move(box.x + box.width * 0.55, box.y + box.height * 0.5);
