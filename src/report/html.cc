@@ -236,13 +236,16 @@ json TierSeries(std::string_view jsonl) {
       for (auto m = metrics.begin(); m != metrics.end() && wanted.size() < 6; ++m) wanted.push_back(m.key());
     }
     for (const std::string& name : wanted) {
-      auto [col, added] = s.values.try_emplace(name, std::vector<json>(s.t.size(), nullptr));
-      if (added) s.order.push_back(name);
+      auto col = s.values.find(name);
+      if (col == s.values.end()) {  // a metric first seen now: null for the samples before
+        col = s.values.emplace(name, std::vector<json>(s.t.size(), nullptr)).first;
+        s.order.push_back(name);
+      }
       auto m = metrics.find(name);
       col->second.push_back(m != metrics.end() && m->is_number() ? *m : json(nullptr));
     }
     s.t.push_back(j["t"].get<double>());
-    for (auto& [name, col] : s.values) col.resize(s.t.size(), nullptr);
+    for (auto& [name, col] : s.values) col.resize(s.t.size(), nullptr);  // metrics absent from this sample
   }
   json out = json::array();
   for (const SourceSeries& s : sources) {
