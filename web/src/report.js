@@ -94,7 +94,7 @@
       state.charts.push({ id, points: 0, drawn: false });
       return null;
     }
-    const width = Math.max(320, Math.min(1300, (host.clientWidth || 1000) - 10));
+    const width = Math.max(320, Math.min(1300, box.clientWidth || 1000));
     const plot = new uPlot(Object.assign({ width, height: opts.height || 260 }, opts), data, box);
     state.charts.push({ id, points, drawn: true });
     return plot;
@@ -234,7 +234,7 @@
   tile('Error rate', fmtPct(R.error_rate), 'availability ' + (req.total ? fmtPct(1 - R.error_rate, 3) : '—'),
     R.error_rate > 0 ? 'warn' : 'pass', { 'data-tile': 'error_rate' });
   const lat = (R.latency || {}).response_time_us || {};
-  tile('Response time p95', lat.count ? fmtUs(lat.p95) : 'no data', lat.count ? 'p50 ' + fmtUs(lat.p50) + ' · p99 ' + fmtUs(lat.p99) : 'no response arrived', null, { 'data-tile': 'p95' });
+  tile(phases.length > 1 ? 'Response time p95 (all phases)' : 'Response time p95', lat.count ? fmtUs(lat.p95) : 'no data', lat.count ? 'p50 ' + fmtUs(lat.p50) + ' · p99 ' + fmtUs(lat.p99) : 'no response arrived', null, { 'data-tile': 'p95' });
   const thr = R.throughput || {};
   tile('Achieved rate', fmtRate(thr.achieved_rps), isNum(thr.requested_rps) ? 'requested ' + fmtRate(thr.requested_rps) : 'closed model', null, { 'data-tile': 'rate' });
   const stressPhases = phases.filter((p) => p.stress);
