@@ -146,15 +146,15 @@
         draw: [(u) => {
           const { ctx } = u;
           ctx.save();
-          for (const m of marks) {
-            if (!isNum(m.x)) continue;
+          marks.forEach((m, i) => {
+            if (!isNum(m.x)) return;
             const x = u.valToPos(m.x, 'x', true);
             ctx.strokeStyle = m.color; ctx.lineWidth = 2 * devicePixelRatio;
             ctx.setLineDash(m.dash ? [5 * devicePixelRatio, 4 * devicePixelRatio] : []);
             ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
             ctx.fillStyle = m.color; ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
-            ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + 24 * devicePixelRatio);
-          }
+            ctx.fillText(m.label, x + 4 * devicePixelRatio, u.bbox.top + (24 + 14 * i) * devicePixelRatio);
+          });
           ctx.restore();
         }],
       },
