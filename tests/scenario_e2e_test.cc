@@ -168,6 +168,14 @@ TEST(ScenarioE2E, DemoMeasuresFindsCapacityAndPlans) {
   json plan = ReadJson(dir + "/plan/plan.json");
   ASSERT_EQ(plan["phases"].size(), 4u);
   EXPECT_DOUBLE_EQ(plan["phases"][3]["multiplier"].get<double>(), 100.0);
+  // The plan has only the tier the demo measured: the target, as the app, at the stress capacity.
+  ASSERT_EQ(plan["tiers"].size(), 1u);
+  EXPECT_EQ(plan["tiers"][0]["name"], "app");
+  EXPECT_EQ(plan["tiers"][0]["capacity_basis"], "measured");
+  EXPECT_NEAR(plan["tiers"][0]["capacity_rps"].get<double>(), r["phases"][1]["stress"]["capacity_rps"].get<double>(), 0.01);
+  for (const json& ph : plan["phases"]) {
+    for (const auto& [tier, units] : ph["units"].items()) EXPECT_EQ(tier, "app") << ph["multiplier"];
+  }
   for (const char* f : {"/junit.xml", "/summary.md", "/series.csv", "/results.hlog", "/plan/plan.md"}) {
     EXPECT_TRUE(std::filesystem::exists(dir + f)) << f;
   }

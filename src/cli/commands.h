@@ -2,6 +2,11 @@
 // returns the process exit code: 0 success, 1 a check failed (SLO, gate), 2 usage/config error.
 // Errors are printed as one line on stderr, "headroom <cmd>: <message>".
 #pragma once
+#include <string>
+
+namespace headroom::plan {
+struct PlanOutput;
+}
 
 namespace headroom::cli {
 
@@ -16,5 +21,11 @@ int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explai
 int CompareCommand(int argc, char** argv);   // compare_cmd.cc:  headroom compare before.json after.json
 int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml
 int ReportCommand(int argc, char** argv);    // report_cmd.cc:   headroom report DIR [--plan PLANDIR]
+
+// demo_stack.cc: headroom demo --stack (the shop on a local PostgreSQL and Redis), results under `out`.
+int DemoStack(const std::string& out);
+
+// demo_cmd.cc: one line per phase of a plan both demos wrote to `dir`.
+void PrintPlanPhases(const plan::PlanOutput& built, const std::string& dir);
 
 }  // namespace headroom::cli

@@ -1,6 +1,7 @@
 // headroom plan PLAN.yaml [--results results.json] --out DIR
 // Builds the phased capacity roadmap and writes DIR/plan.md, DIR/plan.json and DIR/artifacts/.
 // Plan-file problems are printed one per line as file:line:col: message, exit code 2.
+#include <cmath>
 #include <cstdio>
 #include <sstream>
 #include <string>
@@ -30,7 +31,8 @@ int PlanCommand(int argc, char** argv) {
   bool quiet = false;
   app.add_option("plan", plan_path, "plan file (YAML, see docs/plan.md)")->required();
   app.add_option("--results", results_path,
-                 "results.json whose stress capacity feeds tiers with 'capacity: results'");
+                 "results.json of a run: tiers it watched give capacity and latency to plan tiers of the same "
+                 "name; 'capacity: results' takes its stress capacity");
   app.add_option("--out", out_dir, "output directory for plan.md, plan.json and artifacts/")
       ->required();
   app.add_flag("--quiet,-q", quiet, "print nothing on success");
@@ -46,6 +48,15 @@ int PlanCommand(int argc, char** argv) {
     while (shown.size() > 1 && shown.back() == '/') shown.pop_back();  // "plan/" -> "plan/plan.md"
     std::printf("plan '%s': %zu phases written to %s/plan.md, plan.json and artifacts/\n",
                 output->input.name.c_str(), output->phases.size(), shown.c_str());
+    if (const auto& run = output->input.measured) {
+      std::string measured;
+      for (const plan::TierSpec& t : output->input.tiers)
+        if (t.measured && t.measured->used)
+          measured += (measured.empty() ? "" : ", ") + t.name + " " + std::to_string(std::lround(t.capacity_rps)) + "/s";
+      std::printf("  measured in %s at %s: %s%s\n", run->file.c_str(), run->at.why.c_str(),
+                  measured.empty() ? "no tier's capacity" : measured.c_str(),
+                  run->notes.empty() ? "" : " (notes in plan.md)");
+    }
     for (const plan::PhaseResult& ph : output->phases) {
       char month[32] = "never";
       if (ph.month_reached.value >= 0)

@@ -1,5 +1,7 @@
 // headroom target: serve the embedded test service until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
+#include <sys/prctl.h>
+
 #include <csignal>
 #include <cstdio>
 #include <string>
@@ -31,8 +33,9 @@ Status ParseStall(const std::string& text, target::Options* o) {
 }
 
 struct Flags {
-  std::string bind, stall, error_rate, latency, mode = "normal";
+  std::string bind, stall, error_rate, latency, mode = "normal", flaws, downstream;
   int64_t close_every = 0;
+  bool init_db = false;
 };
 
 Result<target::Options> BuildOptions(const Flags& f, const CLI::App& app, target::Options o) {
@@ -58,6 +61,23 @@ Result<target::Options> BuildOptions(const Flags& f, const CLI::App& app, target
   auto m = target::ParseMode(f.mode);
   if (!m) return Fail("--mode: " + m.error().message);
   o.mode = *m;
+  if (!f.downstream.empty()) {
+    auto d = ParseDurationNs(f.downstream);
+    if (!d) return Fail("--downstream-latency: " + d.error().message);
+    o.shop.downstream_ns = *d;
+  }
+  if (!f.flaws.empty()) {
+    auto flaws = target::ParseFlaws(f.flaws);
+    if (!flaws) return Fail("--flaws: " + flaws.error().message);
+    o.shop.flaws = *flaws;
+  }
+  if (o.shop.postgres.empty() && (!o.shop.redis.empty() || f.init_db || !f.flaws.empty() ||
+                                  app.count("--handler-threads") > 0 || app.count("--db-pool") > 0 ||
+                                  !f.downstream.empty())) {
+    return Fail("--redis, --init-db, --flaws, --handler-threads, --db-pool and --downstream-latency belong to the "
+                "shop: add --postgres CONNINFO");
+  }
+  if (!o.shop.postgres.empty() && o.shop.redis.empty()) return Fail("the shop needs --redis HOST:PORT as well");
   return o;
 }
 
@@ -72,7 +92,9 @@ std::string UrlHost(const std::string& bind) {
 
 int TargetCommand(int argc, char** argv) {
   CLI::App app{"Serve the embedded HTTP/1.1 test service (routes: /, /bytes/N, /cpu/US, /sleep/MS, "
-               "/status/CODE, /chunked/N, /json) with optional fault injection."};
+               "/status/CODE, /chunked/N, /json) with optional fault injection; with --postgres and --redis, "
+               "also a three-tier shop (/shop/products/ID, /shop/customers/ID/orders, POST "
+               "/shop/orders?customer=ID&product=ID, /metrics) with switchable flaws."};
   app.name("headroom target");
   target::Options o;
   Flags f;
@@ -85,6 +107,15 @@ int TargetCommand(int argc, char** argv) {
   app.add_option("--latency", f.latency, "delay added to every response, e.g. 5ms (does not block a thread)");
   app.add_option("--close-every", f.close_every, "close each connection after N responses");
   app.add_option("--mode", f.mode, "normal | close-mid-response | never-respond | garbage | early-response");
+  app.add_option("--postgres", o.shop.postgres, "the shop's database (libpq conninfo, e.g. \"host=127.0.0.1 dbname=shop\")");
+  app.add_option("--redis", o.shop.redis, "the shop's cache, HOST:PORT");
+  app.add_flag("--init-db", f.init_db, "create and fill the shop's tables first (drops earlier ones; 1M orders)");
+  app.add_option("--flaws", f.flaws, "missing-index,small-cache,tiny-pool,one-thread (any subset) or none");
+  AddCount(app, "--handler-threads", o.shop.handler_threads, "the shop's request handler threads (default 16)", 1,
+           target::kMaxThreads);
+  app.add_option("--downstream-latency", f.downstream,
+                 "the simulated recommendation call each product page waits for (default 2ms; 0 for none)");
+  AddCount(app, "--db-pool", o.shop.db_pool, "the shop's PostgreSQL connections (default 10)", 1, target::kMaxThreads);
   if (auto code = ParseArgs(app, argc, argv, "target")) return *code;
   auto options = BuildOptions(f, app, o);
   if (!options) return UsageError(options.error().message);
@@ -98,10 +129,22 @@ int TargetCommand(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
+  if (f.init_db) {
+    if (Status s = target::InitShopDatabase(options->shop, target::ShopData{}, stderr); !s) {
+      return UsageError(s.error().message);
+    }
+  }
+  // The shop's process is "headroom-shop" in ps and /proc, so that a scenario can watch it by
+  // name (process:headroom-shop) apart from the load generator, which is "headroom" too.
+  if (!options->shop.postgres.empty()) prctl(PR_SET_NAME, "headroom-shop", 0, 0, 0);
   auto server = target::Server::Start(*options);
   if (!server) return UsageError(server.error().message);
   std::printf("headroom target listening on http://%s:%u\n", UrlHost(options->bind).c_str(),
               static_cast<unsigned>((*server)->port()));
+  if (!options->shop.postgres.empty()) {
+    std::printf("shop: /shop/products/1..10000, /shop/customers/1..20000/orders, POST /shop/orders, /metrics; "
+                "flaws: %s\n", target::FlawNames(options->shop.flaws).c_str());
+  }
   std::fflush(stdout);
   int sig = 0;
   sigwait(&signals, &sig);

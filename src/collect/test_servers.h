@@ -1,50 +1,25 @@
-// Real servers for the collector tests: PostgreSQL 15 (under an unprivileged user, since it
-// refuses root), Redis 7 and the Prometheus node exporter, each started in a temporary directory
-// on a free loopback port and stopped by PID when the object goes. Test-only.
-//
-// Start* returns an Error with the reason when the server cannot start (not installed, no
-// unprivileged user...). REQUIRE_SERVER turns that into a failure under CI=true and a skip
-// otherwise.
+// Real servers for the collector tests: target's local PostgreSQL 15, Redis 7 and Prometheus
+// node exporter (target/target.h), with REQUIRE_SERVER: a server that cannot start fails the test
+// under CI=true and skips it otherwise. Test-only.
 #pragma once
-#include <sys/types.h>
-
-#include <cstdint>
-#include <memory>
+#include <cstdlib>
 #include <string>
 
-#include "core/status.h"
+#include "target/target.h"
 
 namespace headroom::collect::testing {
 
-class ServerProcess {
- public:
-  ServerProcess(pid_t pid, std::string dir, uint16_t port) : pid_(pid), dir_(std::move(dir)), port_(port) {}
-  ~ServerProcess();  // SIGTERM (SIGINT for postgres: fast shutdown), wait, SIGKILL after 10 s; removes dir
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  uint16_t port() const { return port_; }
-  pid_t pid() const { return pid_; }
-  void set_pid(pid_t pid) { pid_ = pid; }
-  const std::string& dir() const { return dir_; }
-  int stop_signal = 15;
+using ServerProcess = target::LocalServer;
+inline constexpr const char* kPostgresPassword = target::kLocalPostgresPassword;
+using target::PostgresConninfo;
+using target::StartNodeExporter;
+using target::StartPostgres;
+using target::StartRedis;
 
- private:
-  pid_t pid_;
-  std::string dir_;
-  uint16_t port_;
-};
-
-constexpr const char* kPostgresPassword = "s3cret-pw";
-
-// PostgreSQL 15 with pg_stat_statements preloaded, autovacuum off, user "postgres" with password
-// kPostgresPassword (scram over TCP). Conninfo: "host=127.0.0.1 port=N user=postgres dbname=postgres".
-Result<std::unique_ptr<ServerProcess>> StartPostgres();
-// "host=127.0.0.1 port=N user=postgres dbname=postgres password=..." for a started server.
-std::string PostgresConninfo(const ServerProcess& server, bool with_password = true);
-Result<std::unique_ptr<ServerProcess>> StartRedis();
-Result<std::unique_ptr<ServerProcess>> StartNodeExporter();
-
-bool InCi();
+inline bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
 
 }  // namespace headroom::collect::testing
 

@@ -21,12 +21,15 @@ constexpr double kSlowShareOfBudget = 0.5;    // a statement's mean time over th
 constexpr double kLowHitRatio = 0.80;         // cache hit ratio
 constexpr double kLowBufferHitRatio = 0.99;   // PostgreSQL buffer cache
 constexpr double kContention = 1.5;           // metric growth / load growth above this: contention
+constexpr double kPoolWaiting = 0.5;          // requests waiting for a pool's thread or connection, on average
+constexpr double kSpecificCause = 0.85;       // a tier finding this severe ranks above a busy host
 
 struct Source {
   std::string tier;
   std::string label;
   std::string kind;
   const json* body = nullptr;
+  std::string tier_kind;
 };
 
 std::vector<Source> SourcesOf(const json& tiers) {
@@ -36,7 +39,7 @@ std::vector<Source> SourcesOf(const json& tiers) {
     if (!t.is_object() || !t.contains("sources") || !t["sources"].is_array()) continue;
     for (const json& s : t["sources"]) {
       if (!s.is_object()) continue;
-      out.push_back({t.value("name", ""), s.value("label", ""), s.value("kind", ""), &s});
+      out.push_back({t.value("name", ""), s.value("label", ""), s.value("kind", ""), &s, t.value("kind", "")});
     }
   }
   return out;
@@ -52,6 +55,20 @@ std::optional<double> Metric(const Source& s, const std::string& name, const cha
 
 double MetricOr(const Source& s, const std::string& name, double fallback = 0) {
   return Metric(s, name).value_or(fallback);
+}
+
+// The label sets ("{name=\"shop\"}", or "" without labels) of a Prometheus family in a source.
+std::vector<std::string> LabelSets(const Source& s, const std::string& family) {
+  std::vector<std::string> out;
+  const json& m = (*s.body)["metrics"];
+  if (!m.is_object()) return out;
+  for (auto it = m.begin(); it != m.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == family || (key.size() > family.size() && key.compare(0, family.size(), family) == 0 && key[family.size()] == '{')) {
+      out.push_back(key.substr(family.size()));
+    }
+  }
+  return out;
 }
 
 std::string Attribute(const Source& s, const std::string& name) {
@@ -132,6 +149,36 @@ std::optional<double> LatencyBudgetMs(const json& phase) {
   return best;
 }
 
+std::optional<double> Number(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+  return object[key].get<double>();
+}
+
+// Every source with the mean of each metric, and the mean time of its top statements or commands.
+std::vector<Reading> ReadingsOf(const std::vector<Source>& sources) {
+  std::vector<Reading> out;
+  for (const Source& s : sources) {
+    Reading r{s.tier, s.tier_kind, s.label, s.kind, {}, std::nullopt};
+    const json& m = (*s.body)["metrics"];
+    if (m.is_object()) {
+      for (const auto& [name, v] : m.items()) {
+        if (auto mean = Number(v, "mean")) r.mean[name] = *mean;
+      }
+    }
+    const char* group = s.kind == "postgres" ? "statements" : s.kind == "redis" ? "commands" : nullptr;
+    if (group != nullptr) {
+      double time_ms = 0, calls = 0;
+      for (const auto& [key, counts] : Top(s, group, "time_ms")) {
+        time_ms += CountOf(counts, "time_ms");
+        calls += CountOf(counts, "calls");
+      }
+      if (calls > 0) r.activity_mean_ms = time_ms / calls;
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 struct Candidate {
   Point point;
   const json* tiers = nullptr;
@@ -170,6 +217,11 @@ std::optional<Candidate> PickPoint(const json& results) {
         pt.rate_rps = p.value("rate_rps", 0.0);
         pt.achieved_rps = p.value("achieved_rps", 0.0);
         pt.knee = is_knee;
+        for (size_t i = 0; i < curve->size(); ++i) {
+          if (&(*curve)[i] == &p) pt.step = int(i);
+        }
+        pt.p95_us = Number(p, "p95_us");
+        pt.p99_us = Number(p, "p99_us");
         pt.why = is_knee ? "'" + p.value("broken", std::string("an SLO")) + "' broke at " + Rate(pt.rate_rps) +
                                " in stress phase " + name + " (the knee)"
                          : "the highest rate every SLO held at (stress phase " + name + ", " + Rate(pt.rate_rps) + ")";
@@ -191,6 +243,10 @@ std::optional<Candidate> PickPoint(const json& results) {
     pt.phase = name;
     pt.achieved_rps = phase.contains("throughput") ? phase["throughput"].value("achieved_rps", 0.0) : 0.0;
     pt.rate_rps = pt.achieved_rps;
+    if (phase.contains("latency") && phase["latency"].is_object()) {
+      pt.p95_us = Number(phase["latency"].value("response_time_us", json::object()), "p95");
+      pt.p99_us = Number(phase["latency"].value("response_time_us", json::object()), "p99");
+    }
     const bool failed = phase.value("status", "") == "failed" || phase.value("status", "") == "aborted";
     pt.knee = failed;
     pt.why = failed ? "phase " + name + ", which broke its SLOs at " + Rate(pt.achieved_rps)
@@ -218,6 +274,27 @@ class Rules {
       if (s.kind == "process") Process(s);
       if (s.kind == "postgres") Postgres(s);
       if (s.kind == "redis") Redis(s);
+      if (s.kind == "prometheus") AppPools(s);
+    }
+    // A busy resource is where the time goes and a queue is where requests wait; a specific cause
+    // found on a tier is why, so it ranks first and the others name it.
+    for (int level : {1, 0}) {
+      const Finding* cause = nullptr;
+      for (const Finding& f : out_) {
+        if (f.level > level && f.severity >= kSpecificCause && (cause == nullptr || f.severity > cause->severity)) {
+          cause = &f;
+        }
+      }
+      if (cause == nullptr) continue;
+      const double cap = cause->severity - 0.01;
+      const std::string why = "likely cause: the " + cause->tier + " tier's " + cause->resource + " finding (" +
+                              cause->title + ")";
+      for (Finding& f : out_) {
+        if (f.level == level && f.severity > cap) {
+          f.severity = cap;
+          f.evidence.push_back(why);
+        }
+      }
     }
     std::stable_sort(out_.begin(), out_.end(), [](const Finding& a, const Finding& b) { return a.severity > b.severity; });
     return out_;
@@ -271,6 +348,7 @@ class Rules {
     if (cpu >= kSaturated || psi >= kPressure || runq > cores) {
       Finding& f = Add(s, "cpu", std::string("host CPU ") + (cpu >= kSaturated ? "saturated" : "under pressure") + " at " + Pct(cpu),
                        cpu + std::min(psi, 0.5) + (runq > cores ? 0.1 : 0));
+      f.level = 0;
       f.utilization = cpu;
       f.evidence.push_back("cpu_ratio " + Pct(cpu) + " of " + Num(cores) + " cores at " + Rate(rps()));
       if (psi > 0) f.evidence.push_back("psi.cpu.some_ratio " + Pct(psi) + " (share of time some task waited for a CPU)");
@@ -287,6 +365,7 @@ class Rules {
     if (avail <= 0.10 || swap > 0) {
       Finding& f = Add(s, "memory", "host memory nearly exhausted (" + Pct(avail) + " available)",
                        1 - avail + (swap > 0 ? 0.2 : 0));
+      f.level = 0;
       f.utilization = 1 - avail;
       f.evidence.push_back("mem_available_ratio " + Pct(avail));
       if (swap > 0) f.evidence.push_back("swapping " + Num(swap) + " pages/s");
@@ -297,6 +376,7 @@ class Rules {
     const double io_psi = MetricOr(s, "psi.io.some_ratio");
     if (disk >= kSaturated || io_psi >= 2 * kPressure) {
       Finding& f = Add(s, "disk", "disk busy " + Pct(disk) + " of the time", disk + std::min(io_psi, 0.5));
+      f.level = 0;
       f.utilization = disk;
       f.evidence.push_back("disk_util_max_ratio " + Pct(disk) + ", psi.io.some_ratio " + Pct(io_psi));
       Growth(f, s, "disk_util_max_ratio");
@@ -328,6 +408,7 @@ class Rules {
                  "else limits";
     } else if (cores > 0 && used / cores >= kSaturated) {
       Finding& f = Add(s, "cpu", "process CPU saturated: " + Num(used, 2) + " of " + Num(cores) + " cores", used / cores);
+      f.level = 0;
       f.utilization = used / cores;
       f.evidence.push_back("cpu_cores " + Num(used, 2) + " across " + Num(procs) + " process(es) at " + Rate(rps()));
       Growth(f, s, "cpu_cores");
@@ -376,6 +457,8 @@ class Rules {
     }
     // Sequential scans reading many rows: the table, the statement and the column to index.
     const double seq_rows = MetricOr(s, "seq_scan_rows_per_s");
+    std::optional<size_t> index_finding;  // in out_
+    std::string index_statement;
     if (seq_rows >= kSeqRowsPerS) {
       auto tables = Top(s, "tables", "seq_tup_read");
       const std::string table = tables.empty() ? "" : tables[0].first;
@@ -400,6 +483,8 @@ class Rules {
       }
       if (!statement.empty()) f.evidence.push_back("statement: " + Short(statement));
       Growth(f, s, "seq_scan_rows_per_s");
+      index_finding = out_.size() - 1;
+      index_statement = statement;
       f.change = !column.empty() ? "CREATE INDEX CONCURRENTLY ON " + table + " (" + column + ");"
                  : !table.empty() ? "index the column " + table + " is filtered on (EXPLAIN the statements above)"
                                   : "find the table with pg_stat_user_tables.seq_tup_read and index its filter column";
@@ -422,9 +507,18 @@ class Rules {
         if (n <= 0) continue;
         const double mean_ms = CountOf(counts, "time_ms") / n;
         if (mean_ms < kSlowShareOfBudget * *budget_ms_) continue;
+        const double severity = 0.8 + std::min(mean_ms / *budget_ms_ - kSlowShareOfBudget, 0.4);
+        if (index_finding && text == index_statement) {
+          // The same cause: the statement is slow because it scans the table the index is for.
+          Finding& f = out_[*index_finding];
+          f.evidence.push_back("that statement takes " + Num(mean_ms, 1) + " ms on average (" + Num(n) + " calls), " +
+                               Pct(mean_ms / *budget_ms_) + " of the " + Num(*budget_ms_) + " ms SLO");
+          f.severity = std::max(f.severity, severity) + 0.05;
+          break;
+        }
         Finding& f = Add(s, "statement", "a statement takes " + Num(mean_ms, 1) + " ms on average, " +
                                              Pct(mean_ms / *budget_ms_) + " of the " + Num(*budget_ms_) + " ms SLO",
-                         0.8 + std::min(mean_ms / *budget_ms_ - kSlowShareOfBudget, 0.4));
+                         severity);
         f.evidence.push_back("statement: " + Short(text) + " (" + Num(n) + " calls, " + Num(mean_ms, 1) + " ms mean)");
         f.change = "EXPLAIN (ANALYZE, BUFFERS) it: index its filter, return fewer rows, or move it off the request path";
         break;  // the slowest one is enough
@@ -455,8 +549,13 @@ class Rules {
       const double hit = MetricOr(s, "hit_ratio", -1);
       if (hit >= 0) f.evidence.push_back("hit_ratio " + Pct(hit));
       Growth(f, s, "evictions_per_s", "the working set outgrew the cache");
-      f.change = "`maxmemory " + FormatBytes(std::ceil(used * 1.5)) + "` (the used memory x 1.5, so the working set "
-                 "fits)" + (policy.find("lru") == std::string::npos && policy.find("lfu") == std::string::npos
+      // At a uniform key popularity the hit ratio is the share of the working set that fits, so the
+      // working set is about used / hit ratio; a skewed popularity needs less.
+      const double fit = hit > 0.05 ? std::max(used * 1.5, used / hit) : used * 20;
+      f.change = "`maxmemory " + FormatBytes(std::ceil(fit)) + "` (" +
+                 (hit > 0.05 ? "the used memory / the hit ratio " + Pct(hit) + ", at least x 1.5, "
+                             : std::string("20 x the used memory: almost nothing hits, ")) +
+                 "so the working set fits)" + (policy.find("lru") == std::string::npos && policy.find("lfu") == std::string::npos
                                 ? " and `maxmemory-policy allkeys-lru` (now " + (policy.empty() ? std::string("unknown") : policy) + ")"
                                 : "");
     }
@@ -472,7 +571,18 @@ class Rules {
                  "small commands (MGET), and replace O(N) commands (KEYS, large SMEMBERS) with SCAN or smaller keys";
     }
     const double hit = MetricOr(s, "hit_ratio", 1);
-    if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !(mem >= 0.9 && evict > 0)) {
+    const double keys_min = Metric(s, "keys", "min").value_or(0), keys_max = Metric(s, "keys", "max").value_or(0);
+    const bool warming = evict <= 0 && keys_max > 0 && keys_max - keys_min >= 0.05 * keys_max;
+    if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && warming) {
+      // Keys still arriving and none evicted: the misses are a cold cache, not a flaw.
+      Finding& f = Add(s, "hit ratio", "cache hit ratio " + Pct(hit) + " while the cache warms up (keys " +
+                                           Num(keys_min) + " -> " + Num(keys_max) + " in the window)",
+                       0.3);
+      f.evidence.push_back("hits_per_s " + Num(MetricOr(s, "hits_per_s")) + ", misses_per_s " +
+                           Num(MetricOr(s, "misses_per_s")) + ", evictions_per_s 0");
+      f.change = "measure after a warm-up phase long enough to fill the cache (or prewarm the hot keys): this "
+                 "point's latency includes cold misses that steady traffic would not have";
+    } else if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !(mem >= 0.9 && evict > 0)) {
       Finding& f = Add(s, "hit ratio", "cache hit ratio " + Pct(hit), 0.4 + (kLowHitRatio - hit));
       f.evidence.push_back("hits_per_s " + Num(MetricOr(s, "hits_per_s")) + ", misses_per_s " +
                            Num(MetricOr(s, "misses_per_s")) + ", keys " + Num(MetricOr(s, "keys")));
@@ -485,6 +595,103 @@ class Rules {
       f.evidence.push_back("rejected_connections_per_s " + Num(rejected, 1) + ", connected_clients " +
                            Num(MetricOr(s, "connected_clients")));
       f.change = "raise `maxclients` and pool the app's Redis connections (one pool per instance)";
+    }
+  }
+
+  // A service's own pools, from the names Micrometer publishes: the request thread pool
+  // (executor_*) and the database connection pool (hikaricp_*). Busy and waiting counts come from
+  // the time summaries when present (their rate is the average number busy or waiting over the
+  // window, exact), else from the gauges sampled once per interval.
+  void AppPools(const Source& s) {
+    const double cores = cores_.value_or(0);
+    auto mean_of = [&](const std::string& timed, const std::string& gauge) -> std::optional<double> {
+      if (auto v = Metric(s, timed)) return v;
+      return Metric(s, gauge);
+    };
+    for (const std::string& l : LabelSets(s, "executor_pool_max_threads")) {
+      const double max = MetricOr(s, "executor_pool_max_threads" + l);
+      const auto busy = mean_of("executor_seconds_sum" + l, "executor_active_threads" + l);
+      const auto waiting = mean_of("executor_idle_seconds_sum" + l, "executor_queued_tasks" + l);
+      // Saturated: the threads are nearly all busy, or more requests wait than there are threads
+      // (on a CPU-starved host a freed thread waits to be scheduled, so the queue grows first).
+      if (max <= 0 || !busy || waiting.value_or(0) < kPoolWaiting || (*busy / max < kSaturated && *waiting < max)) continue;
+      const double queued = MetricOr(s, "executor_queued_tasks" + l);
+      const double wait_ms = MetricOr(s, "executor_idle_seconds_sum" + l) /
+                             std::max(MetricOr(s, "executor_idle_seconds_count" + l), 1e-9) * 1000;
+      double cpu = -1;
+      for (const Source& o : sources_) {
+        if (o.tier == s.tier && o.kind == "process") cpu = MetricOr(o, "cpu_cores", -1);
+      }
+      Finding& f = Add(s, "threads", std::string("request threads ") + (*busy / max >= kSaturated ? "exhausted" : "too few") +
+                                         ": " + Num(*busy, 1) + " of " + Num(max) + " busy, " +
+                                         Num(*waiting, 1) + " requests waiting for one",
+                       1.0 + std::min(*waiting / (10 * max), 0.3));
+      f.utilization = std::min(*busy / max, 1.0);
+      f.evidence.push_back("executor_seconds_sum" + l + " " + Num(*busy, 2) + " threads busy on average of " +
+                           "executor_pool_max_threads " + Num(max) + " at " + Rate(rps()));
+      f.evidence.push_back("executor_queued_tasks " + Num(queued, 1) + " sampled, " + Num(*waiting, 1) +
+                           " waiting on average" + (wait_ms > 0 ? ", " + Num(wait_ms, 1) + " ms each" : ""));
+      if (cpu >= 0) f.evidence.push_back("the tier's processes use " + Num(cpu, 2) + " cores");
+      Growth(f, s, "executor_seconds_sum" + l);
+      const bool cpu_bound = cpu >= 0.9 * max;
+      if (!cpu_bound) f.level = 1;
+      if (cpu_bound) {
+        f.change = "the threads are busy on CPU (" + Num(cpu, 2) + " cores for " + Num(max) + " threads): run " +
+                   Num(std::max(cores, max + 1)) + " threads (one per core), then add instances";
+      } else {
+        // Little's law: a request holds a thread busy / rps seconds; twice the load at 80 % busy.
+        const double queued_need = *busy / max < kSaturated ? std::ceil(*busy + *waiting) : 0;
+        const double want = std::min(256.0, std::max({max + 1, std::ceil(2 * *busy / kSaturated), queued_need}));
+        f.change = "the threads mostly wait on I/O (" + (cpu >= 0 ? Num(cpu, 2) + " cores used" : std::string("CPU not watched")) +
+                   "): each request holds a thread " + Num(*busy / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
+                   Rate(2 * rps()) + " (2x) needs " + Num(want) + " threads at 80 % busy: raise the request threads from " +
+                   Num(max) + " to " + Num(want) + " (Tomcat `server.tomcat.threads.max`, a thread pool's maximum size, "
+                   "Puma/gunicorn threads), or make what they wait for faster";
+      }
+    }
+    for (const std::string& l : LabelSets(s, "hikaricp_connections_max")) {
+      const double max = MetricOr(s, "hikaricp_connections_max" + l);
+      const auto in_use = mean_of("hikaricp_connections_usage_seconds_sum" + l, "hikaricp_connections_active" + l);
+      const auto waiting = mean_of("hikaricp_connections_acquire_seconds_sum" + l, "hikaricp_connections_pending" + l);
+      if (max <= 0 || !in_use || waiting.value_or(0) < kPoolWaiting || (*in_use / max < kSaturated && *waiting < max)) {
+        continue;
+      }
+      const double timeouts = MetricOr(s, "hikaricp_connections_timeout_total" + l);
+      const double acquire_ms = MetricOr(s, "hikaricp_connections_acquire_seconds_sum" + l) /
+                                std::max(MetricOr(s, "hikaricp_connections_acquire_seconds_count" + l), 1e-9) * 1000;
+      Finding& f = Add(s, "connection pool", std::string("database connection pool ") +
+                                                 (*in_use / max >= kSaturated ? "exhausted" : "too small") + ": " +
+                                                 Num(*in_use, 1) + " of " + Num(max) + " connections in use, " +
+                                                 Num(*waiting, 1) + " requests waiting for one",
+                       1.0 + std::min(*waiting / (10 * max), 0.3));
+      f.utilization = std::min(*in_use / max, 1.0);
+      f.evidence.push_back("hikaricp_connections_usage_seconds_sum" + l + " " + Num(*in_use, 2) +
+                           " connections in use on average of hikaricp_connections_max " + Num(max) + " at " + Rate(rps()));
+      f.evidence.push_back("hikaricp_connections_acquire_seconds_sum " + Num(*waiting, 1) + " waiting on average" +
+                           (acquire_ms > 0 ? ", " + Num(acquire_ms, 1) + " ms per acquisition" : "") +
+                           (timeouts > 0 ? ", " + Num(timeouts, 1) + " timeouts/s" : ""));
+      double db_max = 0, db_conns = 0;
+      for (const Source& o : sources_) {
+        if (o.kind == "postgres") {
+          db_max = MetricOr(o, "max_connections");
+          db_conns = MetricOr(o, "connections");
+        }
+      }
+      if (db_max > 0) {
+        f.evidence.push_back("PostgreSQL: " + Num(db_conns) + " connections of max_connections " + Num(db_max));
+      }
+      Growth(f, s, "hikaricp_connections_acquire_seconds_sum" + l, "requests queue for connections faster than load grows");
+      // Little's law as for threads: twice the load at 80 % of the pool in use, within what the
+      // database accepts.
+      // A pool that is not busy yet has a queue (handoffs on a starved CPU): at least in use + waiting.
+      const double queued_need = *in_use / max < kSaturated ? std::ceil(*in_use + *waiting) : 0;
+      double want = std::max({max + 1, std::ceil(2 * *in_use / kSaturated), queued_need});
+      if (db_max > 0) want = std::min(want, std::max(max + 1, std::floor(db_max * 0.8) - (db_conns - *in_use)));
+      f.change = "each request holds a connection " + Num(*in_use / std::max(rps(), 1e-9) * 1000, 2) + " ms, so " +
+                 Rate(2 * rps()) + " (2x) needs " + Num(want) + " connections at 80 % in use: raise the pool from " +
+                 Num(max) + " to " + Num(want) + " (HikariCP `maximumPoolSize`, the pool size of your driver); beyond "
+                 "about 2-4 connections per database core, more connections queue inside PostgreSQL instead: then "
+                 "make the statements cheaper or add a PgBouncer in transaction mode";
     }
   }
 
@@ -520,6 +727,7 @@ Result<Explanation> Explain(const json& results) {
   }
   Rules rules(*c, LatencyBudgetMs(*c->phase));
   e.findings = rules.Run();
+  e.readings = ReadingsOf(rules.sources());
   const bool saturated = std::any_of(e.findings.begin(), e.findings.end(), [](const Finding& f) { return f.severity >= 0.8; });
   if (!saturated) {
     double lateness_p99 = 0;

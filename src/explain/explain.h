@@ -9,6 +9,7 @@
 #pragma once
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,19 @@ struct Point {
   double achieved_rps = 0;
   std::string why;          // "p99 < 50ms broke at 600/s (the knee)", "highest load reached"
   bool knee = false;        // an SLO broke here
+  int step = -1;            // index in the phase's stress.curve[]; -1 when the point is a whole phase
+  std::optional<double> p95_us, p99_us;  // response time at the point, when results.json has it
+};
+
+// One watched source at the point: the window mean of each of its metrics (docs/collect.md).
+struct Reading {
+  std::string tier;       // tier name in the run (scenario `tiers:` or --watch label)
+  std::string tier_kind;  // the run's kind for the tier: app, database, cache, host, ...
+  std::string source;     // source label
+  std::string kind;       // host, process, postgres, redis, prometheus
+  std::map<std::string, double> mean;
+  // postgres statements / redis commands: time / calls summed over the top activities, in ms.
+  std::optional<double> activity_mean_ms;
 };
 
 struct Finding {
@@ -36,6 +50,11 @@ struct Finding {
   std::optional<double> utilization;  // 0..1 where the resource has a capacity
   std::vector<std::string> evidence;  // metric values at the point, growth with load
   std::string change;       // what to change, with values
+  // Where the finding sits between cause and effect: 2 a specific cause (an index, an evicting
+  // cache, an exhausted connection pool...), 1 a queue in front of something slower (request
+  // threads waiting on I/O), 0 a busy resource (host CPU, memory, disk; a process's CPU). A finding
+  // ranks below one of a higher level with severity >= 0.85 found in the same run, and names it.
+  int level = 2;
 };
 
 struct Explanation {
@@ -45,6 +64,7 @@ struct Explanation {
   // Set when nothing watched was saturated at the point: where else the limit may be.
   std::string elsewhere;
   int tiers_watched = 0;
+  std::vector<Reading> readings;  // every watched source at the point, in results.json order
 };
 
 // REQUIRES: a parsed results.json (schema headroom.results/N). Errors: not a results file, no

@@ -44,6 +44,12 @@ const Want kCases[] = {
     {"pool_exhausted", "db", "connections", "pool_mode = transaction", false},
     {"n_plus_one", "db", "statements", "WHERE id = ANY($1)", true},
     {"cpu_contention", "box", "cpu", "hosts of this size", false},
+    // Real runs of the reference shop (headroom target --postgres --redis --flaws F) on a busy
+    // 2-core host, trimmed to the phases and tiers: each flaw ranks first, above the host CPU.
+    {"shop_missing_index", "db", "index", "CREATE INDEX CONCURRENTLY ON public.orders (customer_id);", false},
+    {"shop_small_cache", "cache", "memory", "maxmemory-policy allkeys-lru` (now allkeys-random)", false},
+    {"shop_tiny_pool", "app", "connection pool", "raise the pool from 1 to", false},
+    {"shop_one_thread", "app", "threads", "raise the request threads from 1 to", false},
     {"nothing_saturated", "", "", "", true},
     {"no_tiers", "", "", "", true},
 };
@@ -78,12 +84,66 @@ TEST(Explain, TheKneeIsTheLowestRateThatBrokeAndItsNeighbourTheHighestThatHeld) 
   EXPECT_TRUE(growth);
 }
 
+// What consumers beside the ranking read (headroom plan --results): where the point is in the
+// curve, and every watched source's metric means there.
+TEST(Explain, ThePointNamesItsStepAndCarriesEveryReading) {
+  Explanation e = MustExplain("pool_exhausted");
+  EXPECT_EQ(e.at.step, 1);  // the second rate tried, 800/s
+  EXPECT_FALSE(e.at.p95_us.has_value());  // this file has no p95_us in its curve
+  ASSERT_EQ(e.readings.size(), 2u);
+  EXPECT_EQ(e.readings[0].tier, "box");
+  EXPECT_EQ(e.readings[0].kind, "host");
+  EXPECT_EQ(e.readings[1].tier, "db");
+  EXPECT_EQ(e.readings[1].tier_kind, "database");
+  EXPECT_EQ(e.readings[1].kind, "postgres");
+  EXPECT_TRUE(e.readings[1].mean.contains("connections_ratio"));
+  // A whole phase is the point when no stress step broke: step -1, its response-time p95.
+  auto phase = Explain(nlohmann::json::parse(R"({"schema": "headroom.results/3", "phases": [{"name": "steady",
+      "kind": "baseline", "status": "passed", "throughput": {"achieved_rps": 100},
+      "latency": {"response_time_us": {"p95": 12000, "p99": 30000}}, "tiers": []}]})"));
+  ASSERT_TRUE(phase.has_value()) << phase.error().message;
+  EXPECT_EQ(phase->at.step, -1);
+  EXPECT_EQ(phase->at.p95_us, 12000);
+  EXPECT_EQ(phase->at.p99_us, 30000);
+}
+
 TEST(Explain, ContentionIsNamedWhenAResourceOutgrowsTheLoad) {
   Explanation e = MustExplain("cpu_contention");
   ASSERT_FALSE(e.findings.empty());
   bool named = false;
   for (const std::string& line : e.findings[0].evidence) named = named || line.find("contention, not just use") != std::string::npos;
   EXPECT_TRUE(named) << Text(e);
+}
+
+TEST(Explain, ACauseOutranksTheQueuesAndBusyResourcesItExplains) {
+  // The small cache sends misses to PostgreSQL: request threads queue and the host's CPU is busy;
+  // both rank below the evicting cache and name it.
+  Explanation e = MustExplain("shop_small_cache");
+  ASSERT_GE(e.findings.size(), 3u) << Text(e);
+  EXPECT_EQ(e.findings[0].level, 2);
+  for (size_t i = 1; i < e.findings.size(); ++i) {
+    const Finding& f = e.findings[i];
+    if (f.level == 2) continue;
+    EXPECT_LT(f.severity, e.findings[0].severity) << f.title;
+    EXPECT_NE(f.evidence.back().find("likely cause: the cache tier's memory finding"), std::string::npos) << f.title;
+  }
+  // Without a cause, the queue is first: one request thread.
+  Explanation one = MustExplain("shop_one_thread");
+  EXPECT_EQ(one.findings[0].level, 1);
+}
+
+TEST(Explain, ASlowStatementOnTheScannedTableJoinsTheIndexFinding) {
+  Explanation e = MustExplain("shop_missing_index");
+  int index = 0, statement = 0;
+  for (const Finding& f : e.findings) {
+    index += f.resource == "index";
+    statement += f.resource == "statement";
+  }
+  EXPECT_EQ(index, 1);
+  EXPECT_EQ(statement, 0) << Text(e);  // one cause, one finding
+  bool joined = false;
+  for (const std::string& line : e.findings[0].evidence) joined = joined || line.find("that statement takes") == 0;
+  EXPECT_TRUE(joined) << Text(e);
 }
 
 TEST(Explain, NothingSaturatedSaysWhereElseToLook) {

@@ -18,10 +18,17 @@ namespace headroom::plan {
 const std::vector<std::string>& KnownRemedyIds();
 std::vector<std::string> KnownEffectKeys(const std::string& remedy_id);
 
+// `capacity_from_run(name)` for a tier map without `capacity`: "" when the --results run measured
+// the tier called `name` (its capacity, and a database's write_capacity, may then be left out),
+// otherwise why not, appended to the error.
+using CapacityFromRun = std::function<std::string(const std::string& name)>;
+
 // Reads one tier map; `read_capacity` handles the `capacity` value (a rate, or 'results').
+// Without `capacity_from_run`, a missing capacity is an error.
 std::optional<TierSpec> ReadTierWith(
     const YAML::Node& node, const std::string& path, Diagnostics& d,
-    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity);
+    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity,
+    const CapacityFromRun& capacity_from_run = nullptr);
 
 // Parses a catalogue document (`remedies:` list). Used for the built-in one and in tests.
 Result<std::vector<Remedy>> ParseCatalogue(const std::string& yaml_text, const std::string& source);

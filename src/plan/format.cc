@@ -48,6 +48,22 @@ std::string Money(const PlanInput& in, double amount) {
   return FormatCount(std::round(amount)) + " " + in.currency;
 }
 
+std::string CapacityBasis(const TierSpec& t) {
+  if (t.added_by_remedy) return "catalogue";
+  return t.capacity_measured ? "measured" : "declared";
+}
+
+std::string WriteCapacityBasis(const TierSpec& t) {
+  if (t.added_by_remedy) return "catalogue";
+  return t.write_capacity_source.rfind("measured", 0) == 0 ? "measured" : "declared";
+}
+
+std::string PointText(const MeasuredPoint& p) {
+  std::string s = "phase " + p.phase;
+  if (p.step >= 0) s += " step " + std::to_string(p.step + 1);
+  return s + " at " + Num(p.achieved_rps) + " req/s";
+}
+
 std::string PhaseLabel(double multiplier) { return Num(multiplier) + "x"; }
 
 std::string PhaseDir(double multiplier) { return PhaseLabel(multiplier); }

@@ -153,6 +153,58 @@ void OperationsJson(const PhaseResult& ph, ordered_json& j) {
   j["chaos"] = chaos;
 }
 
+ordered_json Optional(const std::optional<double>& v, double (*round)(double)) {
+  return v ? ordered_json(round(*v)) : ordered_json(nullptr);
+}
+
+ordered_json PointJson(const MeasuredPoint& p) {
+  return {{"phase", p.phase}, {"step", p.step >= 0 ? ordered_json(p.step + 1) : ordered_json(nullptr)},
+          {"rate_rps", Rate(p.rate_rps)}, {"achieved_rps", Rate(p.achieved_rps)}, {"knee", p.knee},
+          {"why", p.why}, {"p95_ms", Optional(p.p95_ms, Rate)}, {"p99_ms", Optional(p.p99_ms, Rate)}};
+}
+
+ordered_json WatchedJson(const WatchedTier& w) {
+  return {{"name", w.name}, {"kind", w.kind}, {"resource", w.utilization ? ordered_json(w.resource) : ordered_json(nullptr)},
+          {"utilization", Optional(w.utilization, Ratio)}, {"evidence", w.evidence}, {"why_not", w.why_not},
+          {"latency_ms", Optional(w.latency_ms, Rate)}, {"latency_metric", w.latency_metric}};
+}
+
+// What --results measured (docs/plan-json.md, "measured"); null without it.
+ordered_json MeasuredJson(const PlanInput& in) {
+  if (!in.measured) return nullptr;
+  const RunMeasurement& run = *in.measured;
+  ordered_json j;
+  j["results"] = run.file;
+  j["point"] = PointJson(run.at);
+  j["before"] = run.before ? PointJson(*run.before) : ordered_json(nullptr);
+  ordered_json watched = ordered_json::array();
+  for (const WatchedTier& w : run.tiers) watched.push_back(WatchedJson(w));
+  j["watched"] = watched;
+  ordered_json tiers = ordered_json::array();
+  for (const TierSpec& t : in.tiers) {
+    if (!t.measured) continue;
+    const TierMeasurement& m = *t.measured;
+    tiers.push_back({{"tier", t.name}, {"watched", m.watched.name},
+                     {"resource", m.watched.utilization ? ordered_json(m.watched.resource) : ordered_json(nullptr)},
+                     {"utilization", Optional(m.watched.utilization, Ratio)},
+                     {"load", Rate(m.load)}, {"load_unit", m.load_unit}, {"load_formula", m.load_formula},
+                     {"capacity_rps", Rate(m.capacity_rps)}, {"lower_bound", m.lower_bound}, {"used", m.used},
+                     {"declared_rps", Optional(m.declared_rps, Rate)}, {"declared_source", m.declared_source},
+                     {"latency_ms", Optional(m.watched.latency_ms, Rate)}, {"latency_metric", m.watched.latency_metric},
+                     {"latency_budget_ms", Optional(m.latency_budget_ms, Rate)}});
+  }
+  j["tiers"] = tiers;
+  ordered_json bottlenecks = ordered_json::array();
+  for (const MeasuredBottleneck& b : run.bottlenecks)
+    bottlenecks.push_back({{"tier", b.tier}, {"source", b.source}, {"resource", b.resource}, {"title", b.title},
+                           {"severity", Round(b.severity, 3)}, {"utilization", Optional(b.utilization, Ratio)},
+                           {"evidence", b.evidence}, {"change", b.change}});
+  j["bottlenecks"] = bottlenecks;
+  j["elsewhere"] = run.elsewhere.empty() ? ordered_json(nullptr) : ordered_json(run.elsewhere);
+  j["notes"] = run.notes;
+  return j;
+}
+
 }  // namespace
 
 std::string JsonPlan(const PlanOutput& plan) {
@@ -181,11 +233,22 @@ std::string JsonPlan(const PlanOutput& plan) {
                {"error_rate", Ratio(in.slo.error_rate)},
                {"job_delay_s", in.slo.job_delay_s ? ordered_json(*in.slo.job_delay_s) : ordered_json(nullptr)}};
   ordered_json tiers = ordered_json::array();
-  for (const TierSpec& t : in.tiers)
-    tiers.push_back({{"name", t.name}, {"kind", std::string(TierKindName(t.kind))},
-                     {"count", t.count}, {"capacity_rps", Rate(t.capacity_rps)},
-                     {"capacity_source", t.capacity_source}, {"unit_cost", t.unit_cost}});
+  for (const TierSpec& t : in.tiers) {
+    ordered_json tier = {{"name", t.name}, {"kind", std::string(TierKindName(t.kind))},
+                         {"count", t.count}, {"capacity_rps", Rate(t.capacity_rps)},
+                         {"capacity_source", t.capacity_source}, {"capacity_basis", CapacityBasis(t)}};
+    if (t.kind == TierKind::kDatabase) {
+      tier["write_capacity_rps"] = Rate(t.write_capacity_rps);
+      tier["write_capacity_basis"] = WriteCapacityBasis(t);
+    }
+    const bool latency = t.measured && t.measured->watched.latency_ms;
+    tier["latency_ms"] = latency ? ordered_json(Rate(*t.measured->watched.latency_ms)) : ordered_json(nullptr);
+    tier["latency_basis"] = latency ? ordered_json("measured") : ordered_json(nullptr);
+    tier["unit_cost"] = t.unit_cost;
+    tiers.push_back(tier);
+  }
   j["tiers"] = tiers;
+  j["measured"] = MeasuredJson(in);
   if (plan.writes_outgrow_primary_multiplier) {
     j["writes_outgrow_primary"] = {{"multiplier", Round(*plan.writes_outgrow_primary_multiplier, 2)},
                                    {"detail", plan.writes_outgrow_detail}};

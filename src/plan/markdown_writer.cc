@@ -70,6 +70,83 @@ void Summary(std::string& md, const PlanOutput& plan) {
   md += "\n";
 }
 
+std::string LatencyText(const WatchedTier& w) {
+  return Num(*w.latency_ms) + " ms (measured: " + w.latency_metric + ")";
+}
+
+std::string PointLine(const RunMeasurement& run) {
+  const MeasuredPoint& p = run.at;
+  std::string s = "At " + p.why + ": " + PointText(p) + " (" + Num(p.rate_rps) + " req/s sent)";
+  if (p.p95_ms) s += ", p95 " + Num(*p.p95_ms) + " ms";
+  if (p.p99_ms) s += ", p99 " + Num(*p.p99_ms) + " ms";
+  return s + ".";
+}
+
+// What --results measured: the point, each planned tier's capacity from it, and explain's ranking.
+void Measured(std::string& md, const PlanInput& in) {
+  const RunMeasurement& run = *in.measured;
+  md += "## Measured (" + run.file + ")\n\n" + PointLine(run) + "\n\n";
+  md += "Each tier's capacity is its load at the point's rate / the utilization of its scarcest "
+        "resource there / its units; a tier's load at any other rate then grows linearly from the "
+        "measured utilization.\n\n";
+  md += "| Tier | Watched | Scarcest resource | Utilization | Load at the point | Capacity per unit | "
+        "Used | Latency |\n|---|---|---|---:|---:|---:|---|---|\n";
+  for (const TierSpec& t : in.tiers) {
+    if (!t.measured) continue;
+    const TierMeasurement& m = *t.measured;
+    const WatchedTier& w = m.watched;
+    std::string used = m.used ? (m.lower_bound ? "measured, lower bound" : "measured")
+                              : "declared" + (m.declared_rps ? " " + Num(*m.declared_rps) + "/s" : std::string());
+    if (m.used && m.declared_rps) used += "; declared " + Num(*m.declared_rps) + "/s replaced";
+    md += "| " + t.name + " | " + w.name + " (" + w.kind + ") | " +
+          (w.utilization ? w.resource + ": " + w.evidence : "none: " + w.why_not) + " | " +
+          (w.utilization ? Pct(*w.utilization) : "-") + " | " +
+          (m.load > 0 ? Num(m.load) + " " + m.load_unit : "-") + " | " +
+          (m.capacity_rps > 0 ? (m.lower_bound ? ">= " : "") + Num(m.capacity_rps) + "/s" : "-") + " | " + used +
+          " | " + (w.latency_ms ? LatencyText(w) : "not measured") +
+          (w.latency_ms && m.latency_budget_ms ? "; budget " + Num(*m.latency_budget_ms) + " ms" : "") + " |\n";
+  }
+  md += "\n";
+  for (const TierSpec& t : in.tiers) {
+    if (!t.measured || !(t.measured->capacity_rps > 0)) continue;
+    const TierMeasurement& m = *t.measured;
+    md += "- " + t.name + ": " + m.load_formula + " = " + Num(m.load) + " " + m.load_unit + "; / " +
+          Pct(std::max(*m.watched.utilization, kMinMeasuredUtilization)) + " " + m.watched.resource + " / " +
+          std::to_string(std::max(t.count, 1)) + " unit(s) = " + Num(m.capacity_rps) + "/s per unit" +
+          (m.used ? "" : " (not used)") + ".\n";
+  }
+  if (!run.notes.empty()) {
+    md += "\nNotes:\n\n";
+    for (const std::string& n : run.notes) md += "- " + n + ".\n";
+  }
+  md += "\nBottlenecks measured at the point (`headroom explain`), most severe first:\n\n";
+  if (run.bottlenecks.empty()) md += "None ranked.\n";
+  for (size_t i = 0; i < run.bottlenecks.size(); ++i) {
+    const MeasuredBottleneck& b = run.bottlenecks[i];
+    md += std::to_string(i + 1) + ". **" + b.tier + " — " + b.resource + "**: " + b.title +
+          (b.utilization ? " (utilization " + Pct(*b.utilization) + ")" : "") + "\n";
+    for (const std::string& e : b.evidence) md += "   - " + e + "\n";
+    md += "   - change: " + b.change + "\n";
+  }
+  if (!run.elsewhere.empty()) md += "\n" + run.elsewhere + ".\n";
+  md += "\n";
+}
+
+// The measured ranking again where each phase assesses its bottlenecks, in one line per finding.
+void MeasuredBottlenecks(std::string& md, const RunMeasurement& run) {
+  md += "\nBottlenecks measured at the run's point (" + run.file + ", " + PointText(run.at) +
+        "), most severe first:\n\n";
+  if (run.bottlenecks.empty()) md += "None ranked" + (run.elsewhere.empty() ? "" : ": " + run.elsewhere) + ".\n";
+  for (size_t i = 0; i < run.bottlenecks.size(); ++i) {
+    const MeasuredBottleneck& b = run.bottlenecks[i];
+    std::string evidence;
+    for (const std::string& e : b.evidence) evidence += (evidence.empty() ? "" : "; ") + e;
+    md += std::to_string(i + 1) + ". **" + b.tier + "** (" + b.resource +
+          (b.utilization ? ", " + Pct(*b.utilization) : "") + "): " + b.title +
+          (evidence.empty() ? "" : " — " + evidence) + ".\n";
+  }
+}
+
 // Sections 1-3: where the phase starts, when it arrives, what changes.
 void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   std::string label = PhaseLabel(ph.multiplier);
@@ -97,7 +174,9 @@ void Assessment(std::string& md, const PlanInput& in, const PhaseResult& ph) {
   md += "### 1. Assessment\n\nThe configuration entering this phase, at this phase's required "
         "capacity:\n\n";
   Table(md, ph.assessment);
-  md += "\nBottlenecks, most severe first:\n\n";
+  if (in.measured) MeasuredBottlenecks(md, *in.measured);
+  md += in.measured ? "\nProjected at this phase's required rate, most severe first:\n\n"
+                    : "\nBottlenecks, most severe first:\n\n";
   if (ph.bottlenecks.empty()) md += "None: every tier is within its target.\n";
   for (size_t i = 0; i < ph.bottlenecks.size(); ++i) {
     const Bottleneck& b = ph.bottlenecks[i];
@@ -269,12 +348,18 @@ std::string MarkdownPlan(const PlanOutput& plan) {
     md += "- " + t.name + " (" + std::string(TierKindName(t.kind)) + "): " +
           std::to_string(t.count) + " unit(s) of " + Num(t.capacity_rps) + "/s (" +
           t.capacity_source + ")" +
-          (t.kind == TierKind::kDatabase ? ", " + Num(t.write_capacity_rps) + " writes/s" : "") +
+          (t.kind == TierKind::kDatabase
+               ? ", " + Num(t.write_capacity_rps) + " writes/s (" +
+                     (WriteCapacityBasis(t) == CapacityBasis(t) && t.write_capacity_source != "declared"
+                          ? "the same measurement" : t.write_capacity_source) + ")"
+               : "") +
+          (t.measured && t.measured->watched.latency_ms ? ", latency " + LatencyText(t.measured->watched) : "") +
           ", " + Money(in, t.unit_cost) + " per unit per month.\n";
   md += "\nMethod: each phase's required capacity is demand x safety; each tier's target "
         "utilization is the highest at which an M/M/c queue of its workers keeps p95 within the "
         "tier's latency budget, capped by its ceiling; remedies are chosen as the cheapest set "
         "that brings every tier within target, listed in the order they are applied.\n\n";
+  if (in.measured) Measured(md, in);
   Summary(md, plan);
   for (const PhaseResult& ph : plan.phases) {
     Assessment(md, in, ph);

@@ -24,6 +24,39 @@ enum class TierKind { kApp, kCache, kDatabase, kQueue, kWorkers, kCdn };
 enum class Resource { kCpu, kMemory, kIo, kNetwork, kConnections, kWrites };
 enum class Sessions { kNone, kExternal, kSticky, kMemory };  // where app session state lives
 
+// A tier a `--results` run watched, read at the run's point (docs/plan.md, "Measured tiers").
+struct WatchedTier {
+  std::string name, kind;       // the run's tier name and kind (scenario `tiers:` or --watch)
+  std::string resource;         // its scarcest resource: cpu, disk, connections, memory, ...
+  std::optional<double> utilization;  // of that resource at the point (0..1); nullopt: none usable
+  std::string evidence;         // the metric behind it: "process:postgres cpu_ratio 38 %"
+  std::string why_not;          // when no utilization: why
+  std::optional<double> latency_ms;  // at the point (app: p95; database, cache: mean per operation)
+  std::string latency_metric;        // where it came from
+  std::optional<double> work_per_s;  // operations the run counted: redis ops_per_s, postgres statements/s
+  std::string work_metric;
+};
+
+// What the run measured for one tier of the plan, and the capacity that implies.
+struct TierMeasurement {
+  WatchedTier watched;
+  double achieved_rps = 0;      // requests/s the run achieved at the point
+  // Filled when the capacity is resolved from the measurement (src/plan/measured.cc):
+  double load = 0;              // the tier's work at achieved_rps in the plan's unit, all units
+  std::string load_unit;        // req/s, queries/s, ops/s, ...
+  std::string load_formula;
+  double capacity_rps = 0;      // per unit at 100 %: load / utilization / units
+  bool lower_bound = false;     // utilization below kMinMeasuredUtilization: capacity is at least this
+  bool used = false;            // the measured capacity replaced the plan file's
+  std::optional<double> declared_rps;  // what the plan file gave, if anything
+  std::string declared_source;         // "declared", or the results.json field of `capacity: results`
+  std::optional<double> latency_budget_ms;  // the tier's budget in the plan, beside the latency
+};
+
+// Below this utilization a run did not load the tier enough to measure its capacity: a declared
+// capacity is kept, otherwise the capacity is a lower bound (load / 5 %).
+inline constexpr double kMinMeasuredUtilization = 0.05;
+
 struct TierSpec {
   std::string name;
   TierKind kind = TierKind::kApp;
@@ -31,7 +64,10 @@ struct TierSpec {
   double capacity_rps = 0;     // per unit at 100 % of its limiting resource: app/cdn requests/s,
                                // cache ops/s, database read queries/s, queue messages/s, workers jobs/s
   std::string capacity_source = "declared";  // where capacity_rps came from (results.json path)
+  bool capacity_measured = false;  // capacity_rps came from a measurement (--results, demo)
+  std::optional<TierMeasurement> measured;  // what --results measured for this tier, if anything
   double write_capacity_rps = 0;  // database only: write statements/s per primary
+  std::string write_capacity_source = "declared";
   int concurrency = 8;            // requests one unit serves in parallel (threads, cores)
   double unit_cost = 0;           // per unit per month
   Resource limited_by = Resource::kCpu;
@@ -186,6 +222,38 @@ struct AutoscalingSpec {
   ScalingRulesSpec scale_up, scale_down;
 };
 
+// The run a plan was given with --results: the point explain picked and what it found there.
+struct MeasuredPoint {
+  std::string phase;
+  int step = -1;              // 0-based index in the phase's stress curve; -1: the whole phase
+  double rate_rps = 0, achieved_rps = 0;
+  bool knee = false;
+  std::string why;            // explain's reason for choosing it
+  std::optional<double> p95_ms, p99_ms;
+};
+
+struct MeasuredBottleneck {   // one of explain's findings at the point, most severe first
+  std::string tier, source, resource, title, change;
+  double severity = 0;
+  std::optional<double> utilization;
+  std::vector<std::string> evidence;
+};
+
+struct RunMeasurement {
+  std::string file;           // the results file as given on the command line
+  MeasuredPoint at;
+  std::optional<MeasuredPoint> before;  // the last rate that held below the knee, if any
+  std::vector<WatchedTier> tiers;
+  std::vector<MeasuredBottleneck> bottlenecks;
+  std::string elsewhere;      // explain: nothing watched was saturated, the limit is elsewhere
+  std::vector<std::string> notes;  // watched tiers the plan has no tier for, measured vs declared
+};
+
+// Reads results.json for `--results`: explain's point and findings, and every watched tier's
+// scarcest resource there. Errors (one line): unreadable, not JSON, not a headroom results.json,
+// no phase with measurements.
+Result<RunMeasurement> ReadRunMeasurement(const std::string& path);
+
 struct PlanInput {
   std::string name;
   std::string description;
@@ -214,6 +282,7 @@ struct PlanInput {
   std::vector<Dependency> dependencies;
   AlertDefaults alert_defaults;
   std::vector<WorkloadStream> workloads;  // besides the main traffic
+  std::optional<RunMeasurement> measured;    // --results with watched tiers
   std::vector<EventSpec> events;             // `events:`, for simulate
   std::vector<AutoscalingSpec> autoscaling;  // `autoscaling:`, for simulate
 };
@@ -228,8 +297,9 @@ Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string&
 // The built-in remedies catalogue (src/plan/remedies.yaml, embedded at build time).
 Result<std::vector<Remedy>> DefaultRemedies();
 
-// A plan for `headroom demo`: one app tier whose capacity is the measured one, a small
-// PostgreSQL-like database, +20 %/month growth, p95 SLO `p95_ms`, peak today at 40 % of capacity.
+// A plan for `headroom demo`: only what the demo measured — one app unit (the embedded target, one
+// thread) whose capacity is the stress phase's, +20 %/month growth, p95 SLO `p95_ms`, peak today
+// at 40 % of capacity.
 PlanInput DemoPlanInput(double measured_capacity_rps, double p95_ms);
 
 // ---------------------------------------------------------------------------------------------

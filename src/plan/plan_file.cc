@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/diag.h"
 #include "core/units.h"
 #include "model/model.h"
 #include "plan/catalogue.h"
@@ -23,6 +24,8 @@ struct Context {
   const std::string& results_path;
   std::optional<model::ResultsSummary> results;  // loaded on first use
   bool results_failed = false;
+  std::optional<RunMeasurement> run;  // --results: the watched tiers at explain's point
+  bool stress_capacity_used = false;  // a tier says `capacity: results`
 };
 
 // milestone: { month: 12, peak: 800/s, dau: 25000 } -> the monthly growth rates that reach it.
@@ -361,13 +364,16 @@ void ReadCapacity(const YAML::Node& node, const std::string& path, TierSpec& tie
       ctx.results = std::move(*r);
     }
     if (!ctx.results) return;
+    ctx.stress_capacity_used = true;
     if (ctx.results->capacity_rps) {
       tier.capacity_rps = *ctx.results->capacity_rps;
-      tier.capacity_source = ctx.results->source + " " + ctx.results->capacity_field;
+      tier.capacity_source = "measured: " + ctx.results->source + " " + ctx.results->capacity_field;
+      tier.capacity_measured = true;
     } else if (ctx.results->achieved_rps) {
       tier.capacity_rps = *ctx.results->achieved_rps;
-      tier.capacity_source = ctx.results->source +
+      tier.capacity_source = "measured: " + ctx.results->source +
                              " throughput.achieved_rps (a plain run: a lower bound on capacity)";
+      tier.capacity_measured = true;
     } else {
       ctx.diag.Add(node, path, ctx.results_path + " has no capacity (no stress phase)");
     }
@@ -437,13 +443,13 @@ void ReadTierValues(const YAML::Node& node, const std::string& p, TierSpec& t, D
 
 // Keys that only make sense for some kinds; checked only when the kind itself is valid.
 void CheckKindRules(const YAML::Node& node, const std::string& p, const TierSpec& t,
-                    bool kind_ok, Diagnostics& d) {
+                    bool kind_ok, bool measured, Diagnostics& d) {
   // Kind-specific requirements, checked only when the kind itself is valid.
   auto only = [&](const char* key, bool allowed, const char* message) {
     if (kind_ok && !allowed && node[key]) d.Add(node[key], p + "." + key, message);
   };
   bool is_db = t.kind == TierKind::kDatabase, is_app = t.kind == TierKind::kApp;
-  if (kind_ok && is_db && !node["write_capacity"])
+  if (kind_ok && is_db && !node["write_capacity"] && !measured)
     d.Add(node, p, "a database needs 'write_capacity' (write statements/s per primary)");
   only("write_capacity", is_db, "only a database tier has a write capacity");
   only("max_connections", is_db, "only a database tier has max_connections");
@@ -459,7 +465,8 @@ void CheckKindRules(const YAML::Node& node, const std::string& p, const TierSpec
 
 std::optional<TierSpec> ReadTierWith(
     const YAML::Node& node, const std::string& path, Diagnostics& d,
-    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity) {
+    const std::function<void(const YAML::Node&, TierSpec&)>& read_capacity,
+    const CapacityFromRun& capacity_from_run) {
   if (!node.IsMap()) {
     d.Add(node, path, "expected a map with name, kind, capacity, unit_cost, ...");
     return std::nullopt;
@@ -483,18 +490,57 @@ std::optional<TierSpec> ReadTierWith(
     kind_ok = true;
   }
   if (auto v = ReadCount(node["count"], p + ".count", d, 0)) t.count = *v;
+  const std::string why_not = capacity_from_run ? capacity_from_run(t.name) : "";
+  const bool measured = capacity_from_run && why_not.empty();
   if (!node["capacity"]) {
-    d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')");
+    if (!measured)
+      d.Add(node, p, "missing 'capacity' (per unit, e.g. 1000/s, or 'results')" +
+                         (why_not.empty() ? std::string() : ", and " + why_not));
   } else {
     read_capacity(node["capacity"], t);
   }
   ReadTierValues(node, p, t, d);
-  CheckKindRules(node, p, t, kind_ok, d);
+  CheckKindRules(node, p, t, kind_ok, measured, d);
   if (d.size() != before) return std::nullopt;
   return t;
 }
 
 namespace {
+
+const WatchedTier* FindWatched(const Context& ctx, const std::string& name) {
+  if (!ctx.run) return nullptr;
+  for (const WatchedTier& w : ctx.run->tiers)
+    if (w.name == name) return &w;
+  return nullptr;
+}
+
+// Why the --results run gives no capacity for the tier `name` ("" when it does). REQUIRES: ctx.run.
+std::string UnmeasuredReason(const Context& ctx, const std::string& name) {
+  const RunMeasurement& run = *ctx.run;
+  if (const WatchedTier* w = FindWatched(ctx, name)) {
+    if (w->utilization) return "";
+    return run.file + "'s tier '" + name + "' was watched but " + w->why_not;
+  }
+  std::vector<std::string> names;
+  for (const WatchedTier& w : run.tiers) names.push_back(w.name);
+  std::string list;
+  for (const std::string& n : names) list += (list.empty() ? "" : ", ") + n;
+  return run.file + " watched no tier named '" + name + "' (" +
+         (list.empty() ? std::string("it watched none") : "it watched: " + list) + ")" + DidYouMean(name, names);
+}
+
+// A tier of the plan named like one the run watched carries what the run measured there.
+void AttachMeasurement(const YAML::Node& item, TierSpec& t, const Context& ctx) {
+  const WatchedTier* w = FindWatched(ctx, t.name);
+  if (w == nullptr) return;
+  TierMeasurement m;
+  m.watched = *w;
+  t.measured = m;
+  if (item["limited_by"] || !w->utilization) return;
+  if (w->resource == "memory") t.limited_by = Resource::kMemory;
+  if (w->resource == "disk") t.limited_by = Resource::kIo;
+  if (w->resource == "connections" || w->resource == "file descriptors") t.limited_by = Resource::kConnections;
+}
 
 void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
   Diagnostics& d = ctx.diag;
@@ -508,10 +554,12 @@ void ReadTiers(const YAML::Node& node, PlanInput& in, Context& ctx) {
   for (size_t i = 0; i < node.size(); ++i) {
     const YAML::Node item = node[i];
     std::string path = "tiers[" + std::to_string(i) + "]";
-    auto tier = ReadTierWith(item, path, d, [&](const YAML::Node& cap, TierSpec& t) {
-      ReadCapacity(cap, path + ".capacity", t, ctx);
-    });
+    auto tier = ReadTierWith(
+        item, path, d, [&](const YAML::Node& cap, TierSpec& t) { ReadCapacity(cap, path + ".capacity", t, ctx); },
+        ctx.run ? CapacityFromRun([&](const std::string& name) { return UnmeasuredReason(ctx, name); })
+                : CapacityFromRun());
     if (!tier) continue;
+    AttachMeasurement(item, *tier, ctx);
     if (!names.insert(tier->name).second) {
       d.Add(item["name"], path + ".name", "duplicate tier name '" + tier->name + "'");
     } else if (auto [it, fresh] = labels.emplace(DnsLabel(tier->name), tier->name); !fresh) {
@@ -643,6 +691,24 @@ void ReadTop(const YAML::Node& root, PlanInput& in, Context& ctx) {
   ReadAutoscaling(root["autoscaling"], in, d);
 }
 
+// The run's measurements into the tiers: capacities resolved, unresolved ones reported at their
+// tier, and a note for every watched tier the plan has no tier for.
+void ApplyRun(const YAML::Node& tiers, const RunMeasurement& run, PlanInput& in, Diagnostics& d) {
+  if (run.tiers.empty()) return;
+  in.measured = run;
+  for (const WatchedTier& w : run.tiers) {
+    bool planned = std::any_of(in.tiers.begin(), in.tiers.end(), [&](const TierSpec& t) { return t.name == w.name; });
+    if (planned) continue;
+    in.measured->notes.push_back(
+        "watched tier '" + w.name + "' (" + (w.kind.empty() ? "?" : w.kind) + ") has no tier of that name in the plan, so its "
+        "measurement is not used" + (w.utilization ? " (" + w.resource + " " + Pct(*w.utilization) + " at the point)" : ""));
+  }
+  for (const auto& [i, why] : ResolveMeasured(in)) {
+    const std::string& name = in.tiers[i].name;
+    d.Add(tiers[i], "tiers[" + std::to_string(i) + "](" + name + ")", why);
+  }
+}
+
 }  // namespace
 
 Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string& source,
@@ -662,7 +728,12 @@ Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string&
   }
   PlanInput in;
   in.source = source;
-  Context ctx{diag, results_path, std::nullopt, false};
+  Context ctx{diag, results_path, std::nullopt, false, std::nullopt, false};
+  if (!results_path.empty()) {
+    auto run = ReadRunMeasurement(results_path);
+    if (!run) return Fail(run.error().message);
+    ctx.run = std::move(*run);
+  }
   ReadTop(root, in, ctx);
   auto catalogue = DefaultRemedies();
   if (!catalogue) return Fail(catalogue.error().message);
@@ -672,6 +743,13 @@ Result<PlanInput> ParsePlanText(const std::string& yaml_text, const std::string&
     CheckPinnedPhases(overrides, in, diag);
   }
   if (!diag.empty()) return Fail(diag.Text());
+  if (ctx.run) {
+    if (ctx.run->tiers.empty() && !ctx.stress_capacity_used)
+      return Fail(results_path + ": the run watched no tiers, so it measured no tier's capacity: run it with "
+                  "--watch or a tiers: section (docs/collect.md), or leave --results out");
+    ApplyRun(root["tiers"], *ctx.run, in, diag);
+    if (!diag.empty()) return Fail(diag.Text());
+  }
   return in;
 }
 

@@ -147,6 +147,13 @@ double CoveredRps(const Model& m, const Config& from, double from_rps, double to
 // their maximum.
 std::vector<LoadRow> FlashRows(const Model& m, const Config& c, double required_rps);
 
+// Turns each tier's measurement (PlanInput::measured, TierSpec::measured) into its capacity per
+// unit: the tier's load when the app serves the point's rate (today's configuration, main traffic
+// only) / the utilization / its units. A used measurement replaces capacity_rps (and a database's
+// write capacity, see measured.cc); notes go to RunMeasurement::notes. Returns, by tier index, why
+// a tier without a declared capacity got none. Tiers already resolved are left alone.
+std::map<size_t, std::string> ResolveMeasured(PlanInput& in);
+
 // Filling the per-phase sections (sections.cc, alerts.cc, gate.cc).
 void FillSections(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
 void FillAutoscaling(const Model& m, const Config& c, const Loads& l, PhaseResult& phase);
@@ -174,6 +181,14 @@ std::string Pct(double fraction);
 std::string Money(const PlanInput& in, double amount);
 std::string PhaseLabel(double multiplier);  // 2 -> "2x", 1.5 -> "1.5x"
 std::string PhaseDir(double multiplier);    // artifacts directory name: "2x"
+// How a tier's capacity figure is known: "measured" (a --results run, `capacity: results`, the
+// demo), "declared" (the plan file) or "catalogue" (a tier a remedy adds). plan.md and plan.json
+// mark every capacity and latency figure with these words.
+std::string CapacityBasis(const TierSpec& t);
+std::string WriteCapacityBasis(const TierSpec& t);
+// "phase limit step 4 at 1,190 req/s" (step 1-based, only for a stress step).
+std::string PointText(const MeasuredPoint& p);
+
 // Names for other systems: a DNS-1123 label (Kubernetes names, Prometheus `job`): lowercase
 // ASCII letters, digits and '-', at most 63; "Bestellungen API ü" -> "bestellungen-api".
 std::string DnsLabel(const std::string& name);

@@ -401,6 +401,7 @@ LoadRow PrimaryRow(const Model& m, const Loads& l, const DbShape& d) {
   f += Num(l.primary_writes) + " writes/s / " + Num(d.write_cap) + ") / ";
   f += std::to_string(d.shards) + (d.shards == 1 ? " primary (" : " primaries (");
   f += t.capacity_source;
+  if (WriteCapacityBasis(t) != CapacityBasis(t)) f += "; writes " + t.write_capacity_source;
   if (d.factor > 1) f += ", x" + Num(d.factor) + " vertical";
   if (d.partition > 1) f += ", writes x" + Num(d.partition) + " partitioning";
   f += ')';

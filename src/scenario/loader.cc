@@ -15,7 +15,7 @@
 
 namespace headroom::scenario {
 
-Result<std::string> ExpandEnv(std::string_view text) {
+Result<std::string> ExpandEnv(std::string_view text, std::string_view example_default) {
   std::string out;
   size_t pos = 0;
   while (pos < text.size()) {
@@ -41,8 +41,8 @@ Result<std::string> ExpandEnv(std::string_view text) {
     } else if (fallback) {
       out += *fallback;
     } else {
-      return Fail("environment variable " + std::string(name) + " is not set (write ${" + std::string(name) +
-                  ":-http://127.0.0.1:8080} to give a default)");
+      return Fail("environment variable " + std::string(name) + " is not set (write ${" + std::string(name) + ":-" +
+                  std::string(example_default) + "} to give a default)");
     }
     pos = close + 1;
   }

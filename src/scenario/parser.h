@@ -11,7 +11,7 @@
 namespace headroom::scenario {
 
 // Expands ${NAME} and ${NAME:-default} from the environment (target and tier sources).
-Result<std::string> ExpandEnv(std::string_view text);
+Result<std::string> ExpandEnv(std::string_view text, std::string_view example_default = "http://127.0.0.1:8080");
 
 class ScenarioParser {
  public:

@@ -124,7 +124,7 @@ void ScenarioParser::ParseTierSource(const YAML::Node& node, std::string_view pa
     if (!text) return;
     source.spec = *text;
   }
-  auto expanded = ExpandEnv(source.spec);
+  auto expanded = ExpandEnv(source.spec, "value");
   if (!expanded) {
     r_.Error(spec_node, path, expanded.error().message);
     return;

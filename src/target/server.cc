@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "target/shop.h"
 #include "target/target.h"
 #include "target/worker.h"
 
@@ -18,6 +19,7 @@ namespace headroom::target {
 struct Server::Impl {
   std::atomic<bool> stop{false};
   int stop_fd = -1;
+  std::unique_ptr<Shop> shop;  // outlives the workers' threads (they hand it requests)
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<std::thread> threads;
   std::mutex stop_mu;
@@ -129,6 +131,13 @@ Result<std::unique_ptr<Server>> Server::Start(const Options& options) {
   impl.stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (impl.stop_fd < 0) return Fail(std::string("eventfd: ") + std::strerror(errno));
   server->start_ns_ = MonoNowNs();
+  if (!options.shop.postgres.empty()) {
+    auto shop = Shop::Start(options.shop);
+    if (!shop) return std::unexpected(shop.error());
+    impl.shop = std::move(*shop);
+  } else if (!options.shop.redis.empty()) {
+    return Fail("--redis needs --postgres: the shop keeps its data in PostgreSQL");
+  }
   for (int i = 0; i < options.threads; ++i) {
     auto fd = Listen(*addr);
     if (!fd) return std::unexpected(fd.error());
@@ -143,7 +152,7 @@ Result<std::unique_ptr<Server>> Server::Start(const Options& options) {
         v4->sin_port = htons(server->port_);
       }
     }
-    auto w = Worker::Create(options, *fd, impl.stop_fd, &impl.stop, server->start_ns_);
+    auto w = Worker::Create(options, *fd, impl.stop_fd, &impl.stop, server->start_ns_, impl.shop.get());
     if (!w) {
       ::close(*fd);
       return std::unexpected(w.error());
@@ -163,6 +172,7 @@ void Server::Stop() {
   uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(impl_->stop_fd, &one, sizeof one);
   for (auto& t : impl_->threads) t.join();
+  if (impl_->shop) impl_->shop->Stop();  // its last replies go to workers that still exist
   for (const auto& w : impl_->workers) impl_->final_served += w->served();
   impl_->workers.clear();  // closes listeners and connections
 }

@@ -4,6 +4,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <cstring>
 
 #include "core/clock.h"
+#include "target/shop.h"
 
 namespace headroom::target {
 
@@ -18,6 +20,8 @@ namespace {
 
 constexpr uint64_t kListenerKey = ~uint64_t{0};
 constexpr uint64_t kStopKey = ~uint64_t{0} - 1;
+constexpr uint64_t kShopKey = ~uint64_t{0} - 2;
+constexpr int64_t kDeferred = INT64_MAX;  // a Pending the shop has not answered yet
 constexpr size_t kReadBufBytes = 64 * 1024;
 constexpr size_t kMaxQueuedResponses = 1024;    // per connection, before reading pauses
 constexpr size_t kMaxQueuedBytes = 4 << 20;     // per connection, before reading pauses
@@ -48,6 +52,8 @@ struct Pending {
   int64_t ready_ns = 0;
   std::string bytes;         // head and inline body
   int64_t static_bytes = 0;  // then this many bytes of FillBuffer()
+  uint64_t shop_id = 0;      // kDeferred until the shop's reply with this id arrives
+  bool head = false, close = false;
 };
 
 enum class ConnState { kOpen, kClosing, kLinger };
@@ -86,10 +92,21 @@ Worker::Worker(const Options& options, int listen_fd, int stop_fd, const std::at
 }
 
 Result<std::unique_ptr<Worker>> Worker::Create(const Options& options, int listen_fd, int stop_fd,
-                                               const std::atomic<bool>* stop, int64_t start_ns) {
+                                               const std::atomic<bool>* stop, int64_t start_ns, Shop* shop) {
   std::unique_ptr<Worker> w(new Worker(options, listen_fd, stop_fd, stop, start_ns));
   w->epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   if (w->epoll_fd_ < 0) return Fail(std::string("epoll_create1: ") + std::strerror(errno));
+  if (shop != nullptr) {
+    w->shop_ = shop;
+    w->done_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (w->done_fd_ < 0) return Fail(std::string("eventfd: ") + std::strerror(errno));
+    epoll_event sev{};
+    sev.events = EPOLLIN;
+    sev.data.u64 = kShopKey;
+    if (epoll_ctl(w->epoll_fd_, EPOLL_CTL_ADD, w->done_fd_, &sev) != 0) {
+      return Fail(std::string("epoll_ctl(shop): ") + std::strerror(errno));
+    }
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kListenerKey;
@@ -109,6 +126,7 @@ Worker::~Worker() {
   }
   if (listen_fd_ >= 0) ::close(listen_fd_);
   if (epoll_fd_ >= 0) ::close(epoll_fd_);
+  if (done_fd_ >= 0) ::close(done_fd_);
 }
 
 bool Worker::InStall(int64_t now_ns, int64_t* stall_end_ns) const {
@@ -176,6 +194,10 @@ void Worker::Run() {
 
 void Worker::Dispatch(uint64_t key, uint32_t events) {
   if (key == kStopKey) return;  // the loop condition sees the flag
+  if (key == kShopKey) {
+    DrainShopReplies();
+    return;
+  }
   if (key == kListenerKey) {
     AcceptAll();
     return;
@@ -326,6 +348,21 @@ void Worker::HandleRequest(Conn& c, const Request& req) {
     return;
   }
   bool close = !req.keep_alive || (options_.close_every > 0 && c.responses >= options_.close_every);
+  if (shop_ != nullptr) {
+    std::string_view path = req.target.substr(0, req.target.find('?'));
+    if (Shop::IsShopPath(path)) {
+      SubmitToShop(c, req, close);
+      return;
+    }
+    if (path == "/metrics") {
+      const std::string text = shop_->Metrics();
+      Route metrics;
+      metrics.content_type = "text/plain; version=0.0.4";
+      metrics.inline_body = text;
+      QueueResponse(c, now_ns_, metrics, 200, req.head, close);
+      return;
+    }
+  }
   Route route = RouteRequest(req.method, req.target);
   if (route.cpu_us > 0) {
     BurnCpu(route.cpu_us);
@@ -365,6 +402,60 @@ void Worker::QueueResponse(Conn& c, int64_t ready_ns, const Route& route, int st
   AppendHead(dst, status, route, close);
   if (!head) AppendBody(dst, route);
   if (immediate) c.static_left = static_bytes;
+}
+
+void Worker::SubmitToShop(Conn& c, const Request& req, bool close) {
+  ++served_;
+  if (close) c.state = ConnState::kClosing;
+  if (c.waiting_head == c.waiting.size()) {
+    c.waiting.clear();
+    c.waiting_head = 0;
+  }
+  const uint64_t id = next_shop_id_++;
+  Pending p;
+  p.ready_ns = kDeferred;
+  p.shop_id = id;
+  p.head = req.head;
+  p.close = close;
+  c.waiting.push_back(std::move(p));
+  shop_->Submit(std::string(req.method), std::string(req.target), [this, key = c.key(), id](ShopReply reply) {
+    {
+      std::lock_guard<std::mutex> lock(done_mu_);
+      done_.push_back(ShopDone{key, id, reply.status, std::move(reply.body)});
+    }
+    uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = write(done_fd_, &one, sizeof one);
+  });
+}
+
+void Worker::DrainShopReplies() {
+  uint64_t count = 0;
+  [[maybe_unused]] ssize_t n = read(done_fd_, &count, sizeof count);
+  std::vector<ShopDone> done;
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done.swap(done_);
+  }
+  now_ns_ = MonoNowNs();
+  for (ShopDone& d : done) {
+    Conn* c = Lookup(d.conn_key);
+    if (c == nullptr) continue;  // the client went away meanwhile
+    for (size_t i = c->waiting_head; i < c->waiting.size(); ++i) {
+      Pending& p = c->waiting[i];
+      if (p.shop_id != d.id) continue;
+      Route route;
+      route.content_type = "application/json";
+      route.inline_body = d.body;
+      AppendHead(&p.bytes, d.status, route, p.close);
+      if (!p.head) AppendBody(&p.bytes, route);
+      p.ready_ns = now_ns_;
+      p.shop_id = 0;
+      break;
+    }
+  }
+  for (ShopDone& d : done) {
+    if (Conn* c = Lookup(d.conn_key); c != nullptr && c->state != ConnState::kLinger) Service(*c);
+  }
 }
 
 void Worker::QueueRaw(Conn& c, std::string_view bytes) {
@@ -412,7 +503,7 @@ Worker::FlushResult Worker::Flush(Conn& c) {
       return FlushResult::kDone;
     }
     if (c.waiting[c.waiting_head].ready_ns > now_ns_) {
-      ArmTimer(c, c.waiting[c.waiting_head].ready_ns);
+      if (c.waiting[c.waiting_head].ready_ns != kDeferred) ArmTimer(c, c.waiting[c.waiting_head].ready_ns);
       return FlushResult::kWaiting;
     }
     // Batch every ready response (up to one with a static body) into a single write.

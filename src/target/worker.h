@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <queue>
 #include <string>
 #include <vector>
@@ -17,13 +18,17 @@
 namespace headroom::target {
 
 struct Conn;
+class Shop;
+struct ShopReply;
 
 class Worker {
  public:
   // Takes ownership of listen_fd. stop_fd is an eventfd shared by all workers (not owned);
-  // it becomes readable once stop is set. start_ns anchors the stall periods.
+  // it becomes readable once stop is set. start_ns anchors the stall periods. `shop` (may be
+  // null, not owned, must outlive the worker's last Run) answers the /shop/ routes and /metrics.
   static Result<std::unique_ptr<Worker>> Create(const Options& options, int listen_fd, int stop_fd,
-                                                const std::atomic<bool>* stop, int64_t start_ns);
+                                                const std::atomic<bool>* stop, int64_t start_ns,
+                                                Shop* shop = nullptr);
   ~Worker();
 
   void Run();  // returns after stop; closes every connection
@@ -39,6 +44,9 @@ class Worker {
 
   Worker(const Options& options, int listen_fd, int stop_fd, const std::atomic<bool>* stop,
          int64_t start_ns);
+  // A shop request: its response waits in the connection's queue until a handler completes it.
+  void SubmitToShop(Conn& c, const Request& req, bool close);
+  void DrainShopReplies();
   bool InStall(int64_t now_ns, int64_t* stall_end_ns) const;
   bool WaitOutStall();
   int64_t NextWakeNs() const;
@@ -77,6 +85,19 @@ class Worker {
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers_;
   std::string ok_response_;  // "/" keep-alive answer, built once
   std::unique_ptr<char[]> read_buf_;
+
+  // Replies from the shop's handler threads, handed over under done_mu_ and signalled on done_fd_.
+  struct ShopDone {
+    uint64_t conn_key = 0;
+    uint64_t id = 0;
+    int status = 0;
+    std::string body;
+  };
+  Shop* shop_ = nullptr;
+  int done_fd_ = -1;
+  uint64_t next_shop_id_ = 1;
+  std::mutex done_mu_;
+  std::vector<ShopDone> done_;
 };
 
 }  // namespace headroom::target

@@ -1,4 +1,4 @@
-#include "collect/test_servers.h"
+#include "target/target.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -22,10 +22,9 @@
 #include <thread>
 #include <vector>
 
-#include "collect/internal.h"
 #include "core/clock.h"
 
-namespace headroom::collect::testing {
+namespace headroom::target {
 namespace {
 
 namespace fs = std::filesystem;
@@ -113,6 +112,17 @@ Status WaitReady(pid_t pid, const std::string& log, const std::function<bool()>&
   return Fail("not ready after 30 s: " + Tail(log));
 }
 
+bool PortOpen(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok;
+}
+
 Status RunToEnd(const std::vector<std::string>& argv, const std::string& log, const RunAs& as) {
   auto pid = Spawn(argv, log, as);
   if (!pid) return std::unexpected(pid.error());
@@ -125,12 +135,7 @@ Status RunToEnd(const std::vector<std::string>& argv, const std::string& log, co
 
 }  // namespace
 
-bool InCi() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
-ServerProcess::~ServerProcess() {
+LocalServer::~LocalServer() {
   if (pid_ > 0) {
     ::kill(pid_, stop_signal);
     const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
@@ -148,9 +153,9 @@ ServerProcess::~ServerProcess() {
   if (!dir_.empty()) fs::remove_all(dir_, ec);
 }
 
-std::string PostgresConninfo(const ServerProcess& server, bool with_password) {
+std::string PostgresConninfo(const LocalServer& server, bool with_password) {
   return "host=127.0.0.1 port=" + std::to_string(server.port()) + " user=postgres dbname=postgres" +
-         (with_password ? std::string(" password=") + kPostgresPassword : "");
+         (with_password ? std::string(" password=") + kLocalPostgresPassword : "");
 }
 
 namespace {
@@ -166,12 +171,12 @@ struct Launch {
   int stop_signal = SIGTERM;
 };
 
-Result<std::unique_ptr<ServerProcess>> Start(const Launch& launch) {
+Result<std::unique_ptr<LocalServer>> Start(const Launch& launch) {
   auto dir = TempDir(launch.name);
   if (!dir) return std::unexpected(dir.error());
   auto port = FreePort();
   // Owns the directory from here on, and the process once there is one.
-  auto server = std::make_unique<ServerProcess>(0, *dir, port.value_or(0));
+  auto server = std::make_unique<LocalServer>(0, *dir, port.value_or(0));
   if (!port) return std::unexpected(port.error());
   if (launch.as.drop) ::chown(dir->c_str(), launch.as.uid, launch.as.gid);
   if (launch.prepare) {
@@ -190,7 +195,7 @@ Result<std::unique_ptr<ServerProcess>> Start(const Launch& launch) {
 
 }  // namespace
 
-Result<std::unique_ptr<ServerProcess>> StartPostgres() {
+Result<std::unique_ptr<LocalServer>> StartPostgres(const LocalPostgresSettings& settings) {
   auto as = UnprivilegedUser();
   if (!as) return std::unexpected(as.error());
   const std::string bin = kPgBin;
@@ -199,56 +204,59 @@ Result<std::unique_ptr<ServerProcess>> StartPostgres() {
   launch.as = *as;
   launch.prepare = [&](const std::string& dir, uint16_t) -> Status {
     const std::string pwfile = dir + "/pw";
-    std::ofstream(pwfile) << kPostgresPassword << "\n";
+    std::ofstream(pwfile) << kLocalPostgresPassword << "\n";
     if (as->drop) ::chown(pwfile.c_str(), as->uid, as->gid);
     return RunToEnd({bin + "/initdb", "-D", dir + "/data", "-U", "postgres", "--pwfile=" + pwfile,
                      "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--no-sync", "--no-instructions"},
                     dir + "/log", *as);
   };
-  launch.argv = [&](const std::string& dir, uint16_t port) -> std::vector<std::string> {
+  launch.argv = [&, settings](const std::string& dir, uint16_t port) -> std::vector<std::string> {
     return {bin + "/postgres", "-D", dir + "/data", "-p", std::to_string(port), "-k", dir,
             "-c", "listen_addresses=127.0.0.1", "-c", "shared_preload_libraries=pg_stat_statements",
-            "-c", "autovacuum=off", "-c", "fsync=off", "-c", "max_connections=20", "-c", "shared_buffers=16MB"};
+            "-c", "autovacuum=off", "-c", "fsync=off", "-c", "max_connections=" + std::to_string(settings.max_connections),
+            "-c", "shared_buffers=" + settings.shared_buffers};
   };
   launch.ready = [](uint16_t port) {
     const std::string conninfo = "host=127.0.0.1 port=" + std::to_string(port) + " user=postgres dbname=postgres " +
-                                 "password=" + kPostgresPassword + " connect_timeout=2";
+                                 "password=" + kLocalPostgresPassword + " connect_timeout=2";
     return PQping(conninfo.c_str()) == PQPING_OK;
   };
   launch.stop_signal = SIGINT;  // fast shutdown
   return Start(launch);
 }
 
-Result<std::unique_ptr<ServerProcess>> StartRedis() {
+Result<std::unique_ptr<LocalServer>> StartRedis() {
   Launch launch;
   launch.name = "redis-server";
   launch.argv = [](const std::string& dir, uint16_t port) -> std::vector<std::string> {
     return {"/usr/bin/redis-server", "--port", std::to_string(port), "--bind", "127.0.0.1", "--save", "",
             "--appendonly", "no", "--daemonize", "no", "--dir", dir};
   };
-  launch.ready = [](uint16_t port) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    return ok;
-  };
+  launch.ready = PortOpen;
   return Start(launch);
 }
 
-Result<std::unique_ptr<ServerProcess>> StartNodeExporter() {
+Result<std::unique_ptr<LocalServer>> StartNodeExporter() {
   Launch launch;
   launch.name = "prometheus-node-exporter";
   launch.argv = [](const std::string&, uint16_t port) -> std::vector<std::string> {
     return {"/usr/bin/prometheus-node-exporter", "--web.listen-address=127.0.0.1:" + std::to_string(port)};
   };
-  launch.ready = [](uint16_t port) {
-    return HttpGet("http://127.0.0.1:" + std::to_string(port) + "/metrics", 1'000'000'000).has_value();
-  };
+  launch.ready = PortOpen;
   return Start(launch);
 }
 
-}  // namespace headroom::collect::testing
+Result<std::unique_ptr<LocalServer>> StartTargetProcess(const std::string& binary,
+                                                         const std::vector<std::string>& args) {
+  Launch launch;
+  launch.name = "target";
+  launch.argv = [&](const std::string&, uint16_t port) -> std::vector<std::string> {
+    std::vector<std::string> argv = {binary, "target", "--port", std::to_string(port)};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return argv;
+  };
+  launch.ready = PortOpen;
+  return Start(launch);
+}
+
+}  // namespace headroom::target
