@@ -169,8 +169,7 @@ int DemoStack(const std::string& out) {
   // The run after the change, drawn again with the plan's cost view.
   auto page = exec::WriteHtmlReport(after_dir, out + "/plan");
   if (!page) return Fatal(page.error().message);
-  std::printf("report: %s (before the change: %s/report.html)
-", page->c_str(), before_dir.c_str());
+  std::printf("report: %s (before the change: %s/report.html)\n", page->c_str(), before_dir.c_str());
   return raised ? 0 : 1;
 }
 
