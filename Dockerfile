@@ -7,10 +7,12 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
-      libpq-dev libhiredis-dev libre2-dev zlib1g-dev \
+      libpq-dev libhiredis-dev libre2-dev zlib1g-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
+# uPlot for the HTML report, as pinned in web/package-lock.json (the browser tests' packages are not needed).
+RUN cd web && npm ci --omit=dev --no-audit --no-fund
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && cmake --build build --target headroom \
  && cmake --install build --prefix /opt/headroom --strip

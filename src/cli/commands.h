@@ -20,6 +20,7 @@ int ImportCommand(int argc, char** argv);    // import_cmd.cc:   headroom import
 int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explain results.json
 int CompareCommand(int argc, char** argv);   // compare_cmd.cc:  headroom compare before.json after.json
 int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml
+int ReportCommand(int argc, char** argv);    // report_cmd.cc:   headroom report DIR [--plan PLANDIR]
 
 // demo_stack.cc: headroom demo --stack (the shop on a local PostgreSQL and Redis), results under `out`.
 int DemoStack(const std::string& out);

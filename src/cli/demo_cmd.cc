@@ -106,7 +106,7 @@ int DemoCommand(int argc, char** argv) {
   for (const report::PhaseResult& p : results->phases) {
     if (p.stress && p.stress->capacity_rps) capacity = p.stress->capacity_rps;
   }
-  std::printf("\nresults: %s/results.json, summary.md, junit.xml, series.csv, results.hlog\n", out.c_str());
+  std::printf("\nresults: %s/results.json, report.html, summary.md, junit.xml, series.csv, results.hlog\n", out.c_str());
   if (!capacity) {
     std::printf("no capacity found (the first stress rate already broke the SLO): no plan\n");
     return 1;
@@ -127,6 +127,13 @@ int DemoCommand(int argc, char** argv) {
   std::printf("capacity plan for the tier it measured (app at %.0f req/s per unit, p95 < %.0fms, +20%%/month):\n",
               *capacity, kPlanP95Ms);
   PrintPlanPhases(*built, out + "/plan");
+  // The run wrote report.html without a plan; draw it again with the plan's cost view.
+  auto page = exec::WriteHtmlReport(out, out + "/plan");
+  if (!page) {
+    std::fprintf(stderr, "headroom demo: %s\n", page.error().message.c_str());
+    return 2;
+  }
+  std::printf("report: %s\n", page->c_str());
   return report::VerdictExitCode(results->verdict);
 }
 

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/units.h"
+#include "exec/exec.h"
 #include "explain/explain.h"
 #include "plan/plan.h"
 #include "report/summary.h"
@@ -165,6 +166,10 @@ int DemoStack(const std::string& out) {
   if (Status s = plan::WritePlan(*built, out + "/plan"); !s) return Fatal(s.error().message);
   std::printf("\ncapacity plan from the tiers measured after the change (%s):\n", plan_file.c_str());
   PrintPlanPhases(*built, out + "/plan");
+  // The run after the change, drawn again with the plan's cost view.
+  auto page = exec::WriteHtmlReport(after_dir, out + "/plan");
+  if (!page) return Fatal(page.error().message);
+  std::printf("report: %s (before the change: %s/report.html)\n", page->c_str(), before_dir.c_str());
   return raised ? 0 : 1;
 }
 

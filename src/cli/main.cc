@@ -28,6 +28,7 @@ Commands:
   explain RESULTS    rank a run's bottlenecks from its watched tiers, with evidence and changes
   compare A B        two runs side by side: capacity, latency, errors, tiers, SLOs, change in %
   simulate PLAN      simulate a plan phase second by second: traffic x autoscalers x tiers
+  report DIR         write DIR/report.html: the run's dashboard, from load graph to cost view
 
 Run 'headroom <command> --help' for a command's options.
 Exit codes: 0 success, 1 an SLO or gate failed, 2 usage or configuration error,
@@ -45,6 +46,7 @@ constexpr Entry kCommands[] = {
     {"model", headroom::cli::ModelCommand},   {"plan", headroom::cli::PlanCommand},
     {"import", headroom::cli::ImportCommand}, {"explain", headroom::cli::ExplainCommand},
     {"simulate", headroom::cli::SimulateCommand}, {"compare", headroom::cli::CompareCommand},
+    {"report", headroom::cli::ReportCommand},
 };
 
 int Dispatch(int argc, char** argv) {

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
+#include <chrono>
 #include <sstream>
 #include <thread>
 
@@ -39,6 +40,9 @@ struct RunFlags {
   double duration_scale = 1;       // scenario files: every phase this much longer or shorter
   std::string target_override;    // scenario files: replaces `target`
   std::vector<std::string> watch;  // [NAME=]KIND[:ARG] tiers watched beside the run
+  std::string metrics_listen;      // "" = no live metrics endpoint
+  bool metrics_allow_remote = false;
+  std::string metrics_linger = "0s";
 };
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
@@ -216,7 +220,7 @@ int RunCommand(int argc, char** argv) {
   app.add_option("-H,--header", f.headers, "request header 'Name: value' (repeatable)");
   app.add_option("--body", f.body, "request body: TEXT or @file");
   app.add_option("--slo", f.slos, "objective, e.g. 'p95 < 300ms', 'error_rate < 0.5%', 'rps >= 1000' (repeatable)");
-  app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), series.csv, junit.xml, summary.md, results.hlog");
+  app.add_option("-o,--out", f.out, "write DIR/results.json (refreshed every 10 s), report.html, series.csv, junit.xml, summary.md, results.hlog");
   // Without the check, CLI11 would wrap a negative seed around to a huge unsigned one.
   auto not_negative = [](const std::string& text) -> std::string {
     return text.starts_with('-') ? "must not be negative, not " + text : "";
@@ -230,6 +234,13 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--duration-scale", f.duration_scale,
                  "scenario files: scale every phase's length, e.g. 0.1 to smoke-test a 30-minute soak in 3 minutes");
   app.add_option("--target", f.target_override, "scenario files: base URL replacing the file's target");
+  app.add_option("--metrics-listen", f.metrics_listen,
+                 "serve the run's live state in the Prometheus text format at http://ADDR/metrics, e.g. 127.0.0.1:9464 "
+                 "(docs/report.md)");
+  app.add_flag("--metrics-allow-remote", f.metrics_allow_remote,
+               "allow --metrics-listen on a non-loopback address (the metrics then reach beyond this machine)");
+  app.add_option("--metrics-linger", f.metrics_linger,
+                 "keep serving the final metrics this long after the run, e.g. 15s, so a scrape sees the end (default 0s)");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {
@@ -251,6 +262,16 @@ int RunCommand(int argc, char** argv) {
     }
   }
   if (!ApplyEnv(f.env, "run")) return 2;
+  if (f.metrics_listen.empty() && (app.count("--metrics-allow-remote") > 0 || app.count("--metrics-linger") > 0)) {
+    std::fprintf(stderr, "headroom run: --metrics-allow-remote and --metrics-linger need --metrics-listen\n");
+    return 2;
+  }
+  auto linger_ns = ParseDurationNs(f.metrics_linger);
+  if (!linger_ns || *linger_ns < 0) {
+    std::fprintf(stderr, "headroom run: --metrics-linger: %s\n",
+                 linger_ns ? "must not be negative" : linger_ns.error().message.c_str());
+    return 2;
+  }
   auto prepared = LooksLikeScenario(f.url) ? PrepareScenario(f) : PrepareUrl(f);
   if (!prepared) {
     // Scenario errors are one "file:line:col: message" line each; print them all.
@@ -265,6 +286,18 @@ int RunCommand(int argc, char** argv) {
   StderrProgress progress(f.quiet);
   p.plan.progress = &progress;
   p.plan.stop = &sys::StopFlag();
+  exec::LiveMetrics live;
+  std::unique_ptr<exec::MetricsServer> metrics_server;
+  if (!f.metrics_listen.empty()) {
+    auto server = exec::MetricsServer::Start(f.metrics_listen, f.metrics_allow_remote, &live);
+    if (!server) {
+      std::fprintf(stderr, "headroom run: %s\n", server.error().message.c_str());
+      return 2;
+    }
+    metrics_server = std::move(*server);
+    p.plan.live = &live;
+    if (!f.quiet) std::fprintf(stderr, "headroom: live metrics at %s\n", metrics_server->url().c_str());
+  }
   sys::InstallStopSignals();
   sys::RaiseFileLimit();
   auto results = exec::Execute(p.plan);
@@ -272,9 +305,17 @@ int RunCommand(int argc, char** argv) {
     std::fprintf(stderr, "headroom run: %s\n", results.error().message.c_str());
     return 2;
   }
+  live.OnRunEnd(report::VerdictName(results->verdict));
   const std::optional<explain::Explanation> ranked = explain::ExplainRun(*results);
   std::fputs(report::FormatSummary(*results, ranked ? explain::Text(*ranked) : "").c_str(), stdout);
   std::fflush(stdout);
+  if (metrics_server) {
+    // The final state stays up for a last scrape; SIGINT/SIGTERM ends the wait.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::nanoseconds(*linger_ns);
+    while (std::chrono::steady_clock::now() < until && !sys::StopRequested()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
   return report::VerdictExitCode(results->verdict);
 }
 

@@ -13,8 +13,12 @@
 #include <atomic>
 #include <functional>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "collect/collect.h"
@@ -49,6 +53,66 @@ class Progress {
   virtual void OnNotice(const std::string& text) {}
 };
 
+// The run's state as it goes, for Prometheus to scrape (`headroom run --metrics-listen`,
+// docs/report.md#live-metrics). The executor feeds it (OnSecond from the engine's per-second
+// callback, OnEngineRun after each phase or stress step, OnTierSample from the tier watcher's
+// thread); Exposition() may be called from any thread at any time. Thread-safe (one mutex).
+class LiveMetrics {
+ public:
+  // Response-time histogram bucket bounds, in seconds (plus +Inf).
+  static constexpr double kBucketsS[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                         0.25,   0.5,   1,      2.5,   5,    10};
+  void OnPhase(const std::string& phase, const std::string& label, double requested_rps);
+  void OnSecond(const engine::SecondStats& s);
+  void OnEngineRun(const engine::RunStats& stats);
+  void OnTierSample(const collect::SampleRecord& r);
+  void OnRunEnd(std::string_view verdict);
+  // The Prometheus text format (0.0.4).
+  std::string Exposition() const;
+
+ private:
+  struct RequestCounts {
+    int64_t requests = 0, errors = 0;
+  };
+  mutable std::mutex mu_;
+  std::string phase_, label_, verdict_;
+  int64_t phases_started_ = 0;
+  double requested_rps_ = 0, intended_rps_ = 0, achieved_rps_ = 0, errors_rps_ = 0;
+  double seconds_ = 0;
+  engine::Counters counters_;
+  std::vector<int64_t> bucket_counts_ = std::vector<int64_t>(std::size(kBucketsS) + 1, 0);
+  double sum_s_ = 0;
+  int64_t count_ = 0;
+  std::map<std::string, RequestCounts> by_name_;
+  double pacer_p99_s_ = -1, pacer_max_s_ = -1;
+  // tier, source, metric -> latest value
+  std::map<std::tuple<std::string, std::string, std::string>, double> tiers_;
+  std::map<std::pair<std::string, std::string>, int64_t> tier_failures_;
+};
+
+// Serves LiveMetrics::Exposition() over HTTP (GET /metrics) on its own thread until destroyed.
+class MetricsServer {
+ public:
+  // `listen` is PORT or HOST:PORT (HOST a numeric address; [::1]:PORT for IPv6); without a host,
+  // 127.0.0.1. A non-loopback address is refused unless allow_remote (--metrics-allow-remote).
+  // Errors are one line. REQUIRES: metrics outlives the server.
+  static Result<std::unique_ptr<MetricsServer>> Start(const std::string& listen, bool allow_remote,
+                                                      const LiveMetrics* metrics);
+  ~MetricsServer();
+  MetricsServer(const MetricsServer&) = delete;
+  MetricsServer& operator=(const MetricsServer&) = delete;
+  std::string url() const { return url_; }  // http://HOST:PORT/metrics (the port the kernel chose for 0)
+
+ private:
+  MetricsServer() = default;
+  void Serve();
+  int fd_ = -1;
+  std::string url_;
+  const LiveMetrics* metrics_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::unique_ptr<std::thread> thread_;
+};
+
 struct ExecPlan {
   std::string target;    // shown in outputs
   std::string scenario;  // scenario name; "" for a plain URL run
@@ -72,6 +136,8 @@ struct ExecPlan {
   // run's start to its end, summarized per phase and per stress step; SLOs on tier metrics are
   // judged on those summaries. Samples go to OUT/tiers.jsonl when out_dir is set.
   std::vector<collect::TierSpec> tiers;
+  // The run's live state for --metrics-listen; null = none.
+  LiveMetrics* live = nullptr;
   // Tests: makes each tier's sources instead of the real ones. Empty = real sources.
   std::function<std::unique_ptr<collect::Source>(const collect::TierSpec&, const collect::WatchSpec&)> make_source;
 };
@@ -88,8 +154,14 @@ Result<report::Results> Execute(const ExecPlan& plan);
 Result<std::vector<slo::Objective>> PhaseObjectives(const std::vector<scenario::SloSpec>& top,
                                                     const scenario::Phase& phase);
 
-// Writes DIR/results.json, series.csv, junit.xml and summary.md (results.hlog is streamed by Execute).
+// Writes DIR/results.json, series.csv, junit.xml, summary.md and report.html (results.hlog is
+// streamed by Execute).
 Status WriteAllOutputs(const report::Results& results, const std::string& dir);
+
+// Writes DIR/report.html (docs/report.md) from DIR/results.json, the tiers.jsonl it names and, when
+// plan_dir is not empty, PLAN_DIR/plan.json (or plan_dir itself when it is a file). Returns the
+// page's path. Errors (one line): no results.json, not a results file, not a plan.
+Result<std::string> WriteHtmlReport(const std::string& dir, const std::string& plan_dir);
 
 // Adapts a scenario's compiled requests to the engine: each worker gets its own render context and
 // picks requests by weight. REQUIRES: requests compiled from `scenario`, in the same order.

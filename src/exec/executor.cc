@@ -340,7 +340,13 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   const bool keep_seconds = phase.kind == scenario::PhaseKind::kSpike;
   std::optional<AbortWatch> watch;
   if (abort_objectives != nullptr) watch.emplace(*abort_objectives, plan_.abort_on_fail.grace_ns);
+  if (plan_.live != nullptr) {
+    // The rate the run starts at (a ramp's or a spike's changes over its segments).
+    const double rate = config.model == engine::Model::kOpen && !config.rate_profile.empty() ? config.rate_profile[0].start_rps : 0;
+    plan_.live->OnPhase(phase.name, label, rate);
+  }
   auto on_second = [&](const engine::SecondStats& s) {
+    if (plan_.live != nullptr) plan_.live->OnSecond(s);
     run.rows.push_back(RowOf(s));
     progress_->OnSecond(label, total_s, run.rows.back());
     WriteHlogSecond(s);
@@ -361,6 +367,7 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   auto stats = runner_->Run(config, on_second);
   progress_->OnRunEnd();
   if (!stats) return std::unexpected(stats.error());
+  if (plan_.live != nullptr) plan_.live->OnEngineRun(*stats);
   double seconds_s = 0;
   for (const report::SecondRow& row : run.rows) seconds_s += row.span_s;
   hlog_at_s_ += std::max(0.0, stats->elapsed_s - seconds_s);  // the drain after the last second
@@ -547,6 +554,12 @@ Result<report::Results> Executor::Run() {
     collect::WatcherOptions options;
     options.origin_ns = origin_ns_;
     options.sink = watch_sink_;
+    if (plan_.live != nullptr) {
+      options.sink = [file = watch_sink_, live = plan_.live](const collect::SampleRecord& r) {
+        if (file) file(r);
+        live->OnTierSample(r);
+      };
+    }
     options.on_message = [this](const std::string& m) {
       std::lock_guard<std::mutex> lock(tier_messages_mu_);
       tier_messages_.push_back(m);
@@ -617,8 +630,14 @@ Status WriteAllOutputs(const report::Results& results, const std::string& dir) {
   if (auto s = report::WriteFileAtomic(dir + "/junit.xml", report::JunitXml(results)); !s) return s;
   // results.hlog was written second by second during the run.
   const std::optional<explain::Explanation> ranked = explain::ExplainRun(results);
-  return report::WriteFileAtomic(dir + "/summary.md",
-                                 report::MarkdownSummary(results, ranked ? explain::Markdown(*ranked) : ""));
+  if (auto s = report::WriteFileAtomic(dir + "/summary.md",
+                                       report::MarkdownSummary(results, ranked ? explain::Markdown(*ranked) : ""));
+      !s) {
+    return s;
+  }
+  // Drawn from the files just written, as `headroom report DIR` draws it.
+  if (auto page = WriteHtmlReport(dir, ""); !page) return std::unexpected(page.error());
+  return {};
 }
 
 }  // namespace headroom::exec
