@@ -23,6 +23,14 @@ struct FlawCase {
   const char* resource;  // and what it is about
 };
 
+std::optional<double> Capacity(const json& results) {
+  if (!results.is_object()) return std::nullopt;
+  for (const json& p : results["phases"]) {
+    if (p.contains("stress") && p["stress"]["capacity_rps"].is_number()) return p["stress"]["capacity_rps"].get<double>();
+  }
+  return std::nullopt;
+}
+
 class StackE2E : public ::testing::TestWithParam<FlawCase> {
  protected:
   static void SetUpTestSuite() {
@@ -73,14 +81,6 @@ class StackE2E : public ::testing::TestWithParam<FlawCase> {
     EXPECT_FALSE(results.is_discarded()) << run.err;
     return results;
   }
-  static std::optional<double> Capacity(const json& results) {
-    if (!results.is_object()) return std::nullopt;
-    for (const json& p : results["phases"]) {
-      if (p.contains("stress") && p["stress"]["capacity_rps"].is_number()) return p["stress"]["capacity_rps"].get<double>();
-    }
-    return std::nullopt;
-  }
-
   static target::LocalServer* pg_;
   static target::LocalServer* redis_;
   static std::string error_;
@@ -140,14 +140,8 @@ TEST(StackDemo, ExplainsAppliesTheFixAndMeasuresAgain) {
   // The second run measured the fixed database: its capacity is higher.
   const json before = json::parse(e2e::Slurp(dir + "/before/results.json"));
   const json after = json::parse(e2e::Slurp(dir + "/after/results.json"));
-  auto capacity = [](const json& r) {
-    for (const json& p : r["phases"]) {
-      if (p.contains("stress") && p["stress"]["capacity_rps"].is_number()) return p["stress"]["capacity_rps"].get<double>();
-    }
-    return 0.0;
-  };
-  EXPECT_GT(capacity(after), capacity(before));
-  std::printf("[ demo --stack ] capacity %.0f -> %.0f req/s\n", capacity(before), capacity(after));
+  EXPECT_GT(Capacity(after).value_or(0), Capacity(before).value_or(0));
+  std::printf("[ demo --stack ] capacity %.0f -> %.0f req/s\n", Capacity(before).value_or(0), Capacity(after).value_or(0));
 }
 
 }  // namespace

@@ -287,7 +287,7 @@ class Rules {
       }
     }
     for (int level = kCause - 1; level >= 0; --level) {
-      const Finding* top = cause;  // the strongest finding above this level
+      const Finding* top = nullptr;  // the strongest finding above this level
       for (const Finding& f : out_) {
         if (f.level > level && f.severity >= kSpecificCause && (top == nullptr || f.severity > top->severity)) top = &f;
       }

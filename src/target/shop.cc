@@ -464,6 +464,27 @@ struct Shop::Impl {
     return local.redis;
   }
 
+  using Rows = std::unique_ptr<PGresult, decltype(&PQclear)>;
+  // A prepared statement with one parameter on a pooled connection, which goes back to the pool
+  // before the rows are read. Null with *failed set when no connection came within the pool
+  // timeout (503) or the statement failed (500).
+  Rows Query(const char* statement, int64_t param, ShopReply* failed) {
+    Lease db(*this);
+    if (db.get() == nullptr) {
+      *failed = Error(503, "no database connection within the pool timeout");
+      return Rows(nullptr, &PQclear);
+    }
+    const std::string text = std::to_string(param);
+    const char* values[] = {text.c_str()};
+    Rows res(PQexecPrepared(db.get(), statement, 1, values, nullptr, nullptr, 0), &PQclear);
+    if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) {
+      db_errors.fetch_add(1, std::memory_order_relaxed);
+      *failed = Error(500, "database: " + PgError(db.get()));
+      return Rows(nullptr, &PQclear);
+    }
+    return res;
+  }
+
   ShopReply Product(Local& local, int64_t id) {
     if (options.downstream_ns > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(options.downstream_ns));
     const std::string key = "product:" + std::to_string(id);
@@ -478,29 +499,16 @@ struct Shop::Impl {
       cache_errors.fetch_add(1, std::memory_order_relaxed);
     }
     ShopReply reply;
-    {
-      Lease db(*this);
-      if (db.get() == nullptr) return Error(503, "no database connection within the pool timeout");
-      const std::string param = std::to_string(id);
-      const char* values[] = {param.c_str()};
-      PGresult* res = PQexecPrepared(db.get(), "product", 1, values, nullptr, nullptr, 0);
-      if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        PQclear(res);
-        db_errors.fetch_add(1, std::memory_order_relaxed);
-        return Error(500, "database: " + PgError(db.get()));
-      }
-      if (PQntuples(res) == 0) {
-        PQclear(res);
-        return Error(404, "no such product");
-      }
-      std::string& b = reply.body;
-      b = "{\"id\":" + std::string(PQgetvalue(res, 0, 0)) + ",\"name\":";
-      JsonString(&b, PQgetvalue(res, 0, 1));
-      b += ",\"price_cents\":" + std::string(PQgetvalue(res, 0, 2)) + ",\"description\":";
-      JsonString(&b, PQgetvalue(res, 0, 3));
-      b += ",\"reviews\":" + std::string(PQgetvalue(res, 0, 4)) + ",\"stars\":" + PQgetvalue(res, 0, 5) + "}\n";
-      PQclear(res);
-    }
+    Rows rows = Query("product", id, &reply);
+    if (!rows) return reply;
+    const PGresult* res = rows.get();
+    if (PQntuples(res) == 0) return Error(404, "no such product");
+    std::string& b = reply.body;
+    b = "{\"id\":" + std::string(PQgetvalue(res, 0, 0)) + ",\"name\":";
+    JsonString(&b, PQgetvalue(res, 0, 1));
+    b += ",\"price_cents\":" + std::string(PQgetvalue(res, 0, 2)) + ",\"description\":";
+    JsonString(&b, PQgetvalue(res, 0, 3));
+    b += ",\"reviews\":" + std::string(PQgetvalue(res, 0, 4)) + ",\"stars\":" + PQgetvalue(res, 0, 5) + "}\n";
     if (redisContext* r = Cache(local)) {
       if (!RedisCommand(r, {"SET", key, reply.body, "EX", std::to_string(options.cache_ttl_s)})) {
         cache_errors.fetch_add(1, std::memory_order_relaxed);
@@ -510,17 +518,11 @@ struct Shop::Impl {
   }
 
   ShopReply Orders(int64_t customer) {
-    Lease db(*this);
-    if (db.get() == nullptr) return Error(503, "no database connection within the pool timeout");
-    const std::string param = std::to_string(customer);
-    const char* values[] = {param.c_str()};
-    PGresult* res = PQexecPrepared(db.get(), "orders", 1, values, nullptr, nullptr, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-      PQclear(res);
-      db_errors.fetch_add(1, std::memory_order_relaxed);
-      return Error(500, "database: " + PgError(db.get()));
-    }
-    std::string b = "{\"customer\":" + param + ",\"orders\":[";
+    ShopReply failed;
+    Rows rows = Query("orders", customer, &failed);
+    if (!rows) return failed;
+    const PGresult* res = rows.get();
+    std::string b = "{\"customer\":" + std::to_string(customer) + ",\"orders\":[";
     for (int i = 0; i < PQntuples(res); ++i) {
       if (i) b += ',';
       b += "{\"id\":" + std::string(PQgetvalue(res, i, 0)) + ",\"product\":" + PQgetvalue(res, i, 1) +
@@ -529,7 +531,6 @@ struct Shop::Impl {
       b += '}';
     }
     b += "]}\n";
-    PQclear(res);
     return ShopReply{200, std::move(b)};
   }
 
