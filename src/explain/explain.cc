@@ -550,9 +550,15 @@ class Rules {
     const double mem = MetricOr(s, "memory_ratio");
     const double evict = MetricOr(s, "evictions_per_s");
     const std::string policy = Attribute(s, "maxmemory_policy");
-    if (mem >= 0.9 && evict > 0) {
+    // Full with no key kept (the clients' buffers alone fill maxmemory): nothing left to evict,
+    // every write refused.
+    const bool no_room = mem >= 0.9 && evict <= 0 && MetricOr(s, "keys") < 1 && MetricOr(s, "misses_per_s") > 0;
+    const bool full = mem >= 0.9 && (evict > 0 || no_room);
+    if (full) {
       const double used = MetricOr(s, "used_memory_bytes");
-      Finding& f = Add(s, "memory", "cache at maxmemory, evicting " + Num(evict) + " keys/s", 0.85 + std::min(evict / 1e4, 0.2));
+      Finding& f = Add(s, "memory", no_room ? "cache at maxmemory with no room for a key: every lookup misses"
+                                            : "cache at maxmemory, evicting " + Num(evict) + " keys/s",
+                       0.85 + (no_room ? 0.2 : std::min(evict / 1e4, 0.2)));
       f.utilization = mem;
       f.evidence.push_back("used_memory " + FormatBytes(used) + " of maxmemory " +
                            FormatBytes(MetricOr(s, "maxmemory_bytes")) + " (" + Pct(mem) + "), evictions_per_s " +
@@ -593,7 +599,7 @@ class Rules {
                            Num(MetricOr(s, "misses_per_s")) + ", evictions_per_s 0");
       f.change = "measure after a warm-up phase long enough to fill the cache (or prewarm the hot keys): this "
                  "point's latency includes cold misses that steady traffic would not have";
-    } else if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !(mem >= 0.9 && evict > 0)) {
+    } else if (hit < kLowHitRatio && MetricOr(s, "lookups_per_s") > 0 && !full) {
       Finding& f = Add(s, "hit ratio", "cache hit ratio " + Pct(hit), 0.4 + (kLowHitRatio - hit));
       f.evidence.push_back("hits_per_s " + Num(MetricOr(s, "hits_per_s")) + ", misses_per_s " +
                            Num(MetricOr(s, "misses_per_s")) + ", keys " + Num(MetricOr(s, "keys")));
