@@ -168,7 +168,7 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
   for (int i = 0; i < config.threads; ++i) {
     int share = config.connections / config.threads + (i < config.connections % config.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(config, i, start_ns, share, ShareOf(config.rate_profile, config.threads),
-                                               double(i) / config.threads));
+                                               (double(i) + config.shard_phase) / config.threads));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
