@@ -68,10 +68,12 @@ std::string WriteScenario(const std::string& dir, const std::string& target, con
 // Runs shards 0..n-1 of `scenario` at the same time, each into DIR/shard-I.
 std::vector<Proc> RunShards(const std::string& scenario, int n, const std::string& dir,
                             const std::vector<std::string>& extra = {}) {
+  // One start for all, as the machines of a real test would be given (Unix seconds, 2 s ahead).
+  const std::string start = std::to_string(time(nullptr) + 2);
   std::vector<Running> running;
   for (int i = 0; i < n; ++i) {
     std::vector<std::string> args = {"run", scenario, "--shard", std::to_string(i) + "/" + std::to_string(n),
-                                     "--start-at", "+2s", "--threads", "1", "-q", "--out",
+                                     "--start-at", start, "--threads", "1", "-q", "--out",
                                      dir + "/shard-" + std::to_string(i)};
     args.insert(args.end(), extra.begin(), extra.end());
     running.push_back(Spawn(args, dir + "/log-" + std::to_string(i)));
@@ -301,7 +303,9 @@ TEST(ShardE2E, K8sManifestsAreIndexedJobsWhoseScenarioValidates) {
   for (std::string a : args) {
     for (auto [var, value] : std::vector<std::pair<std::string, std::string>>{
              {"$(JOB_COMPLETION_INDEX)", "1"}, {"$(START_AT)", "+1s"}, {"/results", results}}) {
-      for (size_t at; (at = a.find(var)) != std::string::npos;) a.replace(at, var.size(), value);
+      for (size_t at = a.find(var); at != std::string::npos; at = a.find(var, at + value.size())) {
+        a.replace(at, var.size(), value);
+      }
     }
     expanded.push_back(a);
   }

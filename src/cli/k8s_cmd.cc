@@ -1,6 +1,7 @@
 // headroom k8s SCENARIO --parallelism N --image IMAGE --out DIR: the manifests that run a scenario
 // on N generator pods and merge their results (docs/distributed.md).
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>

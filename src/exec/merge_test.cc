@@ -19,7 +19,7 @@ using Seconds = std::vector<std::vector<int64_t>>;
 Seconds RandomSeconds(uint64_t seed, int seconds, int per_second) {
   std::mt19937_64 rng(seed);
   std::lognormal_distribution<double> latency(6.0, 1.2);  // a long tail around ~400 us
-  Seconds out(size_t(seconds));
+  Seconds out(static_cast<size_t>(seconds), std::vector<int64_t>());
   for (auto& s : out) {
     for (int i = 0; i < per_second; ++i) s.push_back(1 + int64_t(latency(rng)));
   }

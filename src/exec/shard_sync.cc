@@ -17,6 +17,9 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+// SectionJson builds an ordered_json; the exchange files are plain json.
+json Plain(const nlohmann::ordered_json& j) { return json::parse(j.dump()); }
+
 constexpr int64_t kPollUs = 20'000;
 
 Result<json> ReadJson(const fs::path& path) {
@@ -43,9 +46,9 @@ Result<StepExchange> Executor::ExchangeStep(size_t phase_index, int step, const 
   json out = {{"index", shard.spec.index},
               {"interrupted", interrupted},
               {"end_us", WallNowUs()},
-              {"section", report::SectionJson(mine)}};
+              {"section", Plain(report::SectionJson(mine))}};
   json requests = json::array();
-  for (const report::Section& s : mine_by_name) requests.push_back(report::SectionJson(s));
+  for (const report::Section& s : mine_by_name) requests.push_back(Plain(report::SectionJson(s)));
   out["requests"] = requests;
   const fs::path own = dir / ("shard-" + std::to_string(shard.spec.index) + ".json");
   if (auto s = report::WriteFileAtomic(own.string(), out.dump()); !s) return std::unexpected(s.error());

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/clock.h"
 #include "exec/executor.h"
 
 namespace headroom::exec {

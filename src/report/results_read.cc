@@ -1,5 +1,6 @@
 // results.json back into the results model, for headroom merge. Reads what ToJson writes
 // (docs/results.md); a field of the wrong type is an error naming the file and the field.
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 

@@ -103,12 +103,13 @@ TEST(Shard, RatesAreDividedConnectionsAndRowsSplit) {
     EXPECT_EQ(s.phases[3].connections, i == 0 ? 3 : 2);
   }
   EXPECT_EQ(closed, 7);  // every user runs on exactly one shard
-  Scenario one = whole;
-  ASSERT_TRUE(ShardScenario(one, {0, 8}).has_value());
+  Scenario seven = whole;
+  ASSERT_TRUE(ShardScenario(seven, {6, 7}).has_value());
+  EXPECT_EQ(seven.phases[3].connections, 1);
   Scenario too_many = whole;
-  auto r = ShardScenario(too_many, {0, 9});
+  auto r = ShardScenario(too_many, {0, 8});  // refused on shard 0 too, though it would get one
   ASSERT_FALSE(r.has_value());
-  EXPECT_NE(r.error().message.find("phase c: 7 connections cannot be split over 9 shards"), std::string::npos)
+  EXPECT_NE(r.error().message.find("phase c: 7 connections cannot be split over 8 shards"), std::string::npos)
       << r.error().message;
 }
 
