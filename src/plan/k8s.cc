@@ -182,8 +182,10 @@ void MergeJob(YAML::Emitter& y, const K8sSpec& spec) {
   y << YAML::Key << "name" << YAML::Value << "merge";
   y << YAML::Key << "image" << YAML::Value << spec.image;
   y << YAML::Key << "args" << YAML::Value << YAML::BeginSeq;
+  // The wait ends before the Job's deadline, so that a missing shard is named rather than the pod killed.
+  const int64_t wait_s = std::max<int64_t>(60, spec.deadline_s - 120);
   y << "merge" << std::string(kResults) + "/shards" << "--shards" << std::to_string(spec.parallelism) << "--wait"
-    << std::to_string(spec.deadline_s) + "s" << "--out" << std::string(kResults) + "/merged";
+    << std::to_string(wait_s) + "s" << "--out" << std::string(kResults) + "/merged";
   y << YAML::EndSeq;
   y << YAML::Key << "resources" << YAML::Value << YAML::BeginMap << YAML::Key << "requests" << YAML::Value
     << YAML::BeginMap << YAML::Key << "cpu" << YAML::Value << YAML::DoubleQuoted << "100m" << YAML::Key << "memory"

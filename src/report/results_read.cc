@@ -188,7 +188,15 @@ PhaseResult ReadPhase(Reader& r, const json& j) {
   if (const json& so = r.Sub(j, "soak"); so.is_object()) {
     SoakResult s;
     s.window_s = r.Get<double>(so, "window_s");
-    p.soak = s;  // the drift figures are recomputed from the per-second histograms by merge
+    s.p95_drift = OptionalDouble(r, so, "p95_drift");
+    s.p99_drift = OptionalDouble(r, so, "p99_drift");
+    s.error_rate_drift = OptionalDouble(r, so, "error_rate_drift");
+    s.throughput_drift = OptionalDouble(r, so, "throughput_drift");
+    if (auto v = OptionalDouble(r, so, "first_p95_us")) s.first_p95_us = int64_t(*v);
+    if (auto v = OptionalDouble(r, so, "last_p95_us")) s.last_p95_us = int64_t(*v);
+    s.first_error_rate = OptionalDouble(r, so, "first_error_rate");
+    s.last_error_rate = OptionalDouble(r, so, "last_error_rate");
+    p.soak = s;
   }
   return p;
 }
