@@ -345,7 +345,8 @@ Status CheckShards(const std::vector<ShardOutput>& shards, const MergeOptions& o
   }
   int64_t start_at = 0;
   if (!AllSame(shards, [](const ShardOutput& s) { return s.results.shard->start_at_us; }, &start_at)) {
-    return Fail("the shards were given different --start-at times: they are not parts of one test");
+    return Fail("the shards were given different --start-at times, so they are not parts of one test (give every "
+                "shard the same absolute time: +30s means 30 s after each process's own start)");
   }
   std::map<int, const ShardOutput*> by_index;
   for (const ShardOutput& s : shards) {
