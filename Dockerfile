@@ -2,6 +2,8 @@
 # libraries the binary links (the same list as the Debian package's Depends).
 #   docker build -t headroom .
 #   docker run --rm --network host -v "$PWD:/work" -w /work headroom run scenario.yaml --out out
+# The entrypoint is headroom: the generator and merge pods of `headroom k8s` (docs/distributed.md)
+# pass the subcommand as their args.
 FROM debian:bookworm AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \

@@ -21,6 +21,8 @@ int ExplainCommand(int argc, char** argv);   // explain_cmd.cc:  headroom explai
 int CompareCommand(int argc, char** argv);   // compare_cmd.cc:  headroom compare before.json after.json
 int SimulateCommand(int argc, char** argv);  // simulate_cmd.cc: headroom simulate plan.yaml
 int ReportCommand(int argc, char** argv);    // report_cmd.cc:   headroom report DIR [--plan PLANDIR]
+int MergeCommand(int argc, char** argv);     // merge_cmd.cc:    headroom merge DIR... --out DIR
+int K8sCommand(int argc, char** argv);       // k8s_cmd.cc:      headroom k8s SCENARIO --parallelism N ...
 
 // demo_stack.cc: headroom demo --stack (the shop on a local PostgreSQL and Redis), results under `out`.
 int DemoStack(const std::string& out);

@@ -29,6 +29,8 @@ Commands:
   compare A B        two runs side by side: capacity, latency, errors, tiers, SLOs, change in %
   simulate PLAN      simulate a plan phase second by second: traffic x autoscalers x tiers
   report DIR         write DIR/report.html: the run's dashboard, from load graph to cost view
+  merge DIR...       merge the shards of a distributed test (run --shard I/N) and judge its SLOs once
+  k8s SCENARIO       write Kubernetes manifests that run a scenario on N generator pods and merge them
 
 Run 'headroom <command> --help' for a command's options.
 Exit codes: 0 success, 1 an SLO or gate failed, 2 usage or configuration error,
@@ -46,7 +48,8 @@ constexpr Entry kCommands[] = {
     {"model", headroom::cli::ModelCommand},   {"plan", headroom::cli::PlanCommand},
     {"import", headroom::cli::ImportCommand}, {"explain", headroom::cli::ExplainCommand},
     {"simulate", headroom::cli::SimulateCommand}, {"compare", headroom::cli::CompareCommand},
-    {"report", headroom::cli::ReportCommand},
+    {"report", headroom::cli::ReportCommand}, {"merge", headroom::cli::MergeCommand},
+    {"k8s", headroom::cli::K8sCommand},
 };
 
 int Dispatch(int argc, char** argv) {

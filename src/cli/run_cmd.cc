@@ -6,6 +6,7 @@
 #include <fstream>
 #include <chrono>
 #include <sstream>
+#include <optional>
 #include <thread>
 
 #include "cli/args.h"
@@ -13,6 +14,7 @@
 #include "cli/progress.h"
 #include "exec/exec.h"
 #include "explain/explain.h"
+#include "core/clock.h"
 #include "core/units.h"
 #include "http/http.h"
 #include "report/summary.h"
@@ -43,6 +45,11 @@ struct RunFlags {
   std::string metrics_listen;      // "" = no live metrics endpoint
   bool metrics_allow_remote = false;
   std::string metrics_linger = "0s";
+  std::string shard;            // "I/N": this process runs shard I of N (docs/distributed.md)
+  std::string start_at;         // with --shard: when every shard starts
+  std::string sync_dir;         // with --shard and stress phases: the folder the shards share
+  std::optional<scenario::ShardSpec> shard_spec;  // parsed --shard
+  int64_t start_at_us = 0;                         // parsed --start-at
 };
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
@@ -169,6 +176,21 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   if (f.duration_scale != 1) {
     if (auto s = scenario::ScaleDurations(*sc, f.duration_scale); !s) return std::unexpected(s.error());
   }
+  std::optional<exec::ShardPlan> shard;
+  if (f.shard_spec) {
+    shard.emplace();
+    shard->spec = *f.shard_spec;
+    shard->start_at_us = f.start_at_us;
+    shard->scenario_hash = scenario::ScenarioFingerprint(*sc);
+    shard->sync_dir = f.sync_dir;
+    for (const scenario::Phase& p : sc->phases) {
+      if (p.kind == scenario::PhaseKind::kStress && f.sync_dir.empty() && f.shard_spec->count > 1) {
+        return Fail("phase " + p.name + " is a stress phase: with --shard, give --sync-dir DIR (a folder every shard "
+                    "can read and write) so that the shards judge each step together");
+      }
+    }
+    if (auto s = scenario::ShardScenario(*sc, *f.shard_spec); !s) return std::unexpected(s.error());
+  }
   auto url = http::ParseUrl(sc->target);
   if (!url) return Fail((f.target_override.empty() ? f.url + ": target: " : "--target: ") + url.error().message);
   std::string base_path = url->path_and_query == "/" ? "" : url->path_and_query;
@@ -181,7 +203,9 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   Prepared p;
   exec::ExecPlan& plan = p.plan;
   plan.threads = DefaultThreads(f.threads);
-  p.source = exec::MakeScenarioSource(*sc, std::move(*compiled), std::move(*picker), plan.threads);
+  p.source = exec::MakeScenarioSource(*sc, std::move(*compiled), std::move(*picker), plan.threads,
+                                      shard ? shard->spec.index : 0, shard ? shard->spec.count : 1);
+  plan.shard = std::move(shard);
   plan.target = sc->target;
   plan.scenario = sc->name.empty() ? f.url : sc->name;
   plan.method = sc->requests.size() == 1 ? sc->requests[0].method : "mix";
@@ -198,6 +222,41 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.seed = sc->seed.value_or(f.seed);
   if (auto s = WireTiers(plan, sc->tiers, f); !s) return std::unexpected(s.error());
   return p;
+}
+
+// --shard, --start-at and --sync-dir: parsed and checked together; prints the one-line error.
+bool ValidateShardFlags(const CLI::App& app, RunFlags& f) {
+  if (f.shard.empty()) {
+    std::fprintf(stderr, "headroom run: --start-at and --sync-dir apply with --shard I/N only\n");
+    return false;
+  }
+  if (!LooksLikeScenario(f.url)) {
+    std::fprintf(stderr, "headroom run: --shard needs a scenario file (.yaml), not a URL\n");
+    return false;
+  }
+  auto spec = scenario::ParseShard(f.shard);
+  if (!spec) {
+    std::fprintf(stderr, "headroom run: %s\n", spec.error().message.c_str());
+    return false;
+  }
+  if (f.start_at.empty()) {
+    std::fprintf(stderr,
+                 "headroom run: --shard needs --start-at TIME (e.g. +30s or 2026-05-01T12:00:00Z), the same for every "
+                 "shard, so that they start together\n");
+    return false;
+  }
+  auto at = ParseStartAtUs(f.start_at, WallNowUs());
+  if (!at) {
+    std::fprintf(stderr, "headroom run: %s\n", at.error().message.c_str());
+    return false;
+  }
+  if (app.count("--sync-dir") > 0 && f.sync_dir.empty()) {
+    std::fprintf(stderr, "headroom run: --sync-dir needs a folder\n");
+    return false;
+  }
+  f.shard_spec = *spec;
+  f.start_at_us = *at;
+  return true;
 }
 
 }  // namespace
@@ -241,6 +300,14 @@ int RunCommand(int argc, char** argv) {
                "allow --metrics-listen on a non-loopback address (the metrics then reach beyond this machine)");
   app.add_option("--metrics-linger", f.metrics_linger,
                  "keep serving the final metrics this long after the run, e.g. 15s, so a scrape sees the end (default 0s)");
+  app.add_option("--shard", f.shard,
+                 "I/N: run shard I (from 0) of a test split over N processes: 1/N of every rate, connection and data "
+                 "row; merge the shards' --out folders with headroom merge (docs/distributed.md)");
+  app.add_option("--start-at", f.start_at,
+                 "with --shard: when every shard starts, e.g. 2026-05-01T12:00:00Z, Unix seconds, or +30s");
+  app.add_option("--sync-dir", f.sync_dir,
+                 "with --shard: a folder every shard shares, through which stress phases judge each step on all "
+                 "shards' figures");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {
@@ -260,6 +327,9 @@ int RunCommand(int argc, char** argv) {
         return 2;
       }
     }
+  }
+  if (!f.shard.empty() || !f.start_at.empty() || !f.sync_dir.empty()) {
+    if (!ValidateShardFlags(app, f)) return 2;
   }
   if (!ApplyEnv(f.env, "run")) return 2;
   if (f.metrics_listen.empty() && (app.count("--metrics-allow-remote") > 0 || app.count("--metrics-linger") > 0)) {
@@ -300,6 +370,11 @@ int RunCommand(int argc, char** argv) {
   }
   sys::InstallStopSignals();
   sys::RaiseFileLimit();
+  if (p.plan.shard && !f.quiet) {
+    std::fprintf(stderr, "headroom: shard %d/%d starts at %s (in %.1f s)\n", p.plan.shard->spec.index,
+                 p.plan.shard->spec.count, FormatUtc(p.plan.shard->start_at_us).c_str(),
+                 std::max(0.0, double(p.plan.shard->start_at_us - WallNowUs()) / 1e6));
+  }
   auto results = exec::Execute(p.plan);
   if (!results) {
     std::fprintf(stderr, "headroom run: %s\n", results.error().message.c_str());
@@ -315,6 +390,16 @@ int RunCommand(int argc, char** argv) {
     while (std::chrono::steady_clock::now() < until && !sys::StopRequested()) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+  }
+  if (results->shard && results->verdict != report::Verdict::kInterrupted) {
+    // A shard judges 1/N of the load; the test's verdict (and exit code) comes from headroom merge.
+    if (!f.quiet) {
+      std::fprintf(stderr,
+                   "headroom: shard %d/%d finished; its verdict covers its share only: merge every shard's --out "
+                   "folder with headroom merge\n",
+                   results->shard->index, results->shard->count);
+    }
+    return 0;
   }
   return report::VerdictExitCode(results->verdict);
 }

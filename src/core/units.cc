@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <optional>
 #include <utility>
 
 namespace headroom {
@@ -175,6 +176,117 @@ std::string FormatCount(double n) {
     if (i > start && (digits.size() - i) % 3 == 0) out += ',';
     out += digits[i];
   }
+  return out;
+}
+
+namespace {
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = unsigned(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + int64_t(doe) - 719468;
+}
+
+// "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM|-HH:MM)" -> epoch microseconds.
+std::optional<int64_t> ParseRfc3339Us(std::string_view t) {
+  auto digits = [&](size_t at, size_t n, int* out) {
+    if (at + n > t.size()) return false;
+    int v = 0;
+    for (size_t i = at; i < at + n; ++i) {
+      if (!std::isdigit(static_cast<unsigned char>(t[i]))) return false;
+      v = v * 10 + (t[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int year, month, day, hour, minute, second;
+  if (!digits(0, 4, &year) || t.size() < 20 || t[4] != '-' || !digits(5, 2, &month) || t[7] != '-' ||
+      !digits(8, 2, &day) || (t[10] != 'T' && t[10] != 't' && t[10] != ' ') || !digits(11, 2, &hour) || t[13] != ':' ||
+      !digits(14, 2, &minute) || t[16] != ':' || !digits(17, 2, &second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  size_t at = 19;
+  int64_t frac_us = 0;
+  if (at < t.size() && t[at] == '.') {
+    ++at;
+    int64_t scale = 100'000;
+    const size_t from = at;
+    while (at < t.size() && std::isdigit(static_cast<unsigned char>(t[at]))) {
+      frac_us += (t[at] - '0') * scale;
+      scale /= 10;
+      ++at;
+    }
+    if (at == from) return std::nullopt;
+  }
+  int64_t offset_s = 0;
+  if (at < t.size() && (t[at] == 'Z' || t[at] == 'z') && at + 1 == t.size()) {
+  } else if (at + 6 == t.size() && (t[at] == '+' || t[at] == '-') && t[at + 3] == ':') {
+    int oh, om;
+    if (!digits(at + 1, 2, &oh) || !digits(at + 4, 2, &om) || oh > 23 || om > 59) return std::nullopt;
+    offset_s = (t[at] == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+  } else {
+    return std::nullopt;
+  }
+  const int64_t days = DaysFromCivil(year, unsigned(month), unsigned(day));
+  const int64_t epoch_s = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  return epoch_s * 1'000'000 + frac_us;
+}
+
+}  // namespace
+
+Result<int64_t> ParseStartAtUs(std::string_view text, int64_t now_us) {
+  const std::string quoted = "--start-at '" + std::string(text) + "': ";
+  int64_t at_us = 0;
+  if (!text.empty() && text[0] == '+') {
+    auto d = ParseDurationNs(text.substr(1));
+    if (!d || *d < 0) return Fail(quoted + "expected +DURATION such as +30s");
+    at_us = now_us + *d / 1000;
+  } else if (auto rfc = ParseRfc3339Us(text)) {
+    at_us = *rfc;
+  } else {
+    int64_t seconds = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || seconds < 0) {
+      return Fail(quoted + "expected a UTC time like 2026-05-01T12:00:00Z, Unix seconds like 1777636800, or +30s");
+    }
+    at_us = seconds * 1'000'000;
+  }
+  if (at_us < now_us - kStartAtPastToleranceUs) {
+    char ago[64];
+    std::snprintf(ago, sizeof ago, "%.1f s", double(now_us - at_us) / 1e6);
+    return Fail(quoted + "that time passed " + ago + " ago (now is " + FormatUtc(now_us) +
+                " by this machine's clock); give a time ahead, e.g. +30s");
+  }
+  if (at_us > now_us + 86'400'000'000LL) {
+    return Fail(quoted + "that is more than a day ahead (" + FormatUtc(at_us) + "); Unix times are in seconds");
+  }
+  return at_us;
+}
+
+std::string FormatUtc(int64_t epoch_us) {
+  const int64_t s = epoch_us >= 0 ? epoch_us / 1'000'000 : (epoch_us - 999'999) / 1'000'000;
+  const int64_t ms = (epoch_us - s * 1'000'000) / 1000;
+  int64_t z = (s >= 0 ? s : s - 86399) / 86400;
+  const int64_t secs = s - z * 86400;
+  // civil_from_days (Howard Hinnant)
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = unsigned(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y0 = int64_t(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = y0 + (m <= 2);
+  char out[40];
+  std::snprintf(out, sizeof out, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", (long long)y, m, d,
+                (long long)(secs / 3600), (long long)(secs / 60 % 60), (long long)(secs % 60), (long long)ms);
   return out;
 }
 

@@ -19,6 +19,16 @@ Result<double> ParsePercent(std::string_view text);
 // "512", "16KiB", "4KB", "1MiB", "1GB" -> bytes.
 Result<int64_t> ParseSizeBytes(std::string_view text);
 
+// A wall-clock start time (headroom run --start-at): "2026-05-01T12:00:00Z" (RFC 3339 in UTC, or
+// with a +HH:MM / -HH:MM offset; fractional seconds allowed), Unix seconds "1777636800", or
+// "+30s" (a duration after now_us). Returns Unix epoch microseconds. Errors (one line, naming
+// --start-at): anything else, a time more than kStartAtPastToleranceUs before now_us (it has
+// passed), or more than a day after it (a unit mistake, most likely).
+inline constexpr int64_t kStartAtPastToleranceUs = 2'000'000;
+Result<int64_t> ParseStartAtUs(std::string_view text, int64_t now_us);
+// Unix epoch microseconds as RFC 3339 UTC with milliseconds: "2026-05-01T12:00:00.000Z".
+std::string FormatUtc(int64_t epoch_us);
+
 // Human formatting: 1234us -> "1.23ms", 950 -> "950us", 2.5e6 -> "2.50s".
 std::string FormatDurationUs(double us);
 // 1234567 -> "1.18MiB".

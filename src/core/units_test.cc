@@ -82,3 +82,38 @@ TEST(UnitsTest, DurationRoundTripsThroughFormatting) {
 
 }  // namespace
 }  // namespace headroom
+
+namespace headroom {
+namespace {
+
+constexpr int64_t kNow = 1'777'636'800'000'000;  // 2026-05-01T12:00:00Z
+
+TEST(StartAt, AcceptsUtcOffsetsUnixSecondsAndRelative) {
+  EXPECT_EQ(*ParseStartAtUs("2026-05-01T12:00:30Z", kNow), kNow + 30'000'000);
+  EXPECT_EQ(*ParseStartAtUs("2026-05-01T12:00:30.250Z", kNow), kNow + 30'250'000);
+  EXPECT_EQ(*ParseStartAtUs("2026-05-01T14:00:30+02:00", kNow), kNow + 30'000'000);
+  EXPECT_EQ(*ParseStartAtUs("1777636830", kNow), kNow + 30'000'000);
+  EXPECT_EQ(*ParseStartAtUs("+10s", kNow), kNow + 10'000'000);
+  EXPECT_EQ(*ParseStartAtUs("2026-05-01T11:59:59Z", kNow), kNow - 1'000'000);  // within the tolerance
+  EXPECT_EQ(FormatUtc(kNow + 30'250'000), "2026-05-01T12:00:30.250Z");
+  EXPECT_EQ(FormatUtc(0), "1970-01-01T00:00:00.000Z");
+}
+
+TEST(StartAt, RefusesGarbageThePastAndFarFuture) {
+  for (const char* bad : {"", "garbage", "+", "+10", "12:00", "2026-13-01T00:00:00Z", "2026-05-01T12:00:00",
+                          "2026-05-01T12:00:00Zx", "-5", "1e9"}) {
+    auto r = ParseStartAtUs(bad, kNow);
+    ASSERT_FALSE(r.has_value()) << bad;
+    EXPECT_EQ(r.error().message.rfind("--start-at '", 0), 0u) << r.error().message;
+    EXPECT_EQ(r.error().message.find('\n'), std::string::npos);
+  }
+  auto past = ParseStartAtUs("2026-05-01T11:59:00Z", kNow);
+  ASSERT_FALSE(past.has_value());
+  EXPECT_NE(past.error().message.find("passed 60.0 s ago"), std::string::npos) << past.error().message;
+  auto far = ParseStartAtUs("1777636800000", kNow);  // milliseconds by mistake
+  ASSERT_FALSE(far.has_value());
+  EXPECT_NE(far.error().message.find("more than a day ahead"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace headroom

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "engine/pacer.h"
 #include "engine/worker.h"
 
 namespace headroom::engine {
@@ -168,7 +169,7 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
   for (int i = 0; i < config.threads; ++i) {
     int share = config.connections / config.threads + (i < config.connections % config.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(config, i, start_ns, share, ShareOf(config.rate_profile, config.threads),
-                                               double(i) / config.threads));
+                                               WorkerPhase(i, config.threads, config.shard_phase)));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());

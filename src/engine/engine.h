@@ -103,6 +103,11 @@ struct Config {
   int64_t think_time_ns = 0;         // closed model only
   int64_t drain_ns = 1'000'000'000;  // after the end, how long in-flight requests may still finish
   uint64_t seed = 1;
+  // Open model, uniform arrivals, one shard of several processes (headroom run --shard I/N, whose
+  // rate_profile is already 1/N of the test's): the fraction I/N of one of this process's arrival
+  // intervals by which its arrivals are offset, so that the N processes' arrivals interleave into the
+  // single-process schedule. 0 for a process that runs the whole test. In [0, 1).
+  double shard_phase = 0;
   const RequestSource* source = nullptr;  // REQUIRES: outlives the run
   // Set by anyone (signal handler, abort policy) to end the run early. May be null.
   const std::atomic<bool>* stop = nullptr;

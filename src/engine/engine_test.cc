@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
@@ -70,6 +71,30 @@ TEST(PacerTest, UniformCountsMatchRateExactly) {
     ++n;
   }
   EXPECT_EQ(n, 10000);
+}
+
+// N shards of T workers each (T may differ per shard) send exactly the arrivals of one pacer at the
+// full rate: the union of their schedules is the single-process schedule.
+TEST(PacerTest, ShardsInterleaveIntoTheSingleProcessSchedule) {
+  const double rate = 1200;
+  const int64_t duration = 2 * kSec;
+  std::vector<int64_t> whole;
+  Pacer one({{duration, rate, rate}}, Arrival::kUniform, 1, 0.0);
+  for (int64_t t; (t = one.Next()) >= 0;) whole.push_back(t);
+  for (int shards : {2, 3, 5}) {
+    std::vector<int64_t> uni;
+    for (int i = 0; i < shards; ++i) {
+      const int threads = 1 + i % 3;  // shards on machines of different sizes
+      for (int w = 0; w < threads; ++w) {
+        const double share = rate / shards / threads;
+        Pacer p({{duration, share, share}}, Arrival::kUniform, 1, WorkerPhase(w, threads, double(i) / shards));
+        for (int64_t t; (t = p.Next()) >= 0;) uni.push_back(t);
+      }
+    }
+    std::sort(uni.begin(), uni.end());
+    ASSERT_EQ(uni.size(), whole.size()) << shards;
+    for (size_t k = 0; k < whole.size(); ++k) EXPECT_NEAR(double(uni[k]), double(whole[k]), 2.0) << shards << " " << k;
+  }
 }
 
 TEST(PacerTest, RampCountsTheAreaUnderTheProfile) {

@@ -21,6 +21,13 @@ class Rng {
   uint64_t state_;
 };
 
+// The uniform-arrival offset of worker `worker` of `threads`, in [0, 1) of one of its intervals:
+// workers interleave, and with Config::shard_phase = I/N the workers of N shards interleave into
+// the one schedule of the whole test (arrival k of the test goes to shard k mod N).
+inline double WorkerPhase(int worker, int threads, double shard_phase) {
+  return (double(worker) + shard_phase) / double(threads);
+}
+
 class Pacer {
  public:
   // `segments` hold this worker's share of the rate. `phase` in [0,1) offsets uniform arrivals so that

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -24,6 +25,7 @@
 #include "collect/collect.h"
 #include "core/status.h"
 #include "engine/engine.h"
+#include "report/hlog.h"
 #include "report/results.h"
 #include "scenario/scenario.h"
 #include "slo/slo.h"
@@ -113,6 +115,24 @@ class MetricsServer {
   std::unique_ptr<std::thread> thread_;
 };
 
+// One shard of a test run by several processes (headroom run --shard I/N, docs/distributed.md).
+// The plan's phases already hold this shard's share (scenario::ShardScenario); the executor offsets
+// uniform arrivals by index/count of an interval, seeds Poisson arrivals per shard, starts the run
+// at start_at_us and each later phase at a wall-clock time every shard computes alike.
+struct ShardPlan {
+  scenario::ShardSpec spec;
+  int64_t start_at_us = 0;    // wall clock, Unix epoch microseconds
+  std::string scenario_hash;  // recorded in results.json for headroom merge
+  // Stress phases: the folder (shared by every shard) where each step's figures are exchanged, so
+  // that every shard judges each step on the merged figures and the searches stay in step.
+  std::string sync_dir;
+  int64_t sync_timeout_ns = 60'000'000'000;  // how long a step waits for the other shards
+};
+
+// A phase after the first starts this long after the previous one's planned end (the engine's
+// drain of at most 1 s fits in it), on every shard alike.
+inline constexpr int64_t kShardPhaseGapUs = 1'500'000;
+
 struct ExecPlan {
   std::string target;    // shown in outputs
   std::string scenario;  // scenario name; "" for a plain URL run
@@ -138,6 +158,8 @@ struct ExecPlan {
   std::vector<collect::TierSpec> tiers;
   // The run's live state for --metrics-listen; null = none.
   LiveMetrics* live = nullptr;
+  // Set when this run is one shard of a distributed test.
+  std::optional<ShardPlan> shard;
   // Tests: makes each tier's sources instead of the real ones. Empty = real sources.
   std::function<std::unique_ptr<collect::Source>(const collect::TierSpec&, const collect::WatchSpec&)> make_source;
 };
@@ -163,10 +185,41 @@ Status WriteAllOutputs(const report::Results& results, const std::string& dir);
 // page's path. Errors (one line): no results.json, not a results file, not a plan.
 Result<std::string> WriteHtmlReport(const std::string& dir, const std::string& plan_dir);
 
+// headroom merge (docs/distributed.md): the results of a test's shards, combined exactly.
+struct ShardOutput {
+  std::string dir;
+  report::Results results;
+  std::vector<report::HlogInterval> seconds;  // results.hlog: one per row of results.series
+};
+// The shard folders named by `headroom merge` arguments: a folder holding results.json is one
+// shard; a folder without one stands for its subfolders that hold one (sorted). Errors are one line.
+Result<std::vector<std::string>> ShardFolders(const std::vector<std::string>& args);
+// Reads DIR/results.json and DIR/results.hlog.
+Result<ShardOutput> ReadShardOutput(const std::string& dir);
+struct MergeOptions {
+  double max_start_spread_s = 1.0;  // refuse shards whose first phases started further apart
+};
+struct Merged {
+  report::Results results;
+  std::vector<Histogram> seconds;  // per row of results.series
+};
+// Refuses (one line): results that are not shards', shards of different counts, scenarios or
+// --start-at, a duplicated or missing index (named), an unfinished or interrupted shard (named),
+// starts further apart than the options allow, different phase lists. Otherwise sums counters,
+// adds histograms bucket by bucket, aligns per-second rows on seconds after --start-at, combines
+// stress steps, and judges every phase's SLOs once on the merged figures.
+Result<Merged> MergeShards(const std::vector<ShardOutput>& shards, const MergeOptions& options);
+// DIR/results.hlog (merged seconds) and everything WriteAllOutputs writes.
+Status WriteMerged(const Merged& merged, const std::string& dir);
+// Counters summed, histograms added, rates summed (each shard's cover the same time); no SLOs.
+report::Section MergeSections(const std::vector<const report::Section*>& parts);
+
 // Adapts a scenario's compiled requests to the engine: each worker gets its own render context and
 // picks requests by weight. REQUIRES: requests compiled from `scenario`, in the same order.
+// Shard I of N renders seq() values that no other shard renders.
 std::unique_ptr<engine::RequestSource> MakeScenarioSource(const scenario::Scenario& scenario,
                                                           std::vector<scenario::CompiledRequest> requests,
-                                                          scenario::WeightedPicker picker, int worker_count);
+                                                          scenario::WeightedPicker picker, int worker_count,
+                                                          int shard_index = 0, int shard_count = 1);
 
 }  // namespace headroom::exec

@@ -1,7 +1,10 @@
 #include "exec/executor.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "core/clock.h"
 #include "core/version.h"
@@ -238,6 +241,11 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
   c.threads = plan_.threads;
   c.timeout_ns = plan_.timeout_ns;
   c.seed = plan_.seed;
+  if (plan_.shard) {
+    // Independent Poisson processes of rate r/N superpose into one of rate r: each shard its own seed.
+    c.seed = plan_.seed + uint64_t(plan_.shard->spec.index) * 0x9E3779B97F4A7C15ULL;
+    c.shard_phase = double(plan_.shard->spec.index) / double(plan_.shard->spec.count);
+  }
   c.stop = plan_.stop;
   c.abort = &abort_;
   c.arrival = ToEngine(p.arrival);
@@ -520,11 +528,37 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
     r.phases.push_back(*running);
   }
   r.verdict = RunVerdict(r.phases, r.overall.requests_ok, r.interrupted);
+  if (plan_.shard) {
+    r.shard = report::ShardInfo{plan_.shard->spec.index, plan_.shard->spec.count, plan_.shard->start_at_us,
+                                shard_started_us_, plan_.shard->scenario_hash};
+  }
   return r;
 }
 
+double Executor::WaitForSlot(const std::string& what) {
+  const int64_t before = WallNowUs();
+  while (!Stopped()) {
+    const int64_t left_us = next_start_us_ - WallNowUs();
+    if (left_us <= 0) break;
+    std::this_thread::sleep_for(std::chrono::microseconds(std::min<int64_t>(left_us, 50'000)));
+  }
+  if (Stopped()) return -1;
+  const int64_t now = WallNowUs();
+  if (now - next_start_us_ > 100'000) {
+    char late[64];
+    std::snprintf(late, sizeof late, "%.2f s", double(now - next_start_us_) / 1e6);
+    notices_.push_back("shard " + std::to_string(plan_.shard->spec.index) + "/" +
+                       std::to_string(plan_.shard->spec.count) + " started " + what + " " + late +
+                       " late: its seconds are not aligned with the other shards'");
+    progress_->OnNotice(notices_.back());
+  }
+  return double(std::max<int64_t>(0, now - before)) / 1e6;
+}
+
+double Executor::ShardClockS() const { return double(WallNowUs() - plan_.shard->start_at_us) / 1e6; }
+
 Result<report::Results> Executor::Run() {
-  started_at_us_ = WallNowUs();
+  started_at_us_ = plan_.shard ? plan_.shard->start_at_us : WallNowUs();
   origin_ns_ = MonoNowNs();
   last_checkpoint_ns_ = origin_ns_;
   if (!plan_.out_dir.empty()) {
@@ -569,8 +603,20 @@ Result<report::Results> Executor::Run() {
     if (!watcher) return std::unexpected(watcher.error());
     watcher_ = std::move(*watcher);
   }
+  if (plan_.shard) {
+    notices_.push_back("this run is shard " + std::to_string(plan_.shard->spec.index) + " of " +
+                       std::to_string(plan_.shard->spec.count) +
+                       " of a distributed test: its figures and verdicts cover its share of the load only; "
+                       "headroom merge judges the whole test");
+    next_start_us_ = plan_.shard->start_at_us;
+    WaitForSlot("the run");
+    shard_started_us_ = WallNowUs();
+  }
   for (size_t i = 0; i < plan_.phases.size(); ++i) {
     const scenario::Phase& phase = plan_.phases[i];
+    // Shards start each phase at the same wall-clock time; offsets are seconds after --start-at.
+    if (plan_.shard && i > 0 && WaitForSlot("phase " + phase.name) >= 0) offset_s_ = ShardClockS();
+    const int64_t slot_us = next_start_us_;
     if (Stopped()) {
       done_.push_back(PhaseHeader(phase, report::PhaseStatus::kSkipped, offset_s_));
       done_.back().duration_s = double(phase.duration_ns) / 1e9;
@@ -586,6 +632,11 @@ Result<report::Results> Executor::Run() {
     auto result = phase.kind == scenario::PhaseKind::kStress ? RunStress(i, phase, *objectives)
                                                               : RunPhase(i, phase, *objectives);
     if (!result) return std::unexpected(result.error());
+    // Every shard computes the same start for the next phase (a stress phase sets it from its last
+    // exchanged step).
+    if (plan_.shard && phase.kind != scenario::PhaseKind::kStress) {
+      next_start_us_ = slot_us + phase.duration_ns / 1000 + kShardPhaseGapUs;
+    }
     WarnUngated(*result, objectives->empty());
     FinishPhase(std::move(*result));
     Checkpoint(nullptr, nullptr, true);

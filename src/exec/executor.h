@@ -58,6 +58,14 @@ std::vector<report::TierResult> TierResults(const collect::Summary& summary);
 
 bool AllPass(const std::vector<report::SloResult>& verdicts);
 
+// A stress step's figures merged over every shard (headroom run --shard --sync-dir).
+struct StepExchange {
+  report::Section section;
+  std::vector<report::Section> requests;
+  bool interrupted = false;  // some shard's step was cut short
+  int64_t last_end_us = 0;   // when the last shard finished the step (wall clock)
+};
+
 class Executor {
  public:
   explicit Executor(const ExecPlan& plan);
@@ -90,6 +98,15 @@ class Executor {
   // The "no connection established" notice, once, if nothing ever connected and attempts failed;
   // `when` says over what time ("in the first 3 s").
   void NoConnectionNotice(const std::string& when);
+  // Shards: sleeps until next_start_us_; returns the seconds waited, or -1 when stopped meanwhile.
+  // A late start is noted.
+  double WaitForSlot(const std::string& what);
+  // Shards: seconds since --start-at (the clock every shard's offsets are on).
+  double ShardClockS() const;
+  // Stress phases of a shard: writes this step's figures to the sync folder, waits for every
+  // shard's and returns them merged (shard_sync.cc). Error: a shard did not report in time.
+  Result<StepExchange> ExchangeStep(size_t phase_index, int step, const report::Section& mine,
+                                    const std::vector<report::Section>& mine_by_name, bool interrupted);
   // Marks the start of a tier window (a phase or a stress step); returns its time (0 unwatched).
   double TierWindowStart();
   // Ends the window started at `from_s` and summarizes it; nullopt when no tier is watched.
@@ -129,6 +146,8 @@ class Executor {
   std::vector<std::string> tier_messages_;  // GUARDED_BY(tier_messages_mu_)
   collect::Sink watch_sink_;  // set when samples go to OUT/tiers.jsonl
   int64_t origin_ns_ = 0;  // the run's start on the monotonic clock (the tiers' time origin)
+  int64_t next_start_us_ = 0;  // shards: wall-clock start of the next phase or stress step
+  int64_t shard_started_us_ = 0;  // shards: when the first phase actually started
 };
 
 }  // namespace headroom::exec

@@ -249,6 +249,9 @@ report::StressPoint JudgeStep(double rate, const report::Section& section,
   point.p95_us = section.response_time_us.ValueAtPercentile(95);
   point.p99_us = section.response_time_us.ValueAtPercentile(99);
   point.error_rate = section.error_rate();
+  point.requests_total = section.requests_total;
+  point.requests_errors = section.requests_errors;
+  point.response_time_us = section.response_time_us;
   point.confirmation = confirmation;
   point.interrupted = interrupted;
   // A step cut short says nothing about the rate: not judged, neither pass nor broken.

@@ -1,5 +1,7 @@
 #include "exec/scenario_source.h"
 
+#include <algorithm>
+
 #include "exec/response_check.h"
 
 namespace headroom::exec {
@@ -36,8 +38,13 @@ class Stream final : public engine::RequestStream {
 }  // namespace
 
 ScenarioSource::ScenarioSource(const scenario::Scenario& scenario, std::vector<scenario::CompiledRequest> requests,
-                               scenario::WeightedPicker picker, int worker_count)
-    : requests_(std::move(requests)), picker_(std::move(picker)), worker_count_(worker_count) {
+                               scenario::WeightedPicker picker, int worker_count, int shard_index,
+                               int shard_count)
+    : requests_(std::move(requests)),
+      picker_(std::move(picker)),
+      worker_count_(worker_count),
+      shard_index_(shard_index),
+      shard_count_(std::max(1, shard_count)) {
   for (const scenario::RequestSpec& r : scenario.requests) {
     head_.push_back(r.method == "HEAD");
     checks_.push_back(r.expect ? MakeResponseCheck(*r.expect) : nullptr);
@@ -64,7 +71,8 @@ std::vector<int64_t> ScenarioSource::timeouts_ns() const {
 
 std::unique_ptr<engine::RequestStream> ScenarioSource::ForWorker(int worker_index, uint64_t seed) const {
   return std::make_unique<Stream>(requests_, head_, picker_,
-                                  scenario::MakeRenderContext(requests_, seed, worker_index, worker_count_));
+                                  scenario::MakeRenderContext(requests_, seed, worker_index * shard_count_ + shard_index_,
+                                                              worker_count_ * shard_count_));
 }
 
 }  // namespace headroom::exec
@@ -73,8 +81,10 @@ namespace headroom::exec {
 
 std::unique_ptr<engine::RequestSource> MakeScenarioSource(const scenario::Scenario& scenario,
                                                           std::vector<scenario::CompiledRequest> requests,
-                                                          scenario::WeightedPicker picker, int worker_count) {
-  return std::make_unique<ScenarioSource>(scenario, std::move(requests), std::move(picker), worker_count);
+                                                          scenario::WeightedPicker picker, int worker_count,
+                                                          int shard_index, int shard_count) {
+  return std::make_unique<ScenarioSource>(scenario, std::move(requests), std::move(picker), worker_count, shard_index,
+                                          shard_count);
 }
 
 }  // namespace headroom::exec

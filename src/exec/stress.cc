@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "core/clock.h"
 #include "exec/executor.h"
 
 namespace headroom::exec {
@@ -23,10 +24,22 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
   scenario::Phase step = phase;
   step.duration_ns = phase.step_duration_ns;
 
+  // Shards judge each step on every shard's figures (exchanged through --sync-dir), so all of
+  // them take the same next rate; their rates are 1/N of the test's.
+  const bool synced = plan_.shard && plan_.shard->spec.count > 1;
+  const double shards = plan_.shard ? double(plan_.shard->spec.count) : 1.0;
+  int64_t last_end_us = 0;
   while (auto rate = search.NextRate()) {
     if (Stopped()) break;
     const bool confirmation = search.NextIsConfirmation();
-    if (!sr.curve.empty() && plan_.stress_cool_down_ns > 0) {
+    if (synced && !sr.curve.empty()) {
+      // Every shard starts the next step at the same time: a cool-down after the last one finished.
+      next_start_us_ = last_end_us + plan_.stress_cool_down_ns / 1000;
+      const double waited_s = WaitForSlot("a stress step");
+      if (waited_s < 0) break;
+      paused_s += waited_s;
+      hlog_at_s_ = ShardClockS();
+    } else if (!sr.curve.empty() && plan_.stress_cool_down_ns > 0) {
       // Let the target drain its queue before the next rate; counted in the phase's time.
       std::this_thread::sleep_for(std::chrono::nanoseconds(plan_.stress_cool_down_ns));
       paused_s += double(plan_.stress_cool_down_ns) / 1e9;
@@ -52,9 +65,23 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     acc.Add(run->stats, measured_s);
     total_.Add(run->stats, measured_s);
     report::Section section = one.MakeSection(phase.name);
-    std::vector<report::SloResult> verdicts =
-        Judge(objectives, section, one.MakeRequestSections(), nullptr, tiers ? &*tiers : nullptr);
-    report::StressPoint point = JudgeStep(*rate, section, verdicts, run->stats.interrupted, confirmation);
+    std::vector<report::SloResult> verdicts;
+    report::StressPoint point;
+    if (synced) {
+      auto all = ExchangeStep(index, tried, section, one.MakeRequestSections(), run->stats.interrupted);
+      if (!all) return std::unexpected(all.error());
+      last_end_us = all->last_end_us;
+      verdicts = Judge(objectives, all->section, all->requests, nullptr, tiers ? &*tiers : nullptr);
+      const report::StressPoint whole = JudgeStep(*rate * shards, all->section, verdicts, all->interrupted, confirmation);
+      // The curve keeps this shard's own figures (headroom merge adds them up) and the test's verdict.
+      point = JudgeStep(*rate, section, verdicts, all->interrupted, confirmation);
+      point.pass = whole.pass;
+      point.broken = whole.broken;
+      run->stats.interrupted = run->stats.interrupted || all->interrupted;
+    } else {
+      verdicts = Judge(objectives, section, one.MakeRequestSections(), nullptr, tiers ? &*tiers : nullptr);
+      point = JudgeStep(*rate, section, verdicts, run->stats.interrupted, confirmation);
+    }
     if (tiers) point.tiers = TierResults(*tiers);
     sr.curve.push_back(point);
     step_verdicts.push_back(std::move(verdicts));
@@ -65,6 +92,7 @@ Result<report::PhaseResult> Executor::RunStress(size_t index, const scenario::Ph
     if (run->stats.interrupted) break;  // not judged: the search and the capacity never see it
     search.Record(*rate, point.pass);
   }
+  if (plan_.shard) next_start_us_ = synced && last_end_us > 0 ? last_end_us + kShardPhaseGapUs : WallNowUs();
   sr.capacity_rps = search.capacity();
   sr.confirmed = search.confirmed();
   sr.reached_ceiling = search.reached_ceiling() && !interrupted;

@@ -459,6 +459,45 @@ Status WritePlan(const PlanOutput& plan, const std::string& out_dir);
 // Text of each output file, keyed by path relative to out_dir (what WritePlan writes).
 std::map<std::string, std::string> RenderPlan(const PlanOutput& plan);
 
+// ---------------------------------------------------------------------------------------------
+// Kubernetes: one test on N generator pods (headroom k8s, docs/distributed.md)
+
+struct K8sFile {
+  std::string key;   // ConfigMap key: [-._a-zA-Z0-9]+
+  std::string path;  // where it is mounted under /scenario (the scenario's relative path)
+  std::string text;
+};
+
+struct K8sSpec {
+  std::string name;            // prefix of every object's name: a DNS-1123 label, at most 40 characters
+  std::string namespace_name;  // "" = kubectl's current namespace
+  std::string image;           // an image whose entrypoint is headroom (the repository's Dockerfile)
+  int parallelism = 2;         // generator pods, one shard each
+  std::string scenario_path;   // path of the scenario among `files`
+  std::vector<K8sFile> files;  // the scenario and its data files
+  int64_t start_at_us = 0;     // when every shard starts (the ConfigMap's start-at, editable)
+  bool needs_sync = false;     // stress phases: shards exchange steps under /results/sync
+  double peak_rps = 0;         // the scenario's highest rate (whole test)
+  double per_core_rps = 0;     // what one generator core sustains (measured), > 0
+  int64_t deadline_s = 3600;   // activeDeadlineSeconds of both Jobs
+  std::string storage_class;   // "" = the cluster's default
+  std::string storage_size = "1Gi";
+  std::vector<std::string> run_args;  // extra arguments of headroom run (e.g. -e NAME=VALUE)
+};
+
+// Worker threads (and CPU cores requested) per generator pod: the pod's share of the peak rate
+// over what one core sustains, rounded up, at least 1.
+int K8sCoresPerPod(double peak_rps, int parallelism, double per_core_rps);
+// What one core sustained in a run: requests per CPU-second of the generator (user + system).
+// nullopt when the run used no measurable CPU.
+std::optional<double> PerCoreRps(int64_t requests, double cpu_s);
+// The manifests as one multi-document YAML: a ConfigMap (files and start-at), a ReadWriteMany
+// PersistentVolumeClaim for the results, an Indexed Job of `parallelism` generator pods (spread
+// over nodes) each running `headroom run --shard $(JOB_COMPLETION_INDEX)/N`, and a merge Job that
+// waits for every shard and runs `headroom merge` (its exit code is the test's). Errors: a bad name,
+// parallelism < 1, no image.
+Result<std::string> K8sManifests(const K8sSpec& spec);
+
 std::string_view TierKindName(TierKind kind);
 std::string_view ResourceName(Resource resource);
 

@@ -139,7 +139,8 @@ json ToJsonImpl(const Results& r, bool series_markers) {
                        {"connect_attempts", g.connect_attempts},
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
-                       {"rss_bytes", g.rss_bytes}};
+                       {"rss_bytes", g.rss_bytes},
+                       {"pacer_lateness_histogram", g.pacer_lateness_us.EncodeCompressedBase64()}};
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;
@@ -152,6 +153,23 @@ json ToJsonImpl(const Results& r, bool series_markers) {
   json phases = json::array();
   for (size_t i = 0; i < r.phases.size(); ++i) phases.push_back(PhaseJsonImpl(r.phases[i], series_markers, int(i)));
   head["phases"] = phases;
+  if (r.shard) {
+    head["shard"] = {{"index", r.shard->index},
+                     {"count", r.shard->count},
+                     {"start_at_us", r.shard->start_at_us},
+                     {"started_us", r.shard->started_us},
+                     {"scenario_hash", r.shard->scenario_hash}};
+  } else {
+    head["shard"] = nullptr;
+  }
+  if (r.merged) {
+    head["merged"] = {{"shards", r.merged->shards},
+                      {"scenario_hash", r.merged->scenario_hash},
+                      {"start_at_us", r.merged->start_at_us},
+                      {"start_spread_s", r.merged->start_spread_s}};
+  } else {
+    head["merged"] = nullptr;
+  }
   return head;
 }
 
@@ -233,7 +251,9 @@ json StressJson(const StressResult& s) {
                      {"pass", p.pass},
                      {"confirmation", p.confirmation},
                      {"interrupted", p.interrupted},
-                     {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)}});
+                     {"broken", p.broken.empty() ? json(nullptr) : json(p.broken)},
+                     {"requests", {{"total", p.requests_total}, {"errors", p.requests_errors}}},
+                     {"histogram", p.response_time_us.EncodeCompressedBase64()}});
     if (!p.tiers.empty()) curve.back()["tiers"] = TiersJson(p.tiers);
   }
   return {{"capacity_rps", Optional(s.capacity_rps)},

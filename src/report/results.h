@@ -126,6 +126,9 @@ struct StressPoint {
   // fed to the breakpoint search and not counted in the capacity; achieved_rps covers the time it ran.
   bool interrupted = false;
   std::vector<TierResult> tiers;  // the watched tiers during this step
+  // The step's own figures, so that shards' steps merge exactly (headroom merge).
+  int64_t requests_total = 0, requests_errors = 0;
+  Histogram response_time_us;
 };
 
 struct StressResult {
@@ -177,6 +180,23 @@ struct PhaseResult {
   std::vector<TierResult> tiers;  // the watched tiers during the phase (empty when none is watched)
 };
 
+// One shard of a test run by several processes (headroom run --shard I/N, docs/distributed.md).
+struct ShardInfo {
+  int index = 0;
+  int count = 1;
+  int64_t start_at_us = 0;    // the agreed start (--start-at), Unix epoch microseconds
+  int64_t started_us = 0;     // when this shard's first phase actually started, by its own clock
+  std::string scenario_hash;  // of the scenario as run before sharding (file, --env, --target...)
+};
+
+// What `headroom merge` combined into these results.
+struct MergeInfo {
+  int shards = 0;
+  std::string scenario_hash;
+  int64_t start_at_us = 0;
+  double start_spread_s = 0;  // latest minus earliest shard start
+};
+
 struct Results {
   std::string tool_version;
   int64_t started_at_us = 0;    // wall clock, Unix epoch microseconds
@@ -201,12 +221,22 @@ struct Results {
   std::vector<PhaseResult> phases; // a plain URL run has one phase named "run"
   std::string tiers_series;        // "tiers.jsonl" when watched tiers were sampled into the output folder
   Verdict verdict = Verdict::kPass;  // see Verdict
+  std::optional<ShardInfo> shard;    // set when this run is one shard of a distributed test
+  std::optional<MergeInfo> merged;   // set on results written by headroom merge
   bool passed() const { return verdict == Verdict::kPass; }
 };
 
 // The first failed response check of each request, "REQUEST: why" (docs/scenario.md, "Response
 // checks"); the run's overall example when no request section has one. Empty when none failed.
 std::vector<std::string> CheckFailures(const Results& r);
+
+// Reads results.json back into the model (results_read.cc): every field headroom merge needs.
+// Not read back: the watched tiers (phases' and steps' `tiers`) and the per-second histograms,
+// which live in results.hlog. Errors are one line naming `source`.
+Result<Results> ResultsFromJson(const nlohmann::json& j, const std::string& source);
+// One section as SectionJson writes it (with its histograms).
+Result<Section> SectionFromJson(const nlohmann::json& j, const std::string& source);
+Result<Results> ReadResultsFile(const std::string& path);
 
 // Percentile summary object {p50,p90,p95,p99,p99_9,max,mean,min,count} in microseconds.
 nlohmann::ordered_json LatencyJson(const Histogram& h);

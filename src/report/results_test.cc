@@ -106,5 +106,32 @@ TEST(WriteResultsJson, AnUnwritableFolderIsAnError) {
   EXPECT_NE(s.error().message.find("cannot write"), std::string::npos) << s.error().message;
 }
 
+// headroom merge reads results.json back: what it needs survives the round trip exactly.
+TEST(ResultsReadTest, RoundTripKeepsFiguresHistogramsAndShard) {
+  Results r = fixture::SampleResults();
+  r.shard = ShardInfo{2, 4, 1'777'636'800'000'000, 1'777'636'800'020'000, "0123456789abcdef"};
+  const std::string path = OutPath("roundtrip.json");
+  ASSERT_TRUE(WriteResultsJson(r, path).has_value());
+  auto back = ReadResultsFile(path);
+  ASSERT_TRUE(back.has_value()) << back.error().message;
+  // Written again, it is the same file: nothing merge relies on was lost or changed.
+  EXPECT_EQ(ToJson(*back).dump(2), ToJson(r).dump(2));
+  ASSERT_TRUE(back->shard.has_value());
+  EXPECT_EQ(back->shard->index, 2);
+  EXPECT_EQ(back->shard->started_us, 1'777'636'800'020'000);
+  EXPECT_EQ(back->overall.response_time_us.EncodeCompressedBase64(), r.overall.response_time_us.EncodeCompressedBase64());
+}
+
+TEST(ResultsReadTest, RefusesWhatIsNotAResultsFile) {
+  const std::string path = OutPath("not-results.json");
+  std::ofstream(path) << "{\"schema\": \"headroom.plan/1\"}";
+  auto r = ReadResultsFile(path);
+  ASSERT_FALSE(r.has_value());
+  EXPECT_NE(r.error().message.find("not a headroom results file"), std::string::npos);
+  std::ofstream(path) << "{";
+  EXPECT_FALSE(ReadResultsFile(path).has_value());
+  EXPECT_FALSE(ReadResultsFile(OutPath("missing.json")).has_value());
+}
+
 }  // namespace
 }  // namespace headroom::report

@@ -200,11 +200,14 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
                                               std::to_string(r.connections) + " connections"
                                         : "closed model, " + std::to_string(r.connections) + " connections";
   const bool multi = r.phases.size() > 1;
+  const std::string what = r.merged ? "headroom merge of " + std::to_string(r.merged->shards) + " shards: " : "headroom run ";
   if (!r.scenario.empty()) {
-    out << "headroom run " << r.scenario << " -> " << r.target << "\n";
+    out << what << r.scenario << " -> " << r.target;
   } else {
-    out << "headroom run " << r.target << "\n";
+    out << what << r.target;
   }
+  if (r.shard) out << " (shard " << r.shard->index << "/" << r.shard->count << ")";
+  out << "\n";
   if (multi) {
     Row(out, "phases", std::to_string(r.phases.size()) + " in " + Fixed(r.elapsed_s, 1) + "s, " +
                            std::to_string(r.threads) + " thread(s)" + (r.interrupted ? " (interrupted)" : ""));
@@ -270,7 +273,11 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
   out << before_verdict;
   out << "  verdict: " << VerdictName(r.verdict);
   if (r.verdict == Verdict::kInterrupted) out << " (stopped by a signal before the end: not a pass)";
-  out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";
+  if (r.shard && r.verdict != Verdict::kInterrupted) {
+    out << " on this shard's share of the load (exit code 0: headroom merge judges the test)\n";
+  } else {
+    out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";
+  }
   return out.str();
 }
 

@@ -218,6 +218,25 @@ Status AddSlo(Scenario& s, std::string_view text);
 // `factor` (0 < factor <= 1000); phase lengths stay whole seconds of at least 1 s.
 Status ScaleDurations(Scenario& s, double factor);
 
+// One shard of a test run by several processes (headroom run --shard I/N, docs/distributed.md).
+struct ShardSpec {
+  int index = 0;  // 0 <= index < count
+  int count = 1;
+};
+// "I/N" with 0 <= I < N <= kMaxShards. Errors are one line naming --shard.
+inline constexpr int kMaxShards = 10'000;
+Result<ShardSpec> ParseShard(std::string_view text);
+// Turns `s` into shard `shard` of the test: every rate (baseline, soak, ramp, spike, stress from,
+// step and ceiling) is divided by the count; closed phases' connections are split (shard I gets
+// C/N, plus one when I < C mod N); open phases' connection caps become ceil(cap/N); every data
+// file keeps the rows i with i mod N == I (file order). A shard left with no connection or no row
+// is an error naming the phase or data file. Count 1 changes nothing.
+Status ShardScenario(Scenario& s, const ShardSpec& shard);
+// 16 hex digits identifying the scenario as it will run (after --env, --target, --slo and
+// --duration-scale, before sharding): its requests, phases, SLOs, data rows and seed. Shards of one
+// test carry the same fingerprint; headroom merge refuses shards whose fingerprints differ.
+std::string ScenarioFingerprint(const Scenario& s);
+
 // ---------------------------------------------------------------------------------------------
 // Randomness
 // ---------------------------------------------------------------------------------------------
