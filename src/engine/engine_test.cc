@@ -18,6 +18,9 @@ namespace {
 
 constexpr int64_t kSec = 1'000'000'000;
 
+// The I/O path of the engine tests' runs: every EngineTest runs on both (the fixture sets it).
+Io g_io = Io::kEpoll;
+
 std::unique_ptr<target::Server> StartTarget(target::Options o = {}) {
   auto s = target::Server::Start(o);
   EXPECT_TRUE(s.has_value()) << (s ? "" : s.error().message);
@@ -41,6 +44,7 @@ Harness Make(uint16_t port, const std::string& path) {
   h.config.address = *addr;
   h.config.source = h.source.get();
   h.config.threads = 1;
+  h.config.io = g_io;
   return h;
 }
 
@@ -117,7 +121,37 @@ Result<RunStats> RunUntil(Config config, const std::function<bool(const Counters
   });
 }
 
-TEST(EngineTest, OpenModelSendsTheRequestedCount) {
+// Runs each engine test on epoll and on io_uring. Where io_uring is unavailable (a seccomp profile,
+// kernel.io_uring_disabled), the io_uring variants skip, except under CI where they fail: CI must
+// say when it stops testing that path.
+class EngineTest : public ::testing::TestWithParam<Io> {
+ protected:
+  void SetUp() override {
+    g_io = GetParam();
+    Result<Io> io = ResolveIo(GetParam(), nullptr);
+    if (!io) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") FAIL() << io.error().message;
+      GTEST_SKIP() << io.error().message;
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Io, EngineTest, ::testing::Values(Io::kEpoll, Io::kUring),
+                         [](const ::testing::TestParamInfo<Io>& info) { return std::string(IoName(info.param)); });
+
+TEST_P(EngineTest, RunsOnTheRequestedIoPath) {
+  auto server = StartTarget();
+  Harness h = Make(server->port(), "/");
+  OpenAt(h.config, 200, kSec / 2);
+  auto stats = engine::Run(h.config, nullptr);
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  EXPECT_EQ(stats->io, GetParam());
+  EXPECT_EQ(stats->io_notice, "");
+  EXPECT_EQ(stats->counters.ok, 100) << Describe(*stats);
+}
+
+TEST_P(EngineTest, OpenModelSendsTheRequestedCount) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 1000, 2 * kSec);
@@ -132,7 +166,7 @@ TEST(EngineTest, OpenModelSendsTheRequestedCount) {
   EXPECT_EQ(stats->service_time_us.Count(), stats->counters.completed);
 }
 
-TEST(EngineTest, PoissonArrivalsHoldTheMeanRate) {
+TEST_P(EngineTest, PoissonArrivalsHoldTheMeanRate) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 2000, 5 * kSec);
@@ -146,7 +180,7 @@ TEST(EngineTest, PoissonArrivalsHoldTheMeanRate) {
   ExpectEveryRequestAccountedFor(*stats);
 }
 
-TEST(EngineTest, StalledServerCannotHideItsStall) {
+TEST_P(EngineTest, StalledServerCannotHideItsStall) {
   // Every 2 s the server freezes for 500 ms, so a 4 s run holds at least one whole stall. Requests
   // are due every 1 ms; with only 10 connections, those due during the stall wait in the generator
   // (the 10 connections are stuck in it). Timed from their intended start, the 250 due in the first
@@ -173,7 +207,7 @@ TEST(EngineTest, StalledServerCannotHideItsStall) {
   ExpectEveryRequestAccountedFor(*stats);
 }
 
-TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
+TEST_P(EngineTest, ClosedModelKeepsConnectionsBusy) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   h.config.model = Model::kClosed;
@@ -194,7 +228,7 @@ TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
   for (size_t i = 0; i < seconds.size(); ++i) EXPECT_EQ(seconds[i], int64_t(i));
 }
 
-TEST(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
+TEST_P(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   target::Options o;
   o.close_every = 3;
   auto server = StartTarget(o);
@@ -207,7 +241,7 @@ TEST(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   EXPECT_GE(stats->counters.connections_opened, stats->counters.ok / 3);
 }
 
-TEST(EngineTest, ServerErrorsAreClassified) {
+TEST_P(EngineTest, ServerErrorsAreClassified) {
   target::Options o;
   o.error_rate = 0.1;  // exactly every 10th response of the (single) server thread
   auto server = StartTarget(o);
@@ -234,7 +268,7 @@ TEST(EngineTest, ServerErrorsAreClassified) {
 
 // Hostile servers: every request fails, each in its class (a close mid-response is a reset, non-HTTP
 // bytes are malformed), and every one the pacer scheduled is accounted for.
-TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
+TEST_P(EngineTest, HostileModesFailEveryRequestInItsClass) {
   struct Case {
     target::Mode mode;
     ErrorClass expected;
@@ -263,7 +297,7 @@ TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
 // is in flight, whichever the client took for the answer. Either way every connection ends in one
 // malformed_response and is replaced; before the fix the early bytes were taken as the answer and
 // the late ones dropped, so the 4 connections lived on with no error counted.
-TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
+TEST_P(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
   target::Options o;
   o.mode = target::Mode::kEarlyResponse;
   auto server = StartTarget(o);
@@ -281,7 +315,7 @@ TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
   EXPECT_LE(malformed, stats->counters.connections_opened) << Describe(*stats);
 }
 
-TEST(EngineTest, RefusedConnectionsAreCounted) {
+TEST_P(EngineTest, RefusedConnectionsAreCounted) {
   uint16_t port;
   {
     auto server = StartTarget();
@@ -310,7 +344,7 @@ TEST(EngineTest, RefusedConnectionsAreCounted) {
   EXPECT_LE(ErrorsOf(*closed, ErrorClass::kConnectRefused), 2 * (kSec / 10'000'000 + 1));
 }
 
-TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
+TEST_P(EngineTest, ServerThatNeverAnswersTimesOut) {
   target::Options o;
   o.mode = target::Mode::kNeverRespond;
   auto server = StartTarget(o);
@@ -327,7 +361,7 @@ TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(stats->counters.unfinished, 0);
 }
 
-TEST(EngineTest, StopFlagInterruptsTheRun) {
+TEST_P(EngineTest, StopFlagInterruptsTheRun) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 1000, 60 * kSec);
