@@ -43,7 +43,18 @@ struct RunFlags {
   std::string metrics_listen;      // "" = no live metrics endpoint
   bool metrics_allow_remote = false;
   std::string metrics_linger = "0s";
+  std::string io = "auto";         // the engine's I/O path: uring | epoll | auto
 };
+
+// --io: refused before the run starts when io_uring was asked for and is unavailable (auto falls
+// back to epoll with a notice during the run instead).
+Status WireIo(exec::ExecPlan& plan, const RunFlags& f) {
+  auto io = engine::IoFromName(f.io);
+  if (!io) return Fail("--io " + io.error().message);
+  if (auto resolved = engine::ResolveIo(*io, nullptr); !resolved) return std::unexpected(resolved.error());
+  plan.io = *io;
+  return Ok();
+}
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
 Status WireTiers(exec::ExecPlan& plan, const std::vector<scenario::Tier>& file_tiers, const RunFlags& f) {
@@ -155,6 +166,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   plan.threads = DefaultThreads(f.threads);
   plan.timeout_ns = *timeout;
   plan.seed = f.seed;
+  if (auto s = WireIo(plan, f); !s) return std::unexpected(s.error());
   if (auto s = WireTiers(plan, {}, f); !s) return std::unexpected(s.error());
   return p;
 }
@@ -196,6 +208,7 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.timeout_ns = sc->defaults.timeout_ns;
   for (const scenario::RequestSpec& r : sc->requests) plan.timeout_ns = std::max(plan.timeout_ns, r.timeout_ns);
   plan.seed = sc->seed.value_or(f.seed);
+  if (auto s = WireIo(plan, f); !s) return std::unexpected(s.error());
   if (auto s = WireTiers(plan, sc->tiers, f); !s) return std::unexpected(s.error());
   return p;
 }
@@ -241,6 +254,9 @@ int RunCommand(int argc, char** argv) {
                "allow --metrics-listen on a non-loopback address (the metrics then reach beyond this machine)");
   app.add_option("--metrics-linger", f.metrics_linger,
                  "keep serving the final metrics this long after the run, e.g. 15s, so a scrape sees the end (default 0s)");
+  app.add_option("--io", f.io,
+                 "I/O path: uring | epoll | auto (default auto: io_uring where the kernel allows it, else epoll "
+                 "with a notice; TLS and HTTP/2 run on epoll)");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {

@@ -37,6 +37,13 @@ const char* IoName(Io io) {
   return "unknown";
 }
 
+Result<Io> IoFromName(std::string_view name) {
+  for (Io io : {Io::kAuto, Io::kEpoll, Io::kUring}) {
+    if (name == IoName(io)) return io;
+  }
+  return Fail("must be 'uring', 'epoll' or 'auto', not '" + std::string(name) + "'");
+}
+
 Result<Io> ResolveIo(Io requested, std::string* notice) {
   static std::once_flag once;
   static Status probe = Ok();

@@ -28,6 +28,8 @@ enum class Arrival { kUniform, kPoisson };
 // kAuto: io_uring when this process may use it (ResolveIo), epoll otherwise.
 enum class Io { kAuto, kEpoll, kUring };
 const char* IoName(Io io);  // "auto", "epoll", "uring"
+// "auto" | "epoll" | "uring" -> Io; otherwise an error naming the accepted values.
+Result<Io> IoFromName(std::string_view name);
 
 // What kAuto and kUring resolve to here. The io_uring probe runs once per process; its answer is
 // kept. kUring fails (with the reason) where io_uring is unavailable; kAuto then resolves to kEpoll

@@ -139,7 +139,8 @@ json ToJsonImpl(const Results& r, bool series_markers) {
                        {"connect_attempts", g.connect_attempts},
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
-                       {"rss_bytes", g.rss_bytes}};
+                       {"rss_bytes", g.rss_bytes},
+                       {"io", g.io}};
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;
