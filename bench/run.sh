@@ -499,10 +499,12 @@ start_redis() {
   wait_port "$REDIS_PORT" "$REDIS_PID" "$dir/log"
 }
 
-# spread V...: "min..max" of the numbers given (n/a if none).
+# spread DECIMALS V...: "min..max" of the numbers given, rounded (n/a if none).
 spread() {
+  local d=$1
+  shift
   [ $# -gt 0 ] || { echo "n/a"; return; }
-  printf '%s\n' "$@" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.3g..%.3g", lo, hi }'
+  printf '%s\n' "$@" | sort -g | awk -v d="$d" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.*f..%.*f", d, lo, d, hi }'
 }
 
 # hr_syscalls TAG ARGS...: a SYSCALL_S closed-model run under the system call counter; prints
@@ -560,17 +562,17 @@ uring_compare() {
       fi
     done
   done
-  local m k
+  local m k d
   echo
   printf '%-18s %24s %24s %24s %10s %10s %10s\n' "median (min..max)" wrk epoll uring uring/wrk uring/epoll epoll/wrk
   for k in rps cpu sys; do
     local -n w=wrk_$k e=epoll_$k u=uring_$k
     local mw me mu
     mw=$(median "${w[@]+"${w[@]}"}") me=$(median "${e[@]+"${e[@]}"}") mu=$(median "${u[@]+"${u[@]}"}")
-    case $k in rps) m="req/s" ;; cpu) m="client cpu_us/req" ;; sys) m="syscalls/req" ;; esac
+    case $k in rps) m="req/s" d=0 ;; cpu) m="client cpu_us/req" d=2 ;; sys) m="syscalls/req" d=2 ;; esac
     printf '%-18s %24s %24s %24s %10s %10s %10s\n' "$m" \
-      "$(fmt 3 "$mw") ($(spread "${w[@]+"${w[@]}"}"))" "$(fmt 3 "$me") ($(spread "${e[@]+"${e[@]}"}"))" \
-      "$(fmt 3 "$mu") ($(spread "${u[@]+"${u[@]}"}"))" "$(ratio "$mu" "$mw")" "$(ratio "$mu" "$me")" "$(ratio "$me" "$mw")"
+      "$(fmt "$d" "$mw") ($(spread "$d" "${w[@]+"${w[@]}"}"))" "$(fmt "$d" "$me") ($(spread "$d" "${e[@]+"${e[@]}"}"))" \
+      "$(fmt "$d" "$mu") ($(spread "$d" "${u[@]+"${u[@]}"}"))" "$(ratio "$mu" "$mw")" "$(ratio "$mu" "$me")" "$(ratio "$me" "$mw")"
     [ "$k" = rps ] && { URING_MAX=$mu; EPOLL_MAX=$me; }
     unset -n w e u
   done

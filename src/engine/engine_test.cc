@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -239,6 +240,31 @@ TEST_P(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
   EXPECT_GE(stats->counters.ok, 30);
   EXPECT_GE(stats->counters.connections_opened, stats->counters.ok / 3);
+}
+
+int OpenDescriptors() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Every socket the engine opened is closed when the run returns, however it ended: here the server
+// closes each connection after its response, so the run closes (and reopens) hundreds of them, and
+// it ends with requests still in flight.
+TEST_P(EngineTest, ClosedConnectionsLeaveNoDescriptorsBehind) {
+  const int before = OpenDescriptors();
+  {
+    target::Options o;
+    o.close_every = 1;
+    auto server = StartTarget(o);
+    Harness h = Make(server->port(), "/");
+    h.config.connections = 8;
+    auto stats = RunUntil(h.config, [](const Counters& c) { return c.ok >= 300; });
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+    EXPECT_GE(stats->counters.connections_opened, 300);
+  }  // the server stops: its sockets close too
+  EXPECT_EQ(OpenDescriptors(), before);
 }
 
 TEST_P(EngineTest, ServerErrorsAreClassified) {

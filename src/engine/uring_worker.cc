@@ -160,7 +160,7 @@ void UringWorker::Run() {
     }
     Loop();
     Drain();
-    io_uring_submit(&ring_);  // the closes queued last
+    FinishCloses();
   }
   int64_t now = MonoNowNs();
   interval_.unfinished += in_flight_;
@@ -204,6 +204,14 @@ void UringWorker::Drain() {
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     WaitAndHandle(std::min<int64_t>(kSweepEveryNs, deadline - now), false);
   }
+}
+
+// The closes queued last (and those whose cancel is still in the kernel) complete before the worker
+// ends, so that no descriptor outlives the run. Nothing else is counted any more.
+void UringWorker::FinishCloses() {
+  finished_ = true;
+  const int64_t deadline = MonoNowNs() + kSecondNs;
+  while (closes_pending_ > 0 && MonoNowNs() < deadline) WaitAndHandle(kSweepEveryNs, false);
 }
 
 // The one system call of an iteration: submits everything queued since the last one and waits for
@@ -254,7 +262,15 @@ void UringWorker::RecycleBuffer(uint16_t id) {
 
 void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
   const Op op = Op(cqe.user_data >> 56);
-  if (op == Op::kClose) return;  // cancels and closes: nothing waits on them
+  if (op == Op::kCancel) return;  // a cancel that found nothing to cancel: the close runs anyway
+  if (op == Op::kClose) {
+    --closes_pending_;
+    return;
+  }
+  if (finished_) {
+    if (cqe.flags & IORING_CQE_F_BUFFER) RecycleBuffer(uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    return;
+  }
   Conn& c = conns_[uint32_t(cqe.user_data)];
   const uint32_t generation = uint32_t(cqe.user_data >> 32) & 0xffffff;
   // A completion of a closed socket (the slot may hold a new one): dropped, its buffer returned.
@@ -285,6 +301,7 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
       }
       break;
     }
+    case Op::kCancel:
     case Op::kClose:
       break;
   }
@@ -614,12 +631,12 @@ void UringWorker::CloseConn(Conn& c) {
   if (c.fd >= 0) {
     io_uring_sqe* cancel = Sqe(2);
     io_uring_prep_cancel_fd(cancel, c.fd, IORING_ASYNC_CANCEL_ALL);
-    io_uring_sqe_set_data64(cancel, uint64_t(Op::kClose) << 56);
+    io_uring_sqe_set_data64(cancel, uint64_t(Op::kCancel) << 56);
     cancel->flags |= IOSQE_IO_HARDLINK | IOSQE_CQE_SKIP_SUCCESS;
     io_uring_sqe* close_sqe = io_uring_get_sqe(&ring_);
     io_uring_prep_close(close_sqe, c.fd);
     io_uring_sqe_set_data64(close_sqe, uint64_t(Op::kClose) << 56);
-    close_sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    ++closes_pending_;
     c.fd = -1;
     --open_conns_;
   }

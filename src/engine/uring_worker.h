@@ -45,7 +45,7 @@ class UringWorker {
 
  private:
   enum class State : uint8_t { kClosed, kConnecting, kIdle, kWriting, kReading, kWaiting };
-  enum class Op : uint8_t { kConnect = 1, kSend, kRecv, kClose };
+  enum class Op : uint8_t { kConnect = 1, kSend, kRecv, kCancel, kClose };
   struct Conn {
     int fd = -1;
     uint32_t generation = 0;
@@ -70,6 +70,7 @@ class UringWorker {
 
   void Loop();
   void Drain();
+  void FinishCloses();
   void WaitAndHandle(int64_t wait_ns, bool pace);
   void OnCompletion(const io_uring_cqe& cqe, int64_t now);
   void FirePacer(int64_t now);
@@ -117,6 +118,8 @@ class UringWorker {
   io_uring_buf_ring* buf_ring_ = nullptr;
   std::unique_ptr<char[]> buffers_;   // buf_count_ buffers of kBufBytes, in one allocation
   int buffers_returned_ = 0;          // added to the buffer ring since its tail was last published
+  int closes_pending_ = 0;            // closes queued whose completion has not come
+  bool finished_ = false;             // after the drain: completions only release resources
 
   std::vector<Conn> conns_;
   std::vector<int> idle_;
