@@ -229,7 +229,7 @@ memory_per_connection() {
     fi
     # The peak over the run: the steady state once every connection is open.
     peak+=("$(sort -k2 -n "$WORK/$tag.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
-    opened=$(jq -r '.generator.connections_opened // "n/a"' "$WORK/$tag.$conns/results.json" 2>/dev/null || echo n/a)
+    opened=$(jq -r '"\(.generator.connections_opened), errors: \(.requests.errors)"' "$WORK/$tag.$conns/results.json" 2>/dev/null || echo n/a)
     printf '  %-6s %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$tag" "$conns" "${peak[-1]}" "$opened"
   done
   if [ "$failed" = 1 ]; then
