@@ -291,7 +291,7 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
       }
       if (has_buffer) RecycleBuffer(buffer);
       if (!current || c.generation != at_start || (cqe.flags & IORING_CQE_F_MORE)) break;
-      c.receiving = false;  // the multishot receive ended
+      // The multishot receive ended: at EOF, on an error, or early.
       if (cqe.res == 0) {
         OnEof(c, now, false);
       } else if (cqe.res > 0 || cqe.res == -ENOBUFS) {
@@ -356,7 +356,6 @@ void UringWorker::OpenConnection(Conn& c, int64_t now) {
   ++interval_.connect_attempts;
   ++c.generation;
   c.reused = false;
-  c.receiving = false;
   c.sending = false;
   c.resend = false;
   if (fd < 0) {
@@ -398,7 +397,6 @@ void UringWorker::ArmReceive(Conn& c) {
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufGroup;
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kRecv));
-  c.receiving = true;
 }
 
 void UringWorker::GiveWork(Conn& c, int64_t now) {
@@ -641,7 +639,6 @@ void UringWorker::CloseConn(Conn& c) {
     --open_conns_;
   }
   c.state = State::kClosed;
-  c.receiving = false;
   c.sending = false;
   c.resend = false;
   ++c.generation;

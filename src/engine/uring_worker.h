@@ -51,7 +51,6 @@ class UringWorker {
     uint32_t generation = 0;
     State state = State::kClosed;
     bool reused = false;    // has completed a response before: a silent close may be retried once
-    bool receiving = false; // a multishot receive is armed
     bool sending = false;   // a send is in the kernel
     bool resend = false;    // the next request waits for that send's completion before it goes
     int request_id = 0;
