@@ -9,7 +9,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       libgtest-dev libgmock-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev \
-      libpq-dev libhiredis-dev libre2-dev zlib1g-dev nodejs npm \
+      libpq-dev libhiredis-dev libre2-dev zlib1g-dev liburing-dev nodejs npm \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -21,7 +21,7 @@ RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libyaml-cpp0.7 libpq5 libhiredis0.14 libre2-9 zlib1g \
+ && apt-get install -y --no-install-recommends libyaml-cpp0.7 libpq5 libhiredis0.14 libre2-9 liburing2 zlib1g \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/headroom/bin/headroom /usr/bin/headroom
 COPY --from=build /opt/headroom/share/doc/headroom /usr/share/doc/headroom

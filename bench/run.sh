@@ -11,13 +11,19 @@
 #                           --watch process:nginx), interleaved, wrk in the same rounds
 #   bench/run.sh checks     the same closed-model scenario with and without response checks
 #                           (expect: status, header, body text, RE2 pattern), interleaved, with wrk
+#   bench/run.sh uring      headroom --io uring vs --io epoll vs wrk, interleaved in the same rounds
+#                           (URING_ROUNDS, default 8): closed model req/s, CPU/request and
+#                           syscalls/request (medians, min..max, ratios); the open model at 90% of
+#                           each path's closed maximum; RSS per connection at MEMORY_CONNECTIONS on
+#                           both paths; the stall test (headroom target --stall 500ms/5s, 1,000/s)
+#                           on both paths: p50/p99/p99.9
 #   bench/run.sh soak-watch a soak phase (open model, SOAK_WATCH_RATE) for SOAK_WATCH_S with four
 #                           watched tiers (host, process:nginx, a PostgreSQL 15 and a Redis 7 that
 #                           the bench starts on 127.0.0.1): headroom's RSS every 10 s, its slope,
 #                           and the size of tiers.jsonl and results.hlog (flat RSS = streamed)
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
-# CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
+# CONNECTIONS (50), SYSCALL_S (3), URING_ROUNDS (8), STALL_S (20), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
 # SOAK_WATCH_S (1800), SOAK_WATCH_RATE (500), PG_BIN (/usr/lib/postgresql/15/bin),
 # CLIENT_CPU (0), SERVER_CPU (1), KEEP=1 keeps the temp dir. All traffic goes to 127.0.0.1.
 # See bench/README.md for what each figure means.
@@ -30,6 +36,9 @@ DURATION_S=${DURATION_S:-10}
 CONNECTIONS=${CONNECTIONS:-50}
 SYSCALL_S=${SYSCALL_S:-3}
 MEMORY_CONNECTIONS=${MEMORY_CONNECTIONS:-10000}
+URING_ROUNDS=${URING_ROUNDS:-8}
+STALL_S=${STALL_S:-20}
+TARGET_PID=""
 MEMORY_S=${MEMORY_S:-20}
 SOAK_S=${SOAK_S:-300}
 SOAK_WATCH_S=${SOAK_WATCH_S:-1800}
@@ -46,6 +55,7 @@ cleanup() {
   stop_nginx
   stop_pid "$PG_PID" INT  # PostgreSQL's fast shutdown
   stop_pid "$REDIS_PID" TERM
+  stop_pid "$TARGET_PID" TERM
   if [ "${KEEP:-0}" = 1 ]; then echo "bench: kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -190,33 +200,45 @@ hr_background() {
 }
 
 memory() {
+  memory_limits
+  start_nginx "$MEMORY_CONNECTIONS"
+  echo "Memory: headroom VmRSS, closed model, ${MEMORY_S}s runs against nginx (1 worker)"
+  memory_per_connection mem
+  stop_nginx
+}
+
+memory_limits() {
   ulimit -n "$(ulimit -Hn)" || true
   [ "$(ulimit -n)" -gt $((MEMORY_CONNECTIONS + 100)) ] ||
     die "ulimit -n is $(ulimit -n); $MEMORY_CONNECTIONS connections need more"
-  start_nginx "$MEMORY_CONNECTIONS"
-  echo "Memory: headroom VmRSS, closed model, ${MEMORY_S}s runs against nginx (1 worker)"
+}
+
+# memory_per_connection TAG [ARGS...]: headroom at 1 and at MEMORY_CONNECTIONS connections (ARGS
+# added to both runs); prints both peaks and sets RSS_PER_CONN (bytes; empty when a run failed).
+memory_per_connection() {
+  local tag=$1
+  shift
   local peak=() conns opened failed=0
+  RSS_PER_CONN=""
   for conns in 1 "$MEMORY_CONNECTIONS"; do
-    hr_background "mem.$conns" --connections "$conns" --duration "${MEMORY_S}s"
-    sample_rss "$HR_PID" 1 "$WORK/mem.$conns.rss"
+    hr_background "$tag.$conns" --connections "$conns" --duration "${MEMORY_S}s" "$@"
+    sample_rss "$HR_PID" 1 "$WORK/$tag.$conns.rss"
     if ! wait "$HR_PID"; then
-      echo "  headroom exited with an error: $(tail -n 1 "$WORK/mem.$conns.log")" >&2
+      echo "  headroom exited with an error: $(tail -n 1 "$WORK/$tag.$conns.log")" >&2
       failed=1
     fi
     # The peak over the run: the steady state once every connection is open.
-    peak+=("$(sort -k2 -n "$WORK/mem.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
-    opened=$(jq -r '.generator.connections_opened // "n/a"' "$WORK/mem.$conns/results.json" 2>/dev/null || echo n/a)
-    printf '  %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$conns" "${peak[-1]}" "$opened"
+    peak+=("$(sort -k2 -n "$WORK/$tag.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
+    opened=$(jq -r '"\(.generator.connections_opened), errors: \(.requests.errors)"' "$WORK/$tag.$conns/results.json" 2>/dev/null || echo n/a)
+    printf '  %-6s %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$tag" "$conns" "${peak[-1]}" "$opened"
   done
   if [ "$failed" = 1 ]; then
-    echo "RSS per connection: n/a (a headroom run failed)"
-    stop_nginx
+    echo "RSS per connection ($tag): n/a (a headroom run failed)"
     return
   fi
-  printf 'RSS per connection: %s bytes  ((peak at %s - peak at 1) / %s)\n' \
-    "$(calc "(${peak[1]} - ${peak[0]}) * 1024 / ($MEMORY_CONNECTIONS - 1)")" "$MEMORY_CONNECTIONS" \
-    "$((MEMORY_CONNECTIONS - 1))"
-  stop_nginx
+  RSS_PER_CONN=$(calc "(${peak[1]} - ${peak[0]}) * 1024 / ($MEMORY_CONNECTIONS - 1)")
+  printf 'RSS per connection (%s): %s bytes  ((peak at %s - peak at 1) / %s)\n' "$tag" "$RSS_PER_CONN" \
+    "$MEMORY_CONNECTIONS" "$((MEMORY_CONNECTIONS - 1))"
 }
 
 soak() {
@@ -477,13 +499,156 @@ start_redis() {
   wait_port "$REDIS_PORT" "$REDIS_PID" "$dir/log"
 }
 
+# spread DECIMALS V...: "min..max" of the numbers given, rounded (n/a if none).
+spread() {
+  local d=$1
+  shift
+  [ $# -gt 0 ] || { echo "n/a"; return; }
+  printf '%s\n' "$@" | sort -g | awk -v d="$d" 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.*f..%.*f", d, lo, d, hi }'
+}
+
+# hr_syscalls TAG ARGS...: a SYSCALL_S closed-model run under the system call counter; prints
+# system calls per request (nothing when the run failed).
+hr_syscalls() {
+  local tag=$1 req
+  shift
+  syscall_count "$WORK/$tag.count" taskset -c "$CLIENT_CPU" "$HEADROOM" run \
+    "http://127.0.0.1:$NGINX_PORT/" --threads 1 --connections "$CONNECTIONS" \
+    --duration "${SYSCALL_S}s" --out "$WORK/$tag" --quiet "$@" >/dev/null 2>&1 || true
+  req=$(jq -r '.requests.total // empty' "$WORK/$tag/results.json" 2>/dev/null || true)
+  [ -s "$WORK/$tag.count" ] && [ -n "$req" ] && calc "$(cat "$WORK/$tag.count") / $req"
+}
+
+wrk_syscalls() {
+  syscall_count "$WORK/$1.count" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNECTIONS" \
+    -d"${SYSCALL_S}s" "http://127.0.0.1:$NGINX_PORT/" >"$WORK/$1.log" 2>&1
+  calc "$(cat "$WORK/$1.count") / $(wrk_requests "$WORK/$1.log")"
+}
+
+# uring: the io_uring path against the epoll path and wrk, every figure from the same rounds.
+uring_compare() {
+  [ -x "$HEADROOM" ] || die "$HEADROOM is not built"
+  if ! "$HEADROOM" run "http://127.0.0.1:1/" --io uring --duration 1ms --quiet >/dev/null 2>"$WORK/probe.log"; then
+    if grep -q "io_uring is not available" "$WORK/probe.log"; then die "$(tail -n 1 "$WORK/probe.log")"; fi
+  fi
+  start_nginx 1000
+  echo "Closed model: $CONNECTIONS connections, 1 client thread on CPU $CLIENT_CPU, nginx (1 worker) on CPU $SERVER_CPU"
+  echo "$URING_ROUNDS interleaved rounds: wrk, headroom --io epoll, headroom --io uring, ${DURATION_S}s each,"
+  echo "then each under the system call counter for ${SYSCALL_S}s"
+  echo
+  printf '%-6s %-8s %12s %12s %12s\n' round client "req/s" "cpu_us/req" "syscalls/req"
+  local wrk_rps=() wrk_cpu=() wrk_sys=() epoll_rps=() epoll_cpu=() epoll_sys=() uring_rps=() uring_cpu=() uring_sys=()
+  local i rps cpu req sys io
+  for i in $(seq 1 "$URING_ROUNDS"); do
+    wrk_run "wrk.$i" "$DURATION_S"
+    rps=$(wrk_rps "$WORK/wrk.$i.log")
+    req=$(wrk_requests "$WORK/wrk.$i.log")
+    cpu=$(calc "$(cpu_seconds "$WORK/wrk.$i.time") * 1e6 / $req")
+    sys=$(wrk_syscalls "wrk.sys.$i")
+    wrk_rps+=("$rps") && wrk_cpu+=("$cpu") && wrk_sys+=("$sys")
+    printf '%-6s %-8s %12.0f %12.3f %12.3f\n' "$i" wrk "$rps" "$cpu" "$sys"
+    for io in epoll uring; do
+      if hr_run "$io.$i" --io "$io" --connections "$CONNECTIONS" --duration "${DURATION_S}s"; then
+        [ "$(hr_field "$io.$i" .generator.io)" = "$io" ] || die "results.json of --io $io says $(hr_field "$io.$i" .generator.io)"
+        read -r rps cpu <<<"$(hr_figures "$io.$i")"
+        sys=$(hr_syscalls "$io.sys.$i" --io "$io")
+        local -n r=${io}_rps c=${io}_cpu s=${io}_sys
+        r+=("$rps") && c+=("$cpu")
+        [ -n "$sys" ] && s+=("$sys")
+        printf '%-6s %-8s %12.0f %12.3f %12s\n' "$i" "$io" "$rps" "$cpu" "$(fmt 3 "$sys")"
+        unset -n r c s
+      else
+        printf '%-6s %-8s %12s %12s %12s\n' "$i" "$io" n/a n/a n/a
+      fi
+    done
+  done
+  local m k d
+  echo
+  printf '%-18s %24s %24s %24s %10s %10s %10s\n' "median (min..max)" wrk epoll uring uring/wrk uring/epoll epoll/wrk
+  for k in rps cpu sys; do
+    local -n w=wrk_$k e=epoll_$k u=uring_$k
+    local mw me mu
+    mw=$(median "${w[@]+"${w[@]}"}") me=$(median "${e[@]+"${e[@]}"}") mu=$(median "${u[@]+"${u[@]}"}")
+    case $k in rps) m="req/s" d=0 ;; cpu) m="client cpu_us/req" d=2 ;; sys) m="syscalls/req" d=2 ;; esac
+    printf '%-18s %24s %24s %24s %10s %10s %10s\n' "$m" \
+      "$(fmt "$d" "$mw") ($(spread "$d" "${w[@]+"${w[@]}"}"))" "$(fmt "$d" "$me") ($(spread "$d" "${e[@]+"${e[@]}"}"))" \
+      "$(fmt "$d" "$mu") ($(spread "$d" "${u[@]+"${u[@]}"}"))" "$(ratio "$mu" "$mw")" "$(ratio "$mu" "$me")" "$(ratio "$me" "$mw")"
+    [ "$k" = rps ] && { URING_MAX=$mu; EPOLL_MAX=$me; }
+    unset -n w e u
+  done
+  echo
+  echo "Open model at 90% of each path's closed-model median, ${DURATION_S}s, up to $((CONNECTIONS * 2)) connections"
+  printf '%-6s %14s %14s %12s %18s\n' io "requested/s" "achieved/s" "achieved %" "pacer late p99"
+  local rate requested achieved late max
+  for io in epoll uring; do
+    if [ "$io" = epoll ]; then max=$EPOLL_MAX; else max=$URING_MAX; fi
+    [ -n "$max" ] || { printf '%-6s %14s\n' "$io" n/a; continue; }
+    rate=$(awk "BEGIN { printf \"%d\", $max * 0.9 }")
+    if hr_run "open.$io" --io "$io" --rate "${rate}/s" --connections "$((CONNECTIONS * 2))" --duration "${DURATION_S}s"; then
+      requested=$(hr_field "open.$io" .throughput.requested_rps)
+      achieved=$(hr_field "open.$io" .throughput.achieved_rps)
+      late=$(hr_field "open.$io" .generator.pacer_lateness_us.p99)
+      printf '%-6s %14.0f %14.0f %11.2f%% %16sus\n' "$io" "$requested" "$achieved" \
+        "$(calc "100 * $achieved / $requested")" "$late"
+    else
+      printf '%-6s %14s %14s %12s %18s\n' "$io" "$rate" n/a n/a n/a
+    fi
+  done
+  stop_nginx
+  echo
+  memory_limits
+  start_nginx "$MEMORY_CONNECTIONS"
+  echo "Memory: headroom VmRSS, closed model, ${MEMORY_S}s runs against nginx (1 worker)"
+  local per_epoll per_uring
+  memory_per_connection mem-epoll --io epoll
+  per_epoll=$RSS_PER_CONN
+  memory_per_connection mem-uring --io uring
+  per_uring=$RSS_PER_CONN
+  echo "RSS per connection uring/epoll: $(ratio "$per_uring" "$per_epoll")"
+  stop_nginx
+  echo
+  stall_compare
+}
+
+# The stall test on both paths: the embedded target freezes 500 ms every 5 s; 1,000 requests/s
+# (open model) for STALL_S. Timed from the intended start, both paths must see the same stall.
+stall_compare() {
+  taskset -c "$SERVER_CPU" "$HEADROOM" target --port 0 --threads 1 --stall 500ms/5s >"$WORK/target.out" 2>&1 &
+  TARGET_PID=$!
+  for _ in $(seq 1 100); do
+    grep -q "listening on" "$WORK/target.out" && break
+    kill -0 "$TARGET_PID" 2>/dev/null || die "headroom target exited: $(cat "$WORK/target.out")"
+    sleep 0.1
+  done
+  local port io
+  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$WORK/target.out")
+  [ -n "$port" ] || die "headroom target did not report its port"
+  echo "Stall test: headroom target --stall 500ms/5s (1 thread, CPU $SERVER_CPU), 1000/s for ${STALL_S}s"
+  printf '%-6s %10s %10s %10s %10s %10s %8s\n' io p50 p99 p99.9 max delayed errors
+  for io in epoll uring; do
+    if taskset -c "$CLIENT_CPU" "$HEADROOM" run "http://127.0.0.1:$port/" --io "$io" --threads 1 --rate 1000/s \
+      --duration "${STALL_S}s" --out "$WORK/stall.$io" --quiet >"$WORK/stall.$io.log" 2>&1 ||
+      [ -s "$WORK/stall.$io/results.json" ]; then
+      jq -r --arg io "$io" '[$io, (.latency.response_time_us.p50|tostring) + "us", (.latency.response_time_us.p99|tostring) + "us",
+        (.latency.response_time_us.p99_9|tostring) + "us", (.latency.response_time_us.max|tostring) + "us", .generator.delayed_requests,
+        .requests.errors] | @tsv' "$WORK/stall.$io/results.json" |
+        awk -F'\t' '{ printf "%-6s %10s %10s %10s %10s %10s %8s\n", $1, $2, $3, $4, $5, $6, $7 }'
+    else
+      printf '%-6s %10s\n' "$io" "n/a ($(tail -n 1 "$WORK/stall.$io.log"))"
+    fi
+  done
+  stop_pid "$TARGET_PID" TERM
+  TARGET_PID=""
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
+  uring) uring_compare ;;
   memory) memory ;;
   soak) soak ;;
   mix) mix ;;
   watch) watch_cost ;;
   checks) checks_cost ;;
   soak-watch) soak_watch ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|soak-watch]" ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|uring|soak-watch]" ;;
 esac

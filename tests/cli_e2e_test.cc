@@ -196,6 +196,54 @@ TEST(CliTest, ClosedRunSaysSoAndHasNoRequestedRate) {
   EXPECT_GT(j["requests"]["ok"].get<int>(), 0);
 }
 
+// --io picks the engine's I/O path; results.json and the summary say which one ran. Where io_uring
+// is unavailable the uring half fails under CI (CI must say when it stops testing that path).
+TEST(CliTest, IoPathIsRecordedInResultsAndSummary) {
+  auto server = Target();
+  for (const char* io : {"epoll", "uring"}) {
+    SCOPED_TRACE(io);
+    std::string dir = TempDir(std::string("io-") + io);
+    Proc p = RunHeadroom({"run", Url(*server), "-c", "2", "-t", "1", "-d", "1s", "--io", io, "--out", dir, "-q"});
+    if (std::string(io) == "uring" && p.exit_code == 2 && p.err.find("io_uring is not available") != std::string::npos) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") FAIL() << p.err;
+      GTEST_SKIP() << p.err;
+    }
+    ASSERT_EQ(p.exit_code, 0) << p.err;
+    auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+    EXPECT_EQ(j["generator"]["io"], io);
+    EXPECT_GT(j["requests"]["ok"].get<int>(), 0);
+    EXPECT_EQ(j["requests"]["errors"], 0);
+    EXPECT_TRUE(j["notices"].empty()) << j["notices"].dump();
+    EXPECT_NE(p.out.find(std::string("io ") + io + "; cpu"), std::string::npos) << p.out;
+  }
+}
+
+// Where io_uring is refused (forced here through the probe's test switch), --io auto runs on epoll
+// with one notice line, kept in results.json; --io uring refuses to start; a bad value is one line.
+TEST(CliTest, IoAutoFallsBackToEpollWithOneNotice) {
+  auto server = Target();
+  setenv("HEADROOM_IO_URING_PROBE", "fail", 1);
+  std::string dir = TempDir("io-fallback");
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "100/s", "-t", "1", "-d", "1s", "--out", dir, "-q"});
+  Proc refused = RunHeadroom({"run", Url(*server), "-c", "2", "-d", "1s", "--io", "uring", "-q"});
+  unsetenv("HEADROOM_IO_URING_PROBE");
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const std::string notice = "io_uring is not available (disabled by HEADROOM_IO_URING_PROBE=fail): using epoll";
+  EXPECT_EQ(p.err, "headroom: warning: " + notice + "\n");
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["generator"]["io"], "epoll");
+  EXPECT_EQ(j["notices"], nlohmann::json::array({notice}));
+  EXPECT_EQ(j["requests"]["total"], 100);
+  EXPECT_EQ(j["requests"]["errors"], 0);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_EQ(refused.err, "headroom run: --io uring: io_uring is not available here (disabled by "
+                         "HEADROOM_IO_URING_PROBE=fail)\n");
+  Proc bad = RunHeadroom({"run", Url(*server), "--io", "iouring"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_EQ(bad.err, "headroom run: --io must be 'uring', 'epoll' or 'auto', not 'iouring'\n");
+}
+
 TEST(CliTest, FailedSloExitsOne) {
   headroom::target::Options o;
   o.error_rate = 0.2;

@@ -50,7 +50,18 @@ struct RunFlags {
   std::string sync_dir;         // with --shard and stress phases: the folder the shards share
   std::optional<scenario::ShardSpec> shard_spec;  // parsed --shard
   int64_t start_at_us = 0;                         // parsed --start-at
+  std::string io = "auto";         // the engine's I/O path: uring | epoll | auto
 };
+
+// --io: refused before the run starts when io_uring was asked for and is unavailable (auto falls
+// back to epoll with a notice during the run instead).
+Status WireIo(exec::ExecPlan& plan, const RunFlags& f) {
+  auto io = engine::IoFromName(f.io);
+  if (!io) return Fail("--io " + io.error().message);
+  if (auto resolved = engine::ResolveIo(*io, nullptr); !resolved) return std::unexpected(resolved.error());
+  plan.io = *io;
+  return Ok();
+}
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
 Status WireTiers(exec::ExecPlan& plan, const std::vector<scenario::Tier>& file_tiers, const RunFlags& f) {
@@ -162,6 +173,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   plan.threads = DefaultThreads(f.threads);
   plan.timeout_ns = *timeout;
   plan.seed = f.seed;
+  if (auto s = WireIo(plan, f); !s) return std::unexpected(s.error());
   if (auto s = WireTiers(plan, {}, f); !s) return std::unexpected(s.error());
   return p;
 }
@@ -220,6 +232,7 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.timeout_ns = sc->defaults.timeout_ns;
   for (const scenario::RequestSpec& r : sc->requests) plan.timeout_ns = std::max(plan.timeout_ns, r.timeout_ns);
   plan.seed = sc->seed.value_or(f.seed);
+  if (auto s = WireIo(plan, f); !s) return std::unexpected(s.error());
   if (auto s = WireTiers(plan, sc->tiers, f); !s) return std::unexpected(s.error());
   return p;
 }
@@ -308,6 +321,9 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--sync-dir", f.sync_dir,
                  "with --shard: a folder every shard shares, through which stress phases judge each step on all "
                  "shards' figures");
+  app.add_option("--io", f.io,
+                 "I/O path: uring | epoll | auto (default auto: io_uring where the kernel allows it, else epoll "
+                 "with a notice; TLS and HTTP/2 run on epoll)");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {

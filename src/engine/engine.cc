@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "core/clock.h"
 #include "engine/pacer.h"
+#include "engine/uring_worker.h"
 #include "engine/worker.h"
 
 namespace headroom::engine {
@@ -25,6 +27,33 @@ const char* ErrorClassName(ErrorClass c) {
     case ErrorClass::kCount: break;
   }
   return "unknown";
+}
+
+const char* IoName(Io io) {
+  switch (io) {
+    case Io::kAuto: return "auto";
+    case Io::kEpoll: return "epoll";
+    case Io::kUring: return "uring";
+  }
+  return "unknown";
+}
+
+Result<Io> IoFromName(std::string_view name) {
+  for (Io io : {Io::kAuto, Io::kEpoll, Io::kUring}) {
+    if (name == IoName(io)) return io;
+  }
+  return Fail("must be 'uring', 'epoll' or 'auto', not '" + std::string(name) + "'");
+}
+
+Result<Io> ResolveIo(Io requested, std::string* notice) {
+  static std::once_flag once;
+  static Status probe = Ok();
+  if (requested == Io::kEpoll) return Io::kEpoll;
+  std::call_once(once, [] { probe = sys::ProbeUring(); });
+  if (probe) return Io::kUring;
+  if (requested == Io::kUring) return Fail("--io uring: io_uring is not available here (" + probe.error().message + ")");
+  if (notice != nullptr) *notice = "io_uring is not available (" + probe.error().message + "): using epoll";
+  return Io::kEpoll;
 }
 
 void Counters::Add(const Counters& o) {
@@ -85,10 +114,39 @@ std::vector<RateSegment> ShareOf(const std::vector<RateSegment>& profile, int th
   return out;
 }
 
+// The two worker kinds behind one face, for the reporter and the merge at the end.
+class AnyWorker {
+ public:
+  virtual ~AnyWorker() = default;
+  virtual void Run() = 0;
+  virtual Handoff& handoff() = 0;
+  virtual const Histogram& service_time_us() const = 0;
+  virtual const Histogram& pacer_lateness_us() const = 0;
+  virtual const std::vector<RequestStats>& requests() const = 0;
+  virtual bool interrupted() const = 0;
+};
+
+template <class W>
+class WorkerOf final : public AnyWorker {
+ public:
+  template <class... A>
+  explicit WorkerOf(A&&... args) : w_(std::forward<A>(args)...) {}
+  W& worker() { return w_; }
+  void Run() override { w_.Run(); }
+  Handoff& handoff() override { return w_.handoff(); }
+  const Histogram& service_time_us() const override { return w_.service_time_us(); }
+  const Histogram& pacer_lateness_us() const override { return w_.pacer_lateness_us(); }
+  const std::vector<RequestStats>& requests() const override { return w_.requests(); }
+  bool interrupted() const override { return w_.interrupted(); }
+
+ private:
+  W w_;
+};
+
 // Merges per-worker intervals by second and emits each second once every worker has reported it.
 class Reporter {
  public:
-  Reporter(std::vector<std::unique_ptr<Worker>>& workers, const SecondCallback& cb, RunStats& stats)
+  Reporter(std::vector<std::unique_ptr<AnyWorker>>& workers, const SecondCallback& cb, RunStats& stats)
       : workers_(workers), cb_(cb), stats_(stats) {}
 
   // Returns true when every worker is done and everything has been emitted.
@@ -129,7 +187,7 @@ class Reporter {
     int reported = 0;
     double span_s = 1.0;
   };
-  std::vector<std::unique_ptr<Worker>>& workers_;
+  std::vector<std::unique_ptr<AnyWorker>>& workers_;
   const SecondCallback& cb_;
   RunStats& stats_;
   std::map<int64_t, Pending> pending_;
@@ -153,8 +211,14 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
   }
   config.threads = std::min(config.threads, config.connections);
 
+  std::string io_notice;
+  Result<Io> io = ResolveIo(config.io, &io_notice);
+  if (!io) return std::unexpected(io.error());
+
   RunStats stats;
   stats.model = config.model;
+  stats.io = *io;
+  stats.io_notice = io_notice;
   stats.threads = config.threads;
   stats.connections = config.connections;
   if (config.model == Model::kOpen && config.duration_ns > 0) {
@@ -165,11 +229,18 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
 
   sys::ProcessUsage usage_before = sys::ReadSelfUsage();
   int64_t start_ns = MonoNowNs() + 20'000'000;  // a short lead so every worker starts on the same clock
-  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<std::unique_ptr<AnyWorker>> workers;
   for (int i = 0; i < config.threads; ++i) {
     int share = config.connections / config.threads + (i < config.connections % config.threads ? 1 : 0);
-    workers.push_back(std::make_unique<Worker>(config, i, start_ns, share, ShareOf(config.rate_profile, config.threads),
-                                               WorkerPhase(i, config.threads, config.shard_phase)));
+    std::vector<RateSegment> profile = ShareOf(config.rate_profile, config.threads);
+    double phase = WorkerPhase(i, config.threads, config.shard_phase);
+    if (*io == Io::kUring) {
+      auto w = std::make_unique<WorkerOf<UringWorker>>(config, i, start_ns, share, std::move(profile), phase);
+      if (Status st = w->worker().Init(); !st) return Fail("--io uring: " + st.error().message);
+      workers.push_back(std::move(w));
+    } else {
+      workers.push_back(std::make_unique<WorkerOf<Worker>>(config, i, start_ns, share, std::move(profile), phase));
+    }
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());

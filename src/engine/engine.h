@@ -23,6 +23,19 @@ namespace headroom::engine {
 enum class Model { kOpen, kClosed };
 enum class Arrival { kUniform, kPoisson };
 
+// The I/O path of the workers. Both paths have the same semantics (timing, error classes, counters);
+// io_uring batches the sends and receives of many connections into one system call per loop.
+// kAuto: io_uring when this process may use it (ResolveIo), epoll otherwise.
+enum class Io { kAuto, kEpoll, kUring };
+const char* IoName(Io io);  // "auto", "epoll", "uring"
+// "auto" | "epoll" | "uring" -> Io; otherwise an error naming the accepted values.
+Result<Io> IoFromName(std::string_view name);
+
+// What kAuto and kUring resolve to here. The io_uring probe runs once per process; its answer is
+// kept. kUring fails (with the reason) where io_uring is unavailable; kAuto then resolves to kEpoll
+// and sets *notice to one line saying why. Thread-safe.
+Result<Io> ResolveIo(Io requested, std::string* notice);
+
 // Every failure is classified and counted; none is fatal to the run.
 enum class ErrorClass : int {
   kConnectRefused = 0,
@@ -113,6 +126,7 @@ struct Config {
   const std::atomic<bool>* stop = nullptr;
   // A second, independent stop flag (e.g. an abort-on-fail policy beside the signal handler).
   const std::atomic<bool>* abort = nullptr;
+  Io io = Io::kAuto;  // the I/O path (see Io)
 };
 
 struct Counters {
@@ -164,6 +178,8 @@ struct RunStats {
   double cpu_user_s = 0;
   double cpu_system_s = 0;
   int64_t rss_bytes = 0;
+  Io io = Io::kEpoll;     // the path that ran (never kAuto)
+  std::string io_notice;  // set when Io::kAuto fell back to epoll: one line saying why
 };
 
 // Called on the calling thread of Run() once per completed second, in order.

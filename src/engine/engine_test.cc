@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <functional>
 #include <thread>
 
@@ -18,6 +19,9 @@ namespace headroom::engine {
 namespace {
 
 constexpr int64_t kSec = 1'000'000'000;
+
+// The I/O path of the engine tests' runs: every EngineTest runs on both (the fixture sets it).
+Io g_io = Io::kEpoll;
 
 std::unique_ptr<target::Server> StartTarget(target::Options o = {}) {
   auto s = target::Server::Start(o);
@@ -42,6 +46,7 @@ Harness Make(uint16_t port, const std::string& path) {
   h.config.address = *addr;
   h.config.source = h.source.get();
   h.config.threads = 1;
+  h.config.io = g_io;
   return h;
 }
 
@@ -142,7 +147,37 @@ Result<RunStats> RunUntil(Config config, const std::function<bool(const Counters
   });
 }
 
-TEST(EngineTest, OpenModelSendsTheRequestedCount) {
+// Runs each engine test on epoll and on io_uring. Where io_uring is unavailable (a seccomp profile,
+// kernel.io_uring_disabled), the io_uring variants skip, except under CI where they fail: CI must
+// say when it stops testing that path.
+class EngineTest : public ::testing::TestWithParam<Io> {
+ protected:
+  void SetUp() override {
+    g_io = GetParam();
+    Result<Io> io = ResolveIo(GetParam(), nullptr);
+    if (!io) {
+      const char* ci = std::getenv("CI");
+      if (ci != nullptr && std::string(ci) == "true") FAIL() << io.error().message;
+      GTEST_SKIP() << io.error().message;
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Io, EngineTest, ::testing::Values(Io::kEpoll, Io::kUring),
+                         [](const ::testing::TestParamInfo<Io>& info) { return std::string(IoName(info.param)); });
+
+TEST_P(EngineTest, RunsOnTheRequestedIoPath) {
+  auto server = StartTarget();
+  Harness h = Make(server->port(), "/");
+  OpenAt(h.config, 200, kSec / 2);
+  auto stats = engine::Run(h.config, nullptr);
+  ASSERT_TRUE(stats.has_value()) << stats.error().message;
+  EXPECT_EQ(stats->io, GetParam());
+  EXPECT_EQ(stats->io_notice, "");
+  EXPECT_EQ(stats->counters.ok, 100) << Describe(*stats);
+}
+
+TEST_P(EngineTest, OpenModelSendsTheRequestedCount) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 1000, 2 * kSec);
@@ -157,7 +192,7 @@ TEST(EngineTest, OpenModelSendsTheRequestedCount) {
   EXPECT_EQ(stats->service_time_us.Count(), stats->counters.completed);
 }
 
-TEST(EngineTest, PoissonArrivalsHoldTheMeanRate) {
+TEST_P(EngineTest, PoissonArrivalsHoldTheMeanRate) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 2000, 5 * kSec);
@@ -171,7 +206,7 @@ TEST(EngineTest, PoissonArrivalsHoldTheMeanRate) {
   ExpectEveryRequestAccountedFor(*stats);
 }
 
-TEST(EngineTest, StalledServerCannotHideItsStall) {
+TEST_P(EngineTest, StalledServerCannotHideItsStall) {
   // Every 2 s the server freezes for 500 ms, so a 4 s run holds at least one whole stall. Requests
   // are due every 1 ms; with only 10 connections, those due during the stall wait in the generator
   // (the 10 connections are stuck in it). Timed from their intended start, the 250 due in the first
@@ -198,7 +233,7 @@ TEST(EngineTest, StalledServerCannotHideItsStall) {
   ExpectEveryRequestAccountedFor(*stats);
 }
 
-TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
+TEST_P(EngineTest, ClosedModelKeepsConnectionsBusy) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   h.config.model = Model::kClosed;
@@ -219,7 +254,7 @@ TEST(EngineTest, ClosedModelKeepsConnectionsBusy) {
   for (size_t i = 0; i < seconds.size(); ++i) EXPECT_EQ(seconds[i], int64_t(i));
 }
 
-TEST(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
+TEST_P(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   target::Options o;
   o.close_every = 3;
   auto server = StartTarget(o);
@@ -232,7 +267,49 @@ TEST(EngineTest, ReconnectsWhenTheServerClosesKeepAlive) {
   EXPECT_GE(stats->counters.connections_opened, stats->counters.ok / 3);
 }
 
-TEST(EngineTest, ServerErrorsAreClassified) {
+// Responses larger than a receive buffer (the io_uring path's are 4 KiB) arrive in many pieces, and
+// chunked ones in many chunks: every one is parsed whole, with its bytes counted.
+TEST_P(EngineTest, LargeAndChunkedBodiesArriveWhole) {
+  auto server = StartTarget();
+  for (const char* path : {"/bytes/300000", "/chunked/100000"}) {
+    SCOPED_TRACE(path);
+    Harness h = Make(server->port(), path);
+    h.config.connections = 4;
+    auto stats = RunUntil(h.config, [](const Counters& c) { return c.ok >= 40; });
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_GE(stats->counters.ok, 40);
+    EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+    EXPECT_EQ(stats->counters.connections_opened, 4);
+    EXPECT_GE(stats->counters.bytes_read, stats->counters.ok * (path[1] == 'b' ? 300000 : 100000));
+  }
+}
+
+int OpenDescriptors() {
+  int n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// Every socket the engine opened is closed when the run returns, however it ended: here the server
+// closes each connection after its response, so the run closes (and reopens) hundreds of them, and
+// it ends with requests still in flight.
+TEST_P(EngineTest, ClosedConnectionsLeaveNoDescriptorsBehind) {
+  const int before = OpenDescriptors();
+  {
+    target::Options o;
+    o.close_every = 1;
+    auto server = StartTarget(o);
+    Harness h = Make(server->port(), "/");
+    h.config.connections = 8;
+    auto stats = RunUntil(h.config, [](const Counters& c) { return c.ok >= 300; });
+    ASSERT_TRUE(stats.has_value()) << stats.error().message;
+    EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+    EXPECT_GE(stats->counters.connections_opened, 300);
+  }  // the server stops: its sockets close too
+  EXPECT_EQ(OpenDescriptors(), before);
+}
+
+TEST_P(EngineTest, ServerErrorsAreClassified) {
   target::Options o;
   o.error_rate = 0.1;  // exactly every 10th response of the (single) server thread
   auto server = StartTarget(o);
@@ -259,7 +336,7 @@ TEST(EngineTest, ServerErrorsAreClassified) {
 
 // Hostile servers: every request fails, each in its class (a close mid-response is a reset, non-HTTP
 // bytes are malformed), and every one the pacer scheduled is accounted for.
-TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
+TEST_P(EngineTest, HostileModesFailEveryRequestInItsClass) {
   struct Case {
     target::Mode mode;
     ErrorClass expected;
@@ -288,7 +365,7 @@ TEST(EngineTest, HostileModesFailEveryRequestInItsClass) {
 // is in flight, whichever the client took for the answer. Either way every connection ends in one
 // malformed_response and is replaced; before the fix the early bytes were taken as the answer and
 // the late ones dropped, so the 4 connections lived on with no error counted.
-TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
+TEST_P(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
   target::Options o;
   o.mode = target::Mode::kEarlyResponse;
   auto server = StartTarget(o);
@@ -306,7 +383,7 @@ TEST(EngineTest, ResponseWithNoRequestInFlightIsMalformed) {
   EXPECT_LE(malformed, stats->counters.connections_opened) << Describe(*stats);
 }
 
-TEST(EngineTest, RefusedConnectionsAreCounted) {
+TEST_P(EngineTest, RefusedConnectionsAreCounted) {
   uint16_t port;
   {
     auto server = StartTarget();
@@ -335,7 +412,7 @@ TEST(EngineTest, RefusedConnectionsAreCounted) {
   EXPECT_LE(ErrorsOf(*closed, ErrorClass::kConnectRefused), 2 * (kSec / 10'000'000 + 1));
 }
 
-TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
+TEST_P(EngineTest, ServerThatNeverAnswersTimesOut) {
   target::Options o;
   o.mode = target::Mode::kNeverRespond;
   auto server = StartTarget(o);
@@ -352,7 +429,7 @@ TEST(EngineTest, ServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(stats->counters.unfinished, 0);
 }
 
-TEST(EngineTest, StopFlagInterruptsTheRun) {
+TEST_P(EngineTest, StopFlagInterruptsTheRun) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");
   OpenAt(h.config, 1000, 60 * kSec);

@@ -246,6 +246,7 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
     c.seed = plan_.seed + uint64_t(plan_.shard->spec.index) * 0x9E3779B97F4A7C15ULL;
     c.shard_phase = double(plan_.shard->spec.index) / double(plan_.shard->spec.count);
   }
+  c.io = plan_.io;
   c.stop = plan_.stop;
   c.abort = &abort_;
   c.arrival = ToEngine(p.arrival);
@@ -375,6 +376,11 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   auto stats = runner_->Run(config, on_second);
   progress_->OnRunEnd();
   if (!stats) return std::unexpected(stats.error());
+  io_ = stats->io;
+  if (!stats->io_notice.empty() && std::find(notices_.begin(), notices_.end(), stats->io_notice) == notices_.end()) {
+    notices_.push_back(stats->io_notice);  // once per run, not once per phase
+    progress_->OnNotice(notices_.back());
+  }
   if (plan_.live != nullptr) plan_.live->OnEngineRun(*stats);
   double seconds_s = 0;
   for (const report::SecondRow& row : run.rows) seconds_s += row.span_s;
@@ -517,6 +523,7 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   g.cpu_user_s = total.cpu_user_s;
   g.cpu_system_s = total.cpu_system_s;
   g.rss_bytes = total.rss_bytes;
+  g.io = engine::IoName(io_);
   r.series = all_rows_;
   r.phases = done_;
   if (running != nullptr) {

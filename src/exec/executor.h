@@ -141,6 +141,7 @@ class Executor {
   bool warned_no_connection_ = false;
   int64_t connect_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
+  engine::Io io_ = engine::Io::kEpoll;  // the I/O path the engine ran on
   std::unique_ptr<collect::Watcher> watcher_;
   std::mutex tier_messages_mu_;
   std::vector<std::string> tier_messages_;  // GUARDED_BY(tier_messages_mu_)

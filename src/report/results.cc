@@ -140,7 +140,8 @@ json ToJsonImpl(const Results& r, bool series_markers) {
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
                        {"rss_bytes", g.rss_bytes},
-                       {"pacer_lateness_histogram", g.pacer_lateness_us.EncodeCompressedBase64()}};
+                       {"pacer_lateness_histogram", g.pacer_lateness_us.EncodeCompressedBase64()},
+                       {"io", g.io}};
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;

@@ -79,6 +79,7 @@ struct Generator {
   double cpu_user_s = 0;
   double cpu_system_s = 0;
   int64_t rss_bytes = 0;
+  std::string io = "epoll";  // the engine's I/O path that ran: "epoll" | "uring"
 };
 
 // What one watched tier did during a phase (or a stress step): per source, each metric's window

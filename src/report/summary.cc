@@ -33,7 +33,7 @@ std::string GeneratorLine(const Results& r) {
     s += FormatCount(double(g.delayed)) + " waited for a connection (max queue " +
          FormatCount(double(g.max_queue_depth)) + "); ";
   }
-  s += "cpu " + Fixed(g.cpu_user_s, 2) + "s user " + Fixed(g.cpu_system_s, 2) + "s sys; rss " +
+  s += "io " + g.io + "; cpu " + Fixed(g.cpu_user_s, 2) + "s user " + Fixed(g.cpu_system_s, 2) + "s sys; rss " +
        FormatBytes(double(g.rss_bytes));
   if (g.unfinished > 0) s += "; " + FormatCount(double(g.unfinished)) + " unfinished at the end";
   return s;

@@ -7,11 +7,14 @@
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <liburing.h>
 #include <sys/resource.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace headroom::sys {
@@ -72,6 +75,70 @@ int ConnectResult(int fd) {
   socklen_t len = sizeof err;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) return errno;
   return err;
+}
+
+int NewTcpSocket(const Address& address, int* error_number) {
+  int fd = socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    *error_number = errno;
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  *error_number = 0;
+  return fd;
+}
+
+bool HasPendingInput(int fd) {
+  char byte;
+  ssize_t n;
+  do {
+    n = recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  } while (n < 0 && errno == EINTR);
+  return n > 0;
+}
+
+Status ProbeUring() {
+  const char* forced = std::getenv("HEADROOM_IO_URING_PROBE");
+  if (forced != nullptr && std::strcmp(forced, "fail") == 0) return Fail("disabled by HEADROOM_IO_URING_PROBE=fail");
+  io_uring ring;
+  int rc = io_uring_queue_init(8, &ring, 0);
+  if (rc < 0) return Fail(std::string("io_uring_setup: ") + std::strerror(-rc));
+  Status status = Ok();
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring);
+  for (int op : {IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECV, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE}) {
+    if (probe == nullptr || !io_uring_opcode_supported(probe, op)) {
+      status = Fail("io_uring: the kernel lacks an operation the engine needs (opcode " + std::to_string(op) + ")");
+      break;
+    }
+  }
+  if (probe != nullptr) io_uring_free_probe(probe);
+  if (status) {
+    // A provided buffer ring (Linux 5.19) of one entry, registered and unregistered again.
+    void* mem = nullptr;
+    if (posix_memalign(&mem, size_t(sysconf(_SC_PAGESIZE)), sizeof(io_uring_buf)) != 0) mem = nullptr;
+    io_uring_buf_reg reg{};
+    reg.ring_addr = reinterpret_cast<uint64_t>(mem);
+    reg.ring_entries = 1;
+    reg.bgid = 0;
+    rc = mem == nullptr ? -ENOMEM : io_uring_register_buf_ring(&ring, &reg, 0);
+    if (rc < 0) {
+      status = Fail(std::string("io_uring: no provided buffer rings: ") + std::strerror(-rc));
+    } else {
+      io_uring_unregister_buf_ring(&ring, 0);
+    }
+    free(mem);
+  }
+  io_uring_queue_exit(&ring);
+  if (status) {
+    // Multishot receive came with Linux 6.0; no probe flag tells it apart.
+    utsname u{};
+    int major = 0, minor = 0;
+    if (uname(&u) == 0 && std::sscanf(u.release, "%d.%d", &major, &minor) == 2 && major < 6) {
+      status = Fail(std::string("io_uring: multishot receive needs Linux 6.0 (this is ") + u.release + ")");
+    }
+  }
+  return status;
 }
 
 Poller::Poller() { fd_ = epoll_create1(EPOLL_CLOEXEC); }

@@ -29,6 +29,18 @@ enum class IoResult { kOk, kRetry, kError };
 int StartConnect(const Address& address, int* error_number);
 // After EPOLLOUT on a connecting socket: 0 when connected, else the socket's pending errno.
 int ConnectResult(int fd);
+// A non-blocking TCP socket with TCP_NODELAY for `address`'s family, not yet connected (the caller
+// connects it, e.g. through io_uring). Returns the fd, or -1 with the errno in *error_number.
+int NewTcpSocket(const Address& address, int* error_number);
+// True when a non-blocking recv(MSG_PEEK) finds data waiting on a connected socket.
+bool HasPendingInput(int fd);
+
+// Whether this process may use the io_uring features the engine's io_uring path needs: a ring
+// (refused with EPERM/ENOSYS by seccomp profiles and by kernel.io_uring_disabled), a provided
+// buffer ring, and multishot receive (Linux 6.0). Probes once per call (the caller keeps the answer).
+// The environment variable HEADROOM_IO_URING_PROBE=fail makes it report unavailable (tests of the
+// fallback use it). Ok, or why not ("io_uring_setup: Operation not permitted").
+Status ProbeUring();
 
 // Epoll instance owned by one thread. Not thread-safe.
 class Poller {

@@ -1,0 +1,145 @@
+// One load-generating worker thread on io_uring (private to the engine): the same connection state
+// machine, pacing, timeouts, error classes and per-second hand-off as the epoll Worker, with its I/O
+// batched. Each loop iteration queues the connects, sends, cancels and closes it decides on, then
+// submits them and waits for completions in one io_uring_enter (with the time of the next wake-up
+// as the wait's timeout, so no timer is armed per request). Each connection has one multishot
+// receive armed while it is open; received bytes land in a provided buffer ring shared by the
+// worker's connections and go back to the ring as soon as the parser has seen them. Requests are
+// sent from their pre-encoded bytes (or the connection's scratch) without a copy.
+// Plaintext HTTP/1.1 only.
+#pragma once
+#include <liburing.h>
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/pacer.h"
+#include "engine/worker.h"
+#include "http/http.h"
+
+namespace headroom::engine {
+
+class UringWorker {
+ public:
+  // As Worker's. REQUIRES: ResolveIo said io_uring is available.
+  UringWorker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
+              double phase);
+  ~UringWorker();
+  UringWorker(const UringWorker&) = delete;
+  UringWorker& operator=(const UringWorker&) = delete;
+  // Sets up the ring and the buffer ring (on the calling thread; Run then submits from its own, the
+  // ring being created disabled so that its single submitter is the worker thread).
+  Status Init();
+  void Run();  // the thread body
+
+  Handoff& handoff() { return handoff_; }
+  // Valid after Run() returns.
+  const Histogram& service_time_us() const { return service_us_; }
+  const Histogram& pacer_lateness_us() const { return lateness_us_; }
+  const std::vector<RequestStats>& requests() const { return requests_; }
+  bool interrupted() const { return interrupted_; }
+
+ private:
+  enum class State : uint8_t { kClosed, kConnecting, kIdle, kWriting, kReading, kWaiting };
+  enum class Op : uint8_t { kConnect = 1, kSend, kRecv, kCancel, kClose };
+  struct Conn {
+    int fd = -1;
+    uint32_t generation = 0;
+    State state = State::kClosed;
+    bool reused = false;    // has completed a response before: a silent close may be retried once
+    bool sending = false;   // a send is in the kernel
+    bool resend = false;    // the next request waits for that send's completion before it goes
+    int request_id = 0;
+    int64_t connect_start_ns = 0;
+    int64_t intended_ns = 0;
+    int64_t write_ns = 0;
+    int64_t timeout_ns = 0;  // of the request in flight
+    const char* out = nullptr;
+    size_t out_len = 0;
+    size_t out_off = 0;
+    uint64_t response_bytes = 0;
+    http::ResponseParser parser;
+    http::ResponseCapture kept;  // headers and body kept for the request's checks
+    std::string scratch;
+  };
+
+  void Loop();
+  void Drain();
+  void FinishCloses();
+  void WaitAndHandle(int64_t wait_ns, bool pace);
+  void OnCompletion(const io_uring_cqe& cqe, int64_t now);
+  void FirePacer(int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now);
+  void OpenConnection(Conn& c, int64_t now);
+  void OnConnected(Conn& c, int res, int64_t now);
+  void GiveWork(Conn& c, int64_t now);
+  void Send(Conn& c, int64_t intended_ns, int64_t now);
+  void QueueSend(Conn& c);
+  void OnSent(Conn& c, int res, int64_t now);
+  void ArmReceive(Conn& c);
+  void OnReceived(Conn& c, const char* p, size_t n, int64_t now);
+  void OnEof(Conn& c, int64_t now, bool reset);
+  void Complete(Conn& c, int64_t now);
+  void Record(Conn& c, int64_t now);
+  void Unsolicited(Conn& c, int64_t now);
+  void Unlist(Conn& c);
+  void FailRequest(Conn& c, ErrorClass cls, int64_t now);
+  void FailConnect(Conn& c, ErrorClass cls, int64_t now);
+  void CloseConn(Conn& c);
+  void AfterClose(Conn& c, int64_t now, bool backoff);
+  void Sweep(int64_t now);
+  void RunTimers(int64_t now);
+  void Flush(int64_t now, bool final);
+  void CountError(ErrorClass cls, int request_id);
+  int64_t NextWakeNs(int64_t now) const;
+  bool StopSignalled() const;
+  io_uring_sqe* Sqe(unsigned n);  // a free entry, with n-1 more after it (submits first if needed)
+  uint64_t Tag(const Conn& c, Op op) const;
+  void RecycleBuffer(uint16_t id);
+
+  const Config& config_;
+  const int64_t start_ns_;
+  const int64_t end_ns_;
+  const int64_t connect_timeout_ns_;
+  const bool open_;
+  std::unique_ptr<RequestStream> stream_;
+  Pacer pacer_;
+  int64_t next_arrival_ns_ = -1;  // absolute; -1 when the profile has ended
+
+  io_uring ring_{};
+  bool ring_ok_ = false;
+  bool disabled_ = false;             // created disabled: Run enables it on the worker thread
+  const unsigned buf_count_;          // receive buffers (a power of 2)
+  io_uring_buf_ring* buf_ring_ = nullptr;
+  std::unique_ptr<char[]> buffers_;   // buf_count_ buffers of kBufBytes, in one allocation
+  int buffers_returned_ = 0;          // added to the buffer ring since its tail was last published
+  int closes_pending_ = 0;            // closes queued whose completion has not come
+  bool finished_ = false;             // after the drain: completions only release resources
+
+  std::vector<Conn> conns_;
+  std::vector<int> idle_;
+  std::vector<int> closed_;
+  std::deque<int64_t> pending_;
+  std::vector<std::pair<int64_t, int>> timers_;  // min-heap of (due ns, conn index): think time, back-off
+  int in_flight_ = 0;
+  int open_conns_ = 0;
+  bool draining_ = false;
+  bool interrupted_ = false;
+
+  Counters interval_;
+  std::unique_ptr<Histogram> interval_us_;
+  int64_t interval_second_ = 0;
+  int64_t next_sweep_ns_ = 0;
+  Histogram service_us_;
+  Histogram lateness_us_;
+  std::vector<RequestStats> requests_;
+  std::vector<int64_t> timeouts_ns_;
+  std::vector<const ResponseCheck*> checks_;
+  Handoff handoff_;
+};
+
+}  // namespace headroom::engine
