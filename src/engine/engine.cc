@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "engine/tls.h"
 #include "engine/worker.h"
 
 namespace headroom::engine {
@@ -21,6 +22,8 @@ const char* ErrorClassName(ErrorClass c) {
     case ErrorClass::kHttp4xx: return "http_4xx";
     case ErrorClass::kHttp5xx: return "http_5xx";
     case ErrorClass::kCheckFailed: return "check_failed";
+    case ErrorClass::kTlsHandshake: return "tls_handshake";
+    case ErrorClass::kTlsVerify: return "tls_verify";
     case ErrorClass::kCount: break;
   }
   return "unknown";
@@ -40,6 +43,8 @@ void Counters::Add(const Counters& o) {
   connections_opened += o.connections_opened;
   connect_attempts += o.connect_attempts;
   max_queue_depth = std::max(max_queue_depth, o.max_queue_depth);
+  tls_handshakes_new += o.tls_handshakes_new;
+  tls_handshakes_resumed += o.tls_handshakes_resumed;
   for (int i = 0; i < kErrorClassCount; ++i) by_class[i] += o.by_class[i];
   for (size_t i = 0; i < status_codes.size(); ++i) status_codes[i] += o.status_codes[i];
 }
@@ -136,6 +141,12 @@ class Reporter {
 
 }  // namespace
 
+Status CheckTls(const TlsOptions& tls) {
+  auto context = TlsContext::Create(tls);
+  if (!context) return std::unexpected(context.error());
+  return Ok();
+}
+
 std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head) {
   return std::make_unique<StaticSource>(std::move(name), std::move(bytes), head);
 }
@@ -151,6 +162,12 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
     for (const RateSegment& s : config.rate_profile) config.duration_ns += s.duration_ns;
   }
   config.threads = std::min(config.threads, config.connections);
+  std::unique_ptr<TlsContext> tls;
+  if (config.tls.enabled) {
+    auto context = TlsContext::Create(config.tls);
+    if (!context) return std::unexpected(context.error());
+    tls = std::move(*context);
+  }
 
   RunStats stats;
   stats.model = config.model;
@@ -168,7 +185,7 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
   for (int i = 0; i < config.threads; ++i) {
     int share = config.connections / config.threads + (i < config.connections % config.threads ? 1 : 0);
     workers.push_back(std::make_unique<Worker>(config, i, start_ns, share, ShareOf(config.rate_profile, config.threads),
-                                               double(i) / config.threads));
+                                               double(i) / config.threads, tls.get()));
   }
   std::vector<std::thread> threads;
   threads.reserve(workers.size());
@@ -185,6 +202,14 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
     stats.service_time_us.Add(w->service_time_us());
     stats.pacer_lateness_us.Add(w->pacer_lateness_us());
     stats.interrupted = stats.interrupted || w->interrupted();
+    stats.connect_time_us.Add(w->connect_time_us());
+    stats.tls_handshake_time_us.Add(w->tls_handshake_time_us());
+    if (stats.tls_version.empty()) {
+      stats.tls_version = w->tls_version();
+      stats.tls_cipher = w->tls_cipher();
+      stats.alpn = w->alpn();
+    }
+    if (stats.first_tls_error.empty()) stats.first_tls_error = w->first_tls_error();
     for (size_t i = 0; i < stats.requests.size(); ++i) {
       stats.requests[i].name = w->requests()[i].name;
       stats.requests[i].response_time_us.Add(w->requests()[i].response_time_us);
