@@ -17,7 +17,7 @@
 #                           and the size of tiers.jsonl and results.hlog (flat RSS = streamed)
 #   bench/run.sh tls        HTTPS (nginx with TLS, 1 worker): headroom vs wrk on keep-alive
 #                           connections, then every request on a new connection (Connection:
-#                           close: a handshake per request; headroom resumes sessions, wrk does not)
+#                           close: a handshake per request; headroom resumes its sessions)
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),

@@ -215,6 +215,24 @@ TEST_F(TlsTest, VerifiedRunReportsProtocolCipherAndHandshakes) {
   EXPECT_NE(j["__summary_md"].get<std::string>().find("**TLS:**"), std::string::npos);
 }
 
+// A scenario file's https target takes the same flags.
+TEST_F(TlsTest, ScenarioTargetOverHttps) {
+  const std::string dir = e2e::TempDir("tls-scenario-file");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/s.yaml") << "name: tls\ntarget: " << servers_->Url(TlsServers::kGood)
+                                 << "\nrequests:\n  - { name: home, path: /, expect: { status: 200 } }\n"
+                                    "phases: [ { name: p, closed: { connections: 2, duration: 1s } } ]\n";
+  const std::string out = dir + "/out";
+  Proc p = RunHeadroom({"run", dir + "/s.yaml", "--cacert", servers_->File("ca.pem"), "-t", "1", "-q", "-o", out});
+  EXPECT_EQ(p.exit_code, 0) << p.err << p.out;
+  std::ifstream in(out + "/results.json");
+  json j = json::parse(in, nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["transport"]["scheme"], "https");
+  EXPECT_GT(j["requests"]["ok"].get<int64_t>(), 0);
+  EXPECT_EQ(j["requests"]["errors"].get<int64_t>(), 0);
+}
+
 // A new connection per request: the first handshake is full, the later ones resume its session.
 TEST_F(TlsTest, ReconnectsResumeTheSession) {
   auto [p, j] = Run("tls-resume", {servers_->Url(TlsServers::kGood), "--cacert", servers_->File("ca.pem"), "-H",

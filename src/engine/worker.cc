@@ -391,7 +391,9 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
   }
   // TLS may need to read before it can write (and the reverse): any edge resumes it.
   if (c.state == State::kWriting && ((events & (EPOLLOUT | EPOLLERR)) || c.ssl != nullptr)) ContinueWrite(c, now);
-  if (c.generation == generation && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+  // (A TLS read may wait for the socket to take a write, e.g. a key update: any edge resumes it too.)
+  if (c.generation == generation &&
+      ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || (c.ssl != nullptr && c.state == State::kReading))) {
     OnReadable(c, now, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
   }
 }

@@ -242,7 +242,7 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
     if (r.transport.tls_handshake_time_us.Count() > 0) {
       Row(out, "tls handshake", LatencyLine(r.transport.tls_handshake_time_us));
     }
-    if (!r.transport.first_tls_error.empty()) Row(out, "first tls error", r.transport.first_tls_error);
+    if (!r.transport.first_tls_error.empty()) Row(out, "tls error", r.transport.first_tls_error);
     if (!r.transport.tls_verify) {
       out << "  warning: TLS certificate verification was OFF (--insecure): the server's identity was not checked\n";
     }
