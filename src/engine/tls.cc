@@ -101,6 +101,9 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options
     if (SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
       std::string why = LastOpenSslError();
       ERR_clear_error();
+      if (why == "key values mismatch") {
+        return Fail("key file '" + options.key_file + "' does not match certificate '" + options.cert_file + "'");
+      }
       return Fail("key file '" + options.key_file + "': cannot load a PEM private key from it (" + why + ")");
     }
     if (SSL_CTX_check_private_key(ctx) != 1) {

@@ -328,6 +328,8 @@ void Executor::CheckConnections(const engine::SecondStats& s) {
   run_s_ += s.span_s;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
   connect_failures_ += ConnectFailures(s.counters);
+  tls_failures_ += s.counters.by_class[int(engine::ErrorClass::kTlsHandshake)] +
+                   s.counters.by_class[int(engine::ErrorClass::kTlsVerify)];
   if (run_s_ + 1e-9 < double(kNoConnectionNoticeS)) return;
   NoConnectionNotice("in the first " + std::to_string(kNoConnectionNoticeS) + " s");
 }
@@ -336,7 +338,11 @@ void Executor::NoConnectionNotice(const std::string& when) {
   if (ever_connected_ || warned_no_connection_ || connect_failures_ == 0) return;
   warned_no_connection_ = true;
   notices_.push_back("no connection to " + plan_.target + " was established " + when + ": every attempt failed (" +
-                     std::to_string(connect_failures_) + " connect errors); is the server up?");
+                     (tls_failures_ == 0 ? std::to_string(connect_failures_) + " connect errors); is the server up?"
+                                         : std::to_string(connect_failures_ - tls_failures_) + " connect errors, " +
+                                               std::to_string(tls_failures_) +
+                                               " failed TLS handshakes); does the server speak TLS with a "
+                                               "certificate this run trusts?"));
   progress_->OnNotice(notices_.back());
 }
 

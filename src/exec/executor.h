@@ -125,7 +125,8 @@ class Executor {
   double run_s_ = 0;  // seconds of engine runs so far (the sum of the seconds' spans)
   bool ever_connected_ = false;
   bool warned_no_connection_ = false;
-  int64_t connect_failures_ = 0;
+  int64_t connect_failures_ = 0;  // TLS handshake failures included
+  int64_t tls_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
   std::string first_tls_error_;       // the run's first failed TLS handshake, with its reason
   std::unique_ptr<collect::Watcher> watcher_;
