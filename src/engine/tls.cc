@@ -4,6 +4,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -17,6 +19,54 @@ std::string LastOpenSslError() {
   const unsigned long e = ERR_peek_last_error();
   const char* reason = e != 0 ? ERR_reason_error_string(e) : nullptr;
   return reason != nullptr ? reason : "unknown OpenSSL error";
+}
+
+// A BIO on a non-blocking socket that notes when a read drained it (see TlsSocket).
+int SocketRead(BIO* b, char* buf, int len) {
+  auto* s = static_cast<TlsSocket*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    const ssize_t n = ::read(s->fd, buf, size_t(len));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      s->drained = true;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+      return -1;
+    }
+    s->drained = n < len;
+    return int(n);
+  }
+}
+
+int SocketWrite(BIO* b, const char* buf, int len) {
+  auto* s = static_cast<TlsSocket*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  for (;;) {
+    const ssize_t n = ::write(s->fd, buf, size_t(len));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) BIO_set_retry_write(b);
+    return int(n);
+  }
+}
+
+long SocketCtrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+int SocketCreate(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+// Created once, shared by every connection (OpenSSL only reads it).
+const BIO_METHOD* SocketMethod() {
+  static BIO_METHOD* method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "headroom socket");
+    BIO_meth_set_read(m, SocketRead);
+    BIO_meth_set_write(m, SocketWrite);
+    BIO_meth_set_ctrl(m, SocketCtrl);
+    BIO_meth_set_create(m, SocketCreate);
+    return m;
+  }();
+  return method;
 }
 
 bool IsIpLiteral(const std::string& host) {
@@ -73,6 +123,7 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options
   // A server that closes without close_notify ends the stream like a plain EOF would.
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_read_ahead(ctx, 1);  // one read() takes what the socket holds (see TlsSocket)
   SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, OnNewSession);
@@ -118,13 +169,17 @@ TlsContext::~TlsContext() {
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
 }
 
-SSL* TlsContext::NewConnection(int fd, SessionCache* cache) const {
+SSL* TlsContext::NewConnection(TlsSocket* socket, SessionCache* cache) const {
   SSL* ssl = SSL_new(ctx_);
-  if (ssl == nullptr) {
+  BIO* bio = ssl != nullptr ? BIO_new(SocketMethod()) : nullptr;
+  if (bio == nullptr) {
+    if (ssl != nullptr) SSL_free(ssl);
     ERR_clear_error();
     return nullptr;
   }
-  SSL_set_fd(ssl, fd);
+  socket->drained = false;
+  BIO_set_data(bio, socket);
+  SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO (one reference for both directions)
   SSL_set_app_data(ssl, cache);
   const std::string& host = options_.server_name;
   if (!ip_literal_ && !host.empty()) SSL_set_tlsext_host_name(ssl, host.c_str());

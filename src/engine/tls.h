@@ -27,6 +27,14 @@ struct SessionCache {
   ~SessionCache();
 };
 
+// The socket under one connection's SSL. OpenSSL reads through it (with read-ahead: as much as its
+// buffer takes), so that a read shorter than asked says the socket is drained and the worker can
+// wait for the next epoll edge without one more read() that would only return EAGAIN.
+struct TlsSocket {
+  int fd = -1;
+  bool drained = false;  // the last read() returned less than asked, EAGAIN or EOF
+};
+
 class TlsContext {
  public:
   // Loads the system trust store (and options.ca_file), the client certificate and key, and sets
@@ -36,10 +44,10 @@ class TlsContext {
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
 
-  // A client SSL on the connected, non-blocking socket fd: SNI and the certificate's expected name
+  // A client SSL on the connected, non-blocking socket->fd: SNI and the certificate's expected name
   // set, the cache's session offered for resumption, and new sessions saved into *cache.
-  // Returns null when OpenSSL cannot allocate one.
-  SSL* NewConnection(int fd, SessionCache* cache) const;
+  // REQUIRES: *socket outlives the SSL. Returns null when OpenSSL cannot allocate one.
+  SSL* NewConnection(TlsSocket* socket, SessionCache* cache) const;
 
  private:
   TlsContext() = default;

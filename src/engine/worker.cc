@@ -223,7 +223,8 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
 
 // TCP is up on an https connection: the TLS handshake starts (the connect timeout covers both).
 void Worker::OnConnected(Conn& c, int64_t now) {
-  c.ssl = tls_->NewConnection(c.fd, &sessions_);
+  c.tls_socket.fd = c.fd;
+  c.ssl = tls_->NewConnection(&c.tls_socket, &sessions_);
   if (c.ssl == nullptr) {
     FailTls(c, ErrorClass::kTlsHandshake, "cannot allocate a TLS session", now);
     return;
@@ -438,8 +439,10 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
       if (c.generation != generation) return;  // closed (and maybe reopened) meanwhile
     }
     // A short read drained the socket; edge-triggered epoll reports the next arrival. (TLS hands out
-    // one record per read, so there a short read says nothing: read on until OpenSSL waits.)
-    if (c.ssl == nullptr && size_t(n) < kReadBufBytes && !closing) return;
+    // one record per SSL_read: the socket is drained when OpenSSL's last read() was short and it
+    // holds no more bytes.)
+    if (closing) continue;
+    if (c.ssl == nullptr ? size_t(n) < kReadBufBytes : c.tls_socket.drained && !SSL_has_pending(c.ssl)) return;
   }
 }
 

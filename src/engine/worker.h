@@ -58,6 +58,7 @@ class Worker {
   struct Conn {
     int fd = -1;
     SSL* ssl = nullptr;         // https: the TLS session on fd
+    TlsSocket tls_socket;       // what ssl reads and writes through
     bool tls_ready = false;     // the handshake completed
     uint32_t generation = 0;
     State state = State::kClosed;
