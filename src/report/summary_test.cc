@@ -125,7 +125,7 @@ TEST(Transport, TlsIsReportedAndInsecureNeverHidden) {
   text = FormatSummary(r);
   EXPECT_NE(text.find("certificate NOT verified (--insecure)"), std::string::npos) << text;
   EXPECT_NE(text.find("warning: TLS certificate verification was OFF"), std::string::npos) << text;
-  EXPECT_NE(text.find("tls error        tls_verify: certificate expired"), std::string::npos) << text;
+  EXPECT_NE(text.find("tls error      tls_verify: certificate expired"), std::string::npos) << text;
   j = ToJson(r);
   EXPECT_EQ(j["transport"]["tls"]["verify"], false);
   EXPECT_EQ(j["transport"]["tls"]["first_error"], "tls_verify: certificate expired (127.0.0.1:8443)");
