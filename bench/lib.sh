@@ -60,11 +60,30 @@ ratio() {
   awk "BEGIN { printf \"%.2f\", $1 / $2 }"
 }
 
+# make_certs: a CA ($WORK/tls/ca.pem) and a certificate for 127.0.0.1 it signs
+# ($WORK/tls/server.pem, server.key), made with the openssl command.
+make_certs() {
+  local d="$WORK/tls" ec="-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes"
+  mkdir -p "$d"
+  # shellcheck disable=SC2086
+  openssl req -x509 $ec -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=headroom bench CA" 2>/dev/null
+  # shellcheck disable=SC2086
+  openssl req $ec -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=127.0.0.1" 2>/dev/null
+  echo "subjectAltName=IP:127.0.0.1" >"$d/ext"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+    -extfile "$d/ext" -out "$d/server.pem" 2>/dev/null
+}
+
 # start_nginx WORKER_CONNECTIONS: one worker pinned to SERVER_CPU, `return 200 "ok"` on a free
 # 127.0.0.1 port; everything (config, pid, logs, temp files) lives in $WORK/nginx. Sets
-# NGINX_PORT and NGINX_PID (the master's PID; stop_nginx signals it).
+# NGINX_PORT and NGINX_PID (the master's PID; stop_nginx signals it). With NGINX_TLS=1 the port
+# speaks TLS with make_certs' certificate (session tickets on, nginx's default).
 start_nginx() {
-  local conns=$1 dir="$WORK/nginx" mask user_directive=""
+  local conns=$1 dir="$WORK/nginx" mask user_directive="" ssl="" ssl_lines=""
+  if [ "${NGINX_TLS:-0}" = 1 ]; then
+    ssl=" ssl"
+    ssl_lines="ssl_certificate $WORK/tls/server.pem; ssl_certificate_key $WORK/tls/server.key;"
+  fi
   mkdir -p "$dir/logs" "$dir/tmp"
   NGINX_PORT=$(free_port)
   mask="1$(printf '0%.0s' $(seq 1 "$SERVER_CPU"))"
@@ -88,7 +107,8 @@ http {
   uwsgi_temp_path $dir/tmp/uwsgi;
   scgi_temp_path $dir/tmp/scgi;
   server {
-    listen 127.0.0.1:$NGINX_PORT backlog=16384;
+    listen 127.0.0.1:$NGINX_PORT$ssl backlog=16384;
+    $ssl_lines
     location / { return 200 "ok"; }
   }
 }

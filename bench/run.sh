@@ -21,6 +21,9 @@
 #                           watched tiers (host, process:nginx, a PostgreSQL 15 and a Redis 7 that
 #                           the bench starts on 127.0.0.1): headroom's RSS every 10 s, its slope,
 #                           and the size of tiers.jsonl and results.hlog (flat RSS = streamed)
+#   bench/run.sh tls        HTTPS (nginx with TLS, 1 worker): headroom vs wrk on keep-alive
+#                           connections, then every request on a new connection (Connection:
+#                           close: a handshake per request; headroom resumes its sessions)
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), URING_ROUNDS (8), STALL_S (20), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
@@ -71,7 +74,7 @@ hr_run() {
   shift
   [ -x "$HEADROOM" ] || return 1
   if ! /usr/bin/time -f "%U %S" -o "$WORK/$tag.time" taskset -c "$CLIENT_CPU" \
-    "$HEADROOM" run "http://127.0.0.1:$NGINX_PORT/" --threads 1 --out "$WORK/$tag" --quiet "$@" \
+    "$HEADROOM" run "${HR_URL:-http://127.0.0.1:$NGINX_PORT/}" --threads 1 --out "$WORK/$tag" --quiet "$@" \
     >"$WORK/$tag.log" 2>&1 || [ ! -s "$WORK/$tag/results.json" ]; then
     echo "  headroom run failed: $(tail -n 1 "$WORK/$tag.log")" >&2
     return 1
@@ -641,6 +644,69 @@ stall_compare() {
   TARGET_PID=""
 }
 
+# tls_round LABEL TAG WRK_ARGS... -- HR_ARGS...: one interleaved headroom + wrk pair against $HR_URL,
+# appended to the caller's hr_rps, hr_cpu, wrk_rps and wrk_cpu and printed.
+tls_round() {
+  local label=$1 tag=$2 rps cpu req wrk_args=()
+  shift 2
+  while [ "$1" != -- ]; do wrk_args+=("$1") && shift; done
+  shift
+  if hr_run "$tag.hr" --connections "$CONNECTIONS" --duration "${DURATION_S}s" "$@"; then
+    read -r rps cpu <<<"$(hr_figures "$tag.hr")"
+    hr_rps+=("$rps") && hr_cpu+=("$cpu")
+    printf '%-10s %-9s %12.0f %14.3f  errors %s, handshakes %s new / %s resumed\n' "$label" headroom "$rps" "$cpu" \
+      "$(hr_field "$tag.hr" .requests.errors)" "$(hr_field "$tag.hr" .transport.tls.handshakes_new)" \
+      "$(hr_field "$tag.hr" .transport.tls.handshakes_resumed)"
+  fi
+  /usr/bin/time -f "%U %S" -o "$WORK/$tag.wrk.time" taskset -c "$CLIENT_CPU" \
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION_S}s" "${wrk_args[@]+"${wrk_args[@]}"}" "$HR_URL" >"$WORK/$tag.wrk.log" 2>&1
+  rps=$(wrk_rps "$WORK/$tag.wrk.log")
+  req=$(wrk_requests "$WORK/$tag.wrk.log")
+  cpu=$(calc "$(cpu_seconds "$WORK/$tag.wrk.time") * 1e6 / $req")
+  wrk_rps+=("$rps") && wrk_cpu+=("$cpu")
+  printf '%-10s %-9s %12.0f %14.3f\n' "$label" wrk "$rps" "$cpu"
+}
+
+tls_table() {
+  local a b c d
+  a=$(median "${hr_rps[@]+"${hr_rps[@]}"}")
+  b=$(median "${wrk_rps[@]}")
+  c=$(median "${hr_cpu[@]+"${hr_cpu[@]}"}")
+  d=$(median "${wrk_cpu[@]}")
+  printf '%-20s %12s %12s %14s   (spread headroom %s..%s, wrk %s..%s req/s)\n' "median $1" headroom wrk headroom/wrk \
+    "$(min_of "${hr_rps[@]+"${hr_rps[@]}"}")" "$(max_of "${hr_rps[@]+"${hr_rps[@]}"}")" \
+    "$(min_of "${wrk_rps[@]}")" "$(max_of "${wrk_rps[@]}")"
+  printf '%-20s %12s %12s %14s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")"
+  printf '%-20s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  echo
+}
+
+min_of() { printf '%s\n' "$@" | sort -g | head -n 1 | xargs printf '%.0f'; }
+max_of() { printf '%s\n' "$@" | sort -g | tail -n 1 | xargs printf '%.0f'; }
+
+tls_bench() {
+  make_certs
+  NGINX_TLS=1 start_nginx 1000
+  HR_URL="https://127.0.0.1:$NGINX_PORT/"
+  echo "HTTPS: $CONNECTIONS connections, 1 client thread on CPU $CLIENT_CPU, nginx (1 worker, TLS) on CPU $SERVER_CPU"
+  echo "target $HR_URL ; $ROUNDS interleaved rounds of ${DURATION_S}s per mode"
+  echo
+  printf '%-10s %-9s %12s %14s\n' mode client "req/s" "cpu_us/req"
+  local hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=() i
+  for i in $(seq 1 "$ROUNDS"); do
+    tls_round keepalive "ka.$i" -- --cacert "$WORK/tls/ca.pem"
+  done
+  echo
+  tls_table keep-alive
+  hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=()
+  for i in $(seq 1 "$ROUNDS"); do
+    tls_round handshake "hs.$i" -H "Connection: close" -- --cacert "$WORK/tls/ca.pem" -H "Connection: close"
+  done
+  echo
+  tls_table "new conn/req"
+  stop_nginx
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
   uring) uring_compare ;;
@@ -650,5 +716,6 @@ case "$MODE" in
   watch) watch_cost ;;
   checks) checks_cost ;;
   soak-watch) soak_watch ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|uring|soak-watch]" ;;
+  tls) tls_bench ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|uring|tls|soak-watch]" ;;
 esac

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
-  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libre2-dev liburing-dev
+  libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libre2-dev liburing-dev libssl-dev openssl ca-certificates
   clang-19 libclang-rt-19-dev
   wrk nginx-light procps
   jq time strace linux-perf iproute2

@@ -97,10 +97,12 @@ TEST(CliTest, ValidateTakesTheOverridesRunTakes) {
   Proc target = RunHeadroom({"validate", path, "--target", "http://127.0.0.1:1", "-e", "HR_TEST_REGION=eu"});
   EXPECT_EQ(target.exit_code, 0) << "--target replaces the file's unset ${HR_TEST_TARGET}: " << target.err;
   Proc https = RunHeadroom({"validate", path, "--target", "https://127.0.0.1:1", "-e", "HR_TEST_REGION=eu"});
-  EXPECT_EQ(https.exit_code, 2);
-  EXPECT_NE(https.err.find("env.yaml:2:9: target (--target): 'https://127.0.0.1:1': https is not supported yet"),
+  EXPECT_EQ(https.exit_code, 0) << "an https target is valid: " << https.err;
+  Proc ftp = RunHeadroom({"validate", path, "--target", "ftp://127.0.0.1:1", "-e", "HR_TEST_REGION=eu"});
+  EXPECT_EQ(ftp.exit_code, 2);
+  EXPECT_NE(ftp.err.find("env.yaml:2:9: target (--target): 'ftp://127.0.0.1:1' is not an http:// or https:// URL"),
             std::string::npos)
-      << https.err;
+      << ftp.err;
   Proc bad_slo = RunHeadroom({"validate", path, "--target", "http://127.0.0.1:1", "-e", "HR_TEST_REGION=eu", "--slo",
                               "p95 < 3 ms"});
   EXPECT_EQ(bad_slo.exit_code, 2);

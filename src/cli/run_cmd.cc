@@ -51,6 +51,11 @@ struct RunFlags {
   std::optional<scenario::ShardSpec> shard_spec;  // parsed --shard
   int64_t start_at_us = 0;                         // parsed --start-at
   std::string io = "auto";         // the engine's I/O path: uring | epoll | auto
+  // https:// (docs/tls.md)
+  std::string cacert;
+  bool insecure = false;
+  std::string cert;
+  std::string key;
 };
 
 // --io: refused before the run starts when io_uring was asked for and is unavailable (auto falls
@@ -61,6 +66,33 @@ Status WireIo(exec::ExecPlan& plan, const RunFlags& f) {
   if (auto resolved = engine::ResolveIo(*io, nullptr); !resolved) return std::unexpected(resolved.error());
   plan.io = *io;
   return Ok();
+}
+
+bool Readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+
+// The TLS settings of an https:// target from the flags; the TLS flags on an http:// target, a file
+// that cannot be read or does not hold what it should are one-line errors.
+Result<engine::TlsOptions> TlsFor(const RunFlags& f, const http::Url& url) {
+  engine::TlsOptions tls;
+  if (url.scheme != "https") {
+    if (!f.cacert.empty() || f.insecure || !f.cert.empty() || !f.key.empty()) {
+      return Fail("--cacert, --insecure, --cert and --key apply to https:// targets only");
+    }
+    return tls;
+  }
+  if (f.insecure && !f.cacert.empty()) return Fail("--insecure turns verification off, so --cacert has no use with it");
+  if (f.cert.empty() != f.key.empty()) return Fail("--cert and --key go together (a client certificate and its key)");
+  for (const auto& [flag, path] : {std::pair{"--cacert", &f.cacert}, {"--cert", &f.cert}, {"--key", &f.key}}) {
+    if (!path->empty() && !Readable(*path)) return Fail(std::string(flag) + ": cannot read '" + *path + "'");
+  }
+  tls.enabled = true;
+  tls.server_name = url.host;
+  tls.verify = !f.insecure;
+  tls.ca_file = f.cacert;
+  tls.cert_file = f.cert;
+  tls.key_file = f.key;
+  if (auto s = engine::CheckTls(tls); !s) return std::unexpected(s.error());
+  return tls;
 }
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
@@ -148,6 +180,8 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   }
   auto address = sys::Resolve(url->host, url->port);
   if (!address) return std::unexpected(address.error());
+  auto tls = TlsFor(f, *url);
+  if (!tls) return std::unexpected(tls.error());
 
   scenario::Phase phase;
   phase.name = "run";
@@ -169,6 +203,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   plan.target = f.url;
   plan.method = f.method;
   plan.address = *address;
+  plan.tls = *tls;
   plan.phases = {phase};
   plan.threads = DefaultThreads(f.threads);
   plan.timeout_ns = *timeout;
@@ -212,6 +247,8 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   if (!picker) return std::unexpected(picker.error());
   auto address = sys::Resolve(url->host, url->port);
   if (!address) return std::unexpected(address.error());
+  auto tls = TlsFor(f, *url);
+  if (!tls) return Fail("headroom run: " + tls.error().message);
   Prepared p;
   exec::ExecPlan& plan = p.plan;
   plan.threads = DefaultThreads(f.threads);
@@ -222,6 +259,7 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.scenario = sc->name.empty() ? f.url : sc->name;
   plan.method = sc->requests.size() == 1 ? sc->requests[0].method : "mix";
   plan.address = *address;
+  plan.tls = *tls;
   plan.phases = sc->phases;
   plan.slos = sc->slos;
   for (const scenario::RequestSpec& r : sc->requests) {
@@ -279,7 +317,7 @@ int RunCommand(int argc, char** argv) {
                "so a stalled server cannot hide its stall); closed model otherwise.",
                "headroom run"};
   RunFlags f;
-  app.add_option("target", f.url, "http://host[:port]/path, or a scenario file (.yaml) with phases")->required();
+  app.add_option("target", f.url, "http[s]://host[:port]/path, or a scenario file (.yaml) with phases")->required();
   app.add_option("-r,--rate", f.rate, "open model: target rate, e.g. 2000/s, 90000/min");
   app.add_option("--arrival", f.arrival, "open model arrivals: uniform | poisson (default uniform)");
   AddCount(app, "-c,--connections", f.connections,
@@ -324,6 +362,12 @@ int RunCommand(int argc, char** argv) {
   app.add_option("--io", f.io,
                  "I/O path: uring | epoll | auto (default auto: io_uring where the kernel allows it, else epoll "
                  "with a notice; TLS and HTTP/2 run on epoll)");
+  app.add_option("--cacert", f.cacert,
+                 "https: PEM file of CA certificates to trust besides the system store (docs/tls.md)");
+  app.add_flag("--insecure", f.insecure,
+               "https: do not verify the server's certificate (every output then says so)");
+  app.add_option("--cert", f.cert, "https: client certificate (PEM) for mutual TLS, with --key");
+  app.add_option("--key", f.key, "https: private key (PEM) of --cert");
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "engine/pacer.h"
 #include "engine/uring_worker.h"
+#include "engine/tls.h"
 #include "engine/worker.h"
 
 namespace headroom::engine {
@@ -24,6 +25,8 @@ const char* ErrorClassName(ErrorClass c) {
     case ErrorClass::kHttp4xx: return "http_4xx";
     case ErrorClass::kHttp5xx: return "http_5xx";
     case ErrorClass::kCheckFailed: return "check_failed";
+    case ErrorClass::kTlsHandshake: return "tls_handshake";
+    case ErrorClass::kTlsVerify: return "tls_verify";
     case ErrorClass::kCount: break;
   }
   return "unknown";
@@ -70,6 +73,8 @@ void Counters::Add(const Counters& o) {
   connections_opened += o.connections_opened;
   connect_attempts += o.connect_attempts;
   max_queue_depth = std::max(max_queue_depth, o.max_queue_depth);
+  tls_handshakes_new += o.tls_handshakes_new;
+  tls_handshakes_resumed += o.tls_handshakes_resumed;
   for (int i = 0; i < kErrorClassCount; ++i) by_class[i] += o.by_class[i];
   for (size_t i = 0; i < status_codes.size(); ++i) status_codes[i] += o.status_codes[i];
 }
@@ -124,6 +129,13 @@ class AnyWorker {
   virtual const Histogram& pacer_lateness_us() const = 0;
   virtual const std::vector<RequestStats>& requests() const = 0;
   virtual bool interrupted() const = 0;
+  virtual const Histogram& connect_time_us() const = 0;
+  // TLS figures: the epoll worker's only (https:// runs on the epoll path).
+  virtual const Histogram* tls_handshake_time_us() const { return nullptr; }
+  virtual std::string tls_version() const { return {}; }
+  virtual std::string tls_cipher() const { return {}; }
+  virtual std::string alpn() const { return {}; }
+  virtual std::string first_tls_error() const { return {}; }
 };
 
 template <class W>
@@ -138,6 +150,27 @@ class WorkerOf final : public AnyWorker {
   const Histogram& pacer_lateness_us() const override { return w_.pacer_lateness_us(); }
   const std::vector<RequestStats>& requests() const override { return w_.requests(); }
   bool interrupted() const override { return w_.interrupted(); }
+  const Histogram& connect_time_us() const override { return w_.connect_time_us(); }
+  const Histogram* tls_handshake_time_us() const override {
+    if constexpr (requires { w_.tls_handshake_time_us(); }) return &w_.tls_handshake_time_us();
+    return nullptr;
+  }
+  std::string tls_version() const override {
+    if constexpr (requires { w_.tls_version(); }) return w_.tls_version();
+    return {};
+  }
+  std::string tls_cipher() const override {
+    if constexpr (requires { w_.tls_cipher(); }) return w_.tls_cipher();
+    return {};
+  }
+  std::string alpn() const override {
+    if constexpr (requires { w_.alpn(); }) return w_.alpn();
+    return {};
+  }
+  std::string first_tls_error() const override {
+    if constexpr (requires { w_.first_tls_error(); }) return w_.first_tls_error();
+    return {};
+  }
 
  private:
   W w_;
@@ -195,6 +228,12 @@ class Reporter {
 
 }  // namespace
 
+Status CheckTls(const TlsOptions& tls) {
+  auto context = TlsContext::Create(tls);
+  if (!context) return std::unexpected(context.error());
+  return Ok();
+}
+
 std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head) {
   return std::make_unique<StaticSource>(std::move(name), std::move(bytes), head);
 }
@@ -210,10 +249,21 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
     for (const RateSegment& s : config.rate_profile) config.duration_ns += s.duration_ns;
   }
   config.threads = std::min(config.threads, config.connections);
+  std::unique_ptr<TlsContext> tls;
+  if (config.tls.enabled) {
+    auto context = TlsContext::Create(config.tls);
+    if (!context) return std::unexpected(context.error());
+    tls = std::move(*context);
+  }
 
   std::string io_notice;
   Result<Io> io = ResolveIo(config.io, &io_notice);
   if (!io) return std::unexpected(io.error());
+  if (config.tls.enabled && *io == Io::kUring) {
+    // TLS connections run on the epoll path (docs/engine.md).
+    if (config.io == Io::kUring) io_notice = "https:// runs on the epoll path: --io uring applies to http:// targets";
+    io = Io::kEpoll;
+  }
 
   RunStats stats;
   stats.model = config.model;
@@ -239,7 +289,8 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
       if (Status st = w->worker().Init(); !st) return Fail("--io uring: " + st.error().message);
       workers.push_back(std::move(w));
     } else {
-      workers.push_back(std::make_unique<WorkerOf<Worker>>(config, i, start_ns, share, std::move(profile), phase));
+      workers.push_back(std::make_unique<WorkerOf<Worker>>(config, i, start_ns, share, std::move(profile), phase,
+                                                                   tls.get()));
     }
   }
   std::vector<std::thread> threads;
@@ -257,6 +308,14 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
     stats.service_time_us.Add(w->service_time_us());
     stats.pacer_lateness_us.Add(w->pacer_lateness_us());
     stats.interrupted = stats.interrupted || w->interrupted();
+    stats.connect_time_us.Add(w->connect_time_us());
+    if (const Histogram* h = w->tls_handshake_time_us()) stats.tls_handshake_time_us.Add(*h);
+    if (stats.tls_version.empty()) {
+      stats.tls_version = w->tls_version();
+      stats.tls_cipher = w->tls_cipher();
+      stats.alpn = w->alpn();
+    }
+    if (stats.first_tls_error.empty()) stats.first_tls_error = w->first_tls_error();
     for (size_t i = 0; i < stats.requests.size(); ++i) {
       stats.requests[i].name = w->requests()[i].name;
       stats.requests[i].response_time_us.Add(w->requests()[i].response_time_us);

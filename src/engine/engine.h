@@ -47,6 +47,8 @@ enum class ErrorClass : int {
   kHttp4xx,
   kHttp5xx,
   kCheckFailed,      // a response that failed its request's checks (scenario `expect:`)
+  kTlsHandshake,     // the TLS handshake failed or timed out (not a certificate problem)
+  kTlsVerify,        // the server's certificate was refused: expired, wrong host, unknown CA...
   kCount,
 };
 constexpr int kErrorClassCount = int(ErrorClass::kCount);
@@ -100,6 +102,21 @@ class RequestSource {
   virtual std::unique_ptr<RequestStream> ForWorker(int worker_index, uint64_t seed) const = 0;
 };
 
+// ---------------------------------------------------------------------------------------------
+// Transport security (https://). Everything TLS in Config lives in this one struct.
+struct TlsOptions {
+  bool enabled = false;      // https://: every connection does a TLS handshake before its first request
+  std::string server_name;   // SNI (host names only) and the name or IP literal the certificate must match
+  bool verify = true;        // false (--insecure): any certificate is accepted, and every output says so
+  std::string ca_file;       // PEM file of CA certificates trusted besides the system store ("" = none)
+  std::string cert_file;     // client certificate (PEM) for mutual TLS; with key_file
+  std::string key_file;      // its private key (PEM)
+};
+
+// Builds the TLS client context once, so that a missing or unreadable file, or a key that does not
+// match its certificate, is a one-line error before any load is sent.
+Status CheckTls(const TlsOptions& tls);
+
 // A source that always sends the same pre-encoded request.
 std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head);
 
@@ -127,6 +144,7 @@ struct Config {
   // A second, independent stop flag (e.g. an abort-on-fail policy beside the signal handler).
   const std::atomic<bool>* abort = nullptr;
   Io io = Io::kAuto;  // the I/O path (see Io)
+  TlsOptions tls;  // https://
 };
 
 struct Counters {
@@ -143,6 +161,8 @@ struct Counters {
   int64_t connections_opened = 0;  // connections established (connect completed)
   int64_t connect_attempts = 0;    // connections tried, whether they were established or not
   int64_t max_queue_depth = 0;
+  int64_t tls_handshakes_new = 0;      // full TLS handshakes completed
+  int64_t tls_handshakes_resumed = 0;  // abbreviated handshakes that resumed a saved session
   std::array<int64_t, kErrorClassCount> by_class{};
   std::array<int64_t, 600> status_codes{};
   void Add(const Counters& o);
@@ -174,6 +194,12 @@ struct RunStats {
   Histogram response_time_us;
   Histogram service_time_us;
   Histogram pacer_lateness_us;  // open model: how late the generator issued each request
+  Histogram connect_time_us;    // TCP connect: from the socket call to the connection being established
+  Histogram tls_handshake_time_us;  // https: from the established TCP connection to the end of the handshake
+  std::string tls_version;      // of the first completed handshake, e.g. "TLSv1.3" ("" = none completed)
+  std::string tls_cipher;       // e.g. "TLS_AES_256_GCM_SHA384"
+  std::string alpn;             // the application protocol the server chose by ALPN ("" = none)
+  std::string first_tls_error;  // "tls_verify: certificate has expired" ("" = no TLS failure)
   std::vector<RequestStats> requests;
   double cpu_user_s = 0;
   double cpu_system_s = 0;

@@ -381,6 +381,7 @@ void UringWorker::OnConnected(Conn& c, int res, int64_t now) {
     return;
   }
   ++interval_.connections_opened;
+  connect_us_.Record(ToUs(now - c.connect_start_ns));
   if (sys::HasPendingInput(c.fd)) {
     // Bytes before any request: sending now would take them as its answer.
     CloseConn(c);

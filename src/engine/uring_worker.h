@@ -40,6 +40,7 @@ class UringWorker {
   // Valid after Run() returns.
   const Histogram& service_time_us() const { return service_us_; }
   const Histogram& pacer_lateness_us() const { return lateness_us_; }
+  const Histogram& connect_time_us() const { return connect_us_; }
   const std::vector<RequestStats>& requests() const { return requests_; }
   bool interrupted() const { return interrupted_; }
 
@@ -136,6 +137,7 @@ class UringWorker {
   int64_t next_sweep_ns_ = 0;
   Histogram service_us_;
   Histogram lateness_us_;
+  Histogram connect_us_;  // TCP connect, from the connect's submission to its completion
   std::vector<RequestStats> requests_;
   std::vector<int64_t> timeouts_ns_;
   std::vector<const ResponseCheck*> checks_;

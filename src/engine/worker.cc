@@ -37,7 +37,7 @@ ErrorClass ClassifyConnectErrno(int err) {
 }  // namespace
 
 Worker::Worker(const Config& config, int index, int64_t start_ns, int connections,
-               std::vector<RateSegment> profile, double phase)
+               std::vector<RateSegment> profile, double phase, const TlsContext* tls)
     : config_(config),
       start_ns_(start_ns),
       end_ns_(start_ns + config.duration_ns),
@@ -48,7 +48,8 @@ Worker::Worker(const Config& config, int index, int64_t start_ns, int connection
       pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
       conns_(std::max(connections, 1)),
       read_buf_(new char[kReadBufBytes]),
-      interval_us_(std::make_unique<Histogram>()) {
+      interval_us_(std::make_unique<Histogram>()),
+      tls_(tls) {
   idle_.reserve(conns_.size());
   closed_.reserve(conns_.size());
   timers_.reserve(conns_.size());
@@ -67,6 +68,7 @@ Worker::Worker(const Config& config, int index, int64_t start_ns, int connection
 
 Worker::~Worker() {
   for (Conn& c : conns_) {
+    if (c.ssl != nullptr) TlsClose(c.ssl, false);
     if (c.fd >= 0) close(c.fd);
   }
 }
@@ -219,6 +221,75 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
   }
 }
 
+// TCP is up on an https connection: the TLS handshake starts (the connect timeout covers both).
+void Worker::OnConnected(Conn& c, int64_t now) {
+  c.tls_socket.fd = c.fd;
+  c.ssl = tls_->NewConnection(&c.tls_socket, &sessions_);
+  if (c.ssl == nullptr) {
+    FailTls(c, ErrorClass::kTlsHandshake, "cannot allocate a TLS session", now);
+    return;
+  }
+  c.state = State::kHandshaking;
+  c.handshake_start_ns = now;
+  ContinueHandshake(c, now);
+}
+
+void Worker::ContinueHandshake(Conn& c, int64_t now) {
+  ErrorClass cls = ErrorClass::kTlsHandshake;
+  std::string reason;
+  const int r = TlsHandshake(c.ssl, config_.tls.server_name, &cls, &reason);
+  if (r == 0) return;  // waits for the server
+  if (r < 0) {
+    FailTls(c, cls, reason, now);
+    return;
+  }
+  c.tls_ready = true;
+  handshake_us_.Record(ToUs(MonoNowNs() - c.handshake_start_ns));
+  if (SSL_session_reused(c.ssl)) {
+    ++interval_.tls_handshakes_resumed;
+  } else {
+    ++interval_.tls_handshakes_new;
+  }
+  if (tls_version_.empty()) {
+    tls_version_ = SSL_get_version(c.ssl);
+    tls_cipher_ = SSL_get_cipher_name(c.ssl);
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(c.ssl, &alpn, &alpn_len);
+    alpn_.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  }
+  GiveWork(c, now);
+}
+
+// A handshake that failed or timed out: counted like a failed connect, with its reason kept once.
+void Worker::FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now) {
+  if (first_tls_error_.empty()) {
+    first_tls_error_ = std::string(ErrorClassName(cls)) + ": " + reason + " (" + config_.address.ToString() + ")";
+  }
+  CloseConn(c);
+  FailConnect(c, cls, now);
+}
+
+ssize_t Worker::ReadSome(Conn& c, char* buf, size_t len) {
+  if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
+  for (;;) {
+    ssize_t n = read(c.fd, buf, len);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
+  }
+}
+
+ssize_t Worker::WriteSome(Conn& c, const char* buf, size_t len) {
+  if (c.ssl != nullptr) return TlsWrite(c.ssl, buf, len);
+  for (;;) {
+    ssize_t n = write(c.fd, buf, len);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? kTlsRetry : kTlsError;
+  }
+}
+
 void Worker::GiveWork(Conn& c, int64_t now) {
   if (draining_) {
     c.state = State::kIdle;
@@ -271,14 +342,13 @@ void Worker::Send(Conn& c, int64_t intended_ns, int64_t now) {
 
 void Worker::ContinueWrite(Conn& c, int64_t now) {
   while (c.out_off < c.out_len) {
-    ssize_t n = write(c.fd, c.out + c.out_off, c.out_len - c.out_off);
+    ssize_t n = WriteSome(c, c.out + c.out_off, c.out_len - c.out_off);
     if (n > 0) {
       c.out_off += size_t(n);
       interval_.bytes_written += n;
       continue;
     }
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;  // EPOLLOUT resumes
+    if (n == kTlsRetry) return;  // the next epoll edge resumes
     OnEof(c, now, true);
     return;
   }
@@ -299,7 +369,12 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
       FailConnect(c, ClassifyConnectErrno(err), now);
       return;
     }
-    ++interval_.connections_opened;  // established: the handshake completed
+    ++interval_.connections_opened;  // established: the TCP handshake completed
+    connect_us_.Record(ToUs(now - c.connect_start_ns));
+    if (tls_ != nullptr) {
+      OnConnected(c, now);
+      return;
+    }
     if ((events & EPOLLIN) && PeerSpokeFirst(c)) {
       // Bytes before any request: sending now would take them as its answer.
       CloseConn(c);
@@ -309,8 +384,17 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
     GiveWork(c, now);
     if (c.generation != generation || !(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP))) return;
   }
-  if (c.state == State::kWriting && (events & (EPOLLOUT | EPOLLERR))) ContinueWrite(c, now);
-  if (c.generation == generation && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+  if (c.state == State::kHandshaking) {
+    // Whatever the edge, SSL_connect reads or writes what it waits for; the request goes out when
+    // it completes (and its response comes with a later edge).
+    ContinueHandshake(c, now);
+    return;
+  }
+  // TLS may need to read before it can write (and the reverse): any edge resumes it.
+  if (c.state == State::kWriting && ((events & (EPOLLOUT | EPOLLERR)) || c.ssl != nullptr)) ContinueWrite(c, now);
+  // (A TLS read may wait for the socket to take a write, e.g. a key update: any edge resumes it too.)
+  if (c.generation == generation &&
+      ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) || (c.ssl != nullptr && c.state == State::kReading))) {
     OnReadable(c, now, (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0);
   }
 }
@@ -320,10 +404,9 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
 void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   const uint32_t generation = c.generation;
   for (;;) {
-    ssize_t n = read(c.fd, read_buf_.get(), kReadBufBytes);
+    ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
+    if (n == kTlsRetry) return;
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       OnEof(c, now, true);
       return;
     }
@@ -355,8 +438,11 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
       Complete(c, now);
       if (c.generation != generation) return;  // closed (and maybe reopened) meanwhile
     }
-    // A short read drained the socket; edge-triggered epoll reports the next arrival.
-    if (size_t(n) < kReadBufBytes && !closing) return;
+    // A short read drained the socket; edge-triggered epoll reports the next arrival. (TLS hands out
+    // one record per SSL_read: the socket is drained when OpenSSL's last read() was short and it
+    // holds no more bytes.)
+    if (closing) continue;
+    if (c.ssl == nullptr ? size_t(n) < kReadBufBytes : c.tls_socket.drained && !SSL_has_pending(c.ssl)) return;
   }
 }
 
@@ -496,6 +582,11 @@ void Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
 }
 
 void Worker::CloseConn(Conn& c) {
+  if (c.ssl != nullptr) {
+    TlsClose(c.ssl, c.tls_ready);
+    c.ssl = nullptr;
+    c.tls_ready = false;
+  }
   if (c.fd >= 0) {
     poller_.Remove(c.fd);
     close(c.fd);
@@ -553,6 +644,9 @@ void Worker::Sweep(int64_t now) {
     } else if (c.state == State::kConnecting && now - c.connect_start_ns > connect_timeout_ns_) {
       CloseConn(c);
       FailConnect(c, ErrorClass::kConnectTimeout, now);
+    } else if (c.state == State::kHandshaking && now - c.connect_start_ns > connect_timeout_ns_) {
+      FailTls(c, ErrorClass::kTlsHandshake,
+              "no TLS handshake reply within " + std::to_string(connect_timeout_ns_ / 1'000'000) + " ms", now);
     }
   }
   // Requests queued in the generator are timed from their intended start too.

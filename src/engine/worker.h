@@ -11,6 +11,7 @@
 
 #include "engine/engine.h"
 #include "engine/pacer.h"
+#include "engine/tls.h"
 #include "http/http.h"
 
 namespace headroom::engine {
@@ -33,8 +34,9 @@ struct Handoff {
 class Worker {
  public:
   // `profile` is this worker's share of the open-model rate; `connections` its share of the cap.
+  // `tls` (null for plaintext) outlives the worker.
   Worker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
-         double phase);
+         double phase, const TlsContext* tls = nullptr);
   ~Worker();
   void Run();  // the thread body
 
@@ -44,16 +46,26 @@ class Worker {
   const Histogram& pacer_lateness_us() const { return lateness_us_; }
   const std::vector<RequestStats>& requests() const { return requests_; }
   bool interrupted() const { return interrupted_; }
+  const Histogram& connect_time_us() const { return connect_us_; }
+  const Histogram& tls_handshake_time_us() const { return handshake_us_; }
+  const std::string& tls_version() const { return tls_version_; }
+  const std::string& tls_cipher() const { return tls_cipher_; }
+  const std::string& alpn() const { return alpn_; }
+  const std::string& first_tls_error() const { return first_tls_error_; }
 
  private:
-  enum class State : uint8_t { kClosed, kConnecting, kIdle, kWriting, kReading, kWaiting };
+  enum class State : uint8_t { kClosed, kConnecting, kHandshaking, kIdle, kWriting, kReading, kWaiting };
   struct Conn {
     int fd = -1;
+    SSL* ssl = nullptr;         // https: the TLS session on fd
+    TlsSocket tls_socket;       // what ssl reads and writes through
+    bool tls_ready = false;     // the handshake completed
     uint32_t generation = 0;
     State state = State::kClosed;
     bool reused = false;  // has completed a response before: a silent close may be retried once
     int request_id = 0;
     int64_t connect_start_ns = 0;
+    int64_t handshake_start_ns = 0;  // https: when TCP was established
     int64_t intended_ns = 0;
     int64_t write_ns = 0;
     int64_t timeout_ns = 0;  // of the request in flight
@@ -75,6 +87,11 @@ class Worker {
   void Send(Conn& c, int64_t intended_ns, int64_t now);
   void ContinueWrite(Conn& c, int64_t now);
   void OnEvent(uint64_t data, uint32_t events, int64_t now);
+  void OnConnected(Conn& c, int64_t now);
+  void ContinueHandshake(Conn& c, int64_t now);
+  void FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
+  ssize_t ReadSome(Conn& c, char* buf, size_t len);         // > 0, 0 = EOF, kTlsRetry, kTlsError
+  ssize_t WriteSome(Conn& c, const char* buf, size_t len);  // > 0, kTlsRetry, kTlsError
   void OnReadable(Conn& c, int64_t now, bool closing);
   void OnEof(Conn& c, int64_t now, bool reset);
   void Complete(Conn& c, int64_t now);
@@ -125,6 +142,14 @@ class Worker {
   std::vector<int64_t> timeouts_ns_;  // per request id
   std::vector<const ResponseCheck*> checks_;  // per request id; null = status < 400 is ok
   Handoff handoff_;
+
+  // Transport (https).
+  const TlsContext* tls_ = nullptr;
+  SessionCache sessions_;
+  Histogram connect_us_;
+  Histogram handshake_us_;
+  std::string tls_version_, tls_cipher_, alpn_;  // of this worker's first completed handshake
+  std::string first_tls_error_;
 };
 
 }  // namespace headroom::engine

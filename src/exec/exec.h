@@ -138,6 +138,7 @@ struct ExecPlan {
   std::string scenario;  // scenario name; "" for a plain URL run
   std::string method = "GET";
   sys::Address address;
+  engine::TlsOptions tls;  // https:// targets
   const engine::RequestSource* source = nullptr;  // REQUIRES: outlives Execute
   std::vector<scenario::Phase> phases;
   std::vector<scenario::SloSpec> slos;  // apply to every phase

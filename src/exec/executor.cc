@@ -45,7 +45,8 @@ bool AnyConnection(const engine::Counters& c) {
 int64_t ConnectFailures(const engine::Counters& c) {
   using engine::ErrorClass;
   return c.by_class[int(ErrorClass::kConnectRefused)] + c.by_class[int(ErrorClass::kConnectTimeout)] +
-         c.by_class[int(ErrorClass::kConnectError)];
+         c.by_class[int(ErrorClass::kConnectError)] + c.by_class[int(ErrorClass::kTlsHandshake)] +
+         c.by_class[int(ErrorClass::kTlsVerify)];
 }
 
 }  // namespace
@@ -91,6 +92,13 @@ void Accumulator::Add(const engine::RunStats& s, double seconds) {
   response_time_us.Add(s.response_time_us);
   service_time_us.Add(s.service_time_us);
   pacer_lateness_us.Add(s.pacer_lateness_us);
+  connect_time_us.Add(s.connect_time_us);
+  tls_handshake_time_us.Add(s.tls_handshake_time_us);
+  if (tls_version.empty()) {
+    tls_version = s.tls_version;
+    tls_cipher = s.tls_cipher;
+    alpn = s.alpn;
+  }
   if (requests.empty()) {
     for (const engine::RequestStats& r : s.requests) requests.push_back({r.name, Histogram(), engine::Counters{}, ""});
   }
@@ -237,6 +245,7 @@ std::string Executor::Label(size_t index, const scenario::Phase& phase) const {
 engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
   engine::Config c;
   c.address = plan_.address;
+  c.tls = plan_.tls;
   c.source = plan_.source;
   c.threads = plan_.threads;
   c.timeout_ns = plan_.timeout_ns;
@@ -328,6 +337,8 @@ void Executor::CheckConnections(const engine::SecondStats& s) {
   run_s_ += s.span_s;
   ever_connected_ = ever_connected_ || AnyConnection(s.counters);
   connect_failures_ += ConnectFailures(s.counters);
+  tls_failures_ += s.counters.by_class[int(engine::ErrorClass::kTlsHandshake)] +
+                   s.counters.by_class[int(engine::ErrorClass::kTlsVerify)];
   if (run_s_ + 1e-9 < double(kNoConnectionNoticeS)) return;
   NoConnectionNotice("in the first " + std::to_string(kNoConnectionNoticeS) + " s");
 }
@@ -336,7 +347,11 @@ void Executor::NoConnectionNotice(const std::string& when) {
   if (ever_connected_ || warned_no_connection_ || connect_failures_ == 0) return;
   warned_no_connection_ = true;
   notices_.push_back("no connection to " + plan_.target + " was established " + when + ": every attempt failed (" +
-                     std::to_string(connect_failures_) + " connect errors); is the server up?");
+                     (tls_failures_ == 0 ? std::to_string(connect_failures_) + " connect errors); is the server up?"
+                                         : std::to_string(connect_failures_ - tls_failures_) + " connect errors, " +
+                                               std::to_string(tls_failures_) +
+                                               " failed TLS handshakes); does the server speak TLS with a "
+                                               "certificate this run trusts?"));
   progress_->OnNotice(notices_.back());
 }
 
@@ -385,6 +400,11 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   double seconds_s = 0;
   for (const report::SecondRow& row : run.rows) seconds_s += row.span_s;
   hlog_at_s_ += std::max(0.0, stats->elapsed_s - seconds_s);  // the drain after the last second
+  if (first_tls_error_.empty() && !stats->first_tls_error.empty()) {
+    first_tls_error_ = stats->first_tls_error;
+    notices_.push_back("TLS handshakes failed; the first: " + first_tls_error_);
+    progress_->OnNotice(notices_.back());
+  }
   run.stats = std::move(*stats);
   return run;
 }
@@ -520,6 +540,18 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   g.unfinished = total.counters.unfinished;
   g.connections_opened = total.counters.connections_opened;
   g.connect_attempts = total.counters.connect_attempts;
+  g.connect_time_us = total.connect_time_us;
+  report::Transport& t = r.transport;
+  t.scheme = plan_.tls.enabled ? "https" : "http";
+  t.protocol = !total.alpn.empty() ? total.alpn : "http/1.1";
+  t.tls = plan_.tls.enabled;
+  t.tls_verify = plan_.tls.verify;
+  t.tls_version = total.tls_version;
+  t.tls_cipher = total.tls_cipher;
+  t.tls_handshakes_new = total.counters.tls_handshakes_new;
+  t.tls_handshakes_resumed = total.counters.tls_handshakes_resumed;
+  t.tls_handshake_time_us = total.tls_handshake_time_us;
+  t.first_tls_error = first_tls_error_;
   g.cpu_user_s = total.cpu_user_s;
   g.cpu_system_s = total.cpu_system_s;
   g.rss_bytes = total.rss_bytes;
@@ -567,6 +599,10 @@ double Executor::ShardClockS() const { return double(WallNowUs() - plan_.shard->
 Result<report::Results> Executor::Run() {
   started_at_us_ = plan_.shard ? plan_.shard->start_at_us : WallNowUs();
   origin_ns_ = MonoNowNs();
+  if (plan_.tls.enabled && !plan_.tls.verify) {
+    notices_.push_back("TLS certificate verification is OFF (--insecure): the server's identity was not checked");
+    progress_->OnNotice(notices_.back());
+  }
   last_checkpoint_ns_ = origin_ns_;
   if (!plan_.out_dir.empty()) {
     std::error_code ec;

@@ -27,6 +27,9 @@ struct Accumulator {
   Histogram response_time_us;
   Histogram service_time_us;
   Histogram pacer_lateness_us;
+  Histogram connect_time_us;
+  Histogram tls_handshake_time_us;
+  std::string tls_version, tls_cipher, alpn;  // of the first handshake of the run
   std::vector<engine::RequestStats> requests;
   double measured_s = 0;  // the time the figures cover (rates are per second of it)
   double elapsed_s = 0;
@@ -139,9 +142,11 @@ class Executor {
   double run_s_ = 0;  // seconds of engine runs so far (the sum of the seconds' spans)
   bool ever_connected_ = false;
   bool warned_no_connection_ = false;
-  int64_t connect_failures_ = 0;
+  int64_t connect_failures_ = 0;  // TLS handshake failures included
+  int64_t tls_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
   engine::Io io_ = engine::Io::kEpoll;  // the I/O path the engine ran on
+  std::string first_tls_error_;       // the run's first failed TLS handshake, with its reason
   std::unique_ptr<collect::Watcher> watcher_;
   std::mutex tier_messages_mu_;
   std::vector<std::string> tier_messages_;  // GUARDED_BY(tier_messages_mu_)

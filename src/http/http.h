@@ -23,16 +23,16 @@ namespace headroom::http {
 // URL
 
 struct Url {
-  std::string scheme;          // always "http" (lower case)
+  std::string scheme;          // "http" or "https" (lower case)
   std::string host;            // "example.com", "127.0.0.1", or "::1" (IPv6 without brackets)
   std::string path_and_query;  // request-target, never empty: "/", "/a/b?x=1" (no fragment)
-  uint16_t port = 80;          // 1..65535; 80 when not given
-  std::string authority;       // Host header value: host, "[::1]" for IPv6, ":port" unless 80
+  uint16_t port = 80;          // 1..65535; 80 (https: 443) when not given
+  std::string authority;       // Host header value: host, "[::1]" for IPv6, ":port" unless the default
 };
 
-// Parses "http://host[:port][/path][?query][#fragment]". The scheme is case-insensitive; the
-// fragment is dropped. Rejects https ("https is not supported yet"), user info, spaces and
-// control characters, bad ports and malformed hosts with a one-line error.
+// Parses "http[s]://host[:port][/path][?query][#fragment]". The scheme is case-insensitive; the
+// fragment is dropped. Rejects other schemes, user info, spaces and control characters, bad ports
+// and malformed hosts with a one-line error.
 Result<Url> ParseUrl(std::string_view text);
 
 // ---------------------------------------------------------------------------------------------

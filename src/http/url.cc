@@ -41,6 +41,7 @@ bool LooksLikeIpv4(std::string_view host) {
 
 // Splits "host[:port]" / "[v6][:port]" and validates both parts into url.
 Status ParseAuthority(std::string_view authority, std::string_view text, Url& url) {
+  const uint16_t default_port = url.scheme == "https" ? 443 : 80;
   std::string_view host = authority;
   std::string_view port;
   bool ipv6 = false;
@@ -77,7 +78,7 @@ Status ParseAuthority(std::string_view authority, std::string_view text, Url& ur
     if (host.size() > kMaxHostLength) return Fail("host name longer than 253 characters in URL " + Quote(text));
     for (char& c : host_str) c = AsciiLower(c);
   }
-  url.port = 80;
+  url.port = default_port;
   if (!port.empty()) {
     unsigned value = 0;
     for (char c : port) {
@@ -92,7 +93,7 @@ Status ParseAuthority(std::string_view authority, std::string_view text, Url& ur
     url.port = static_cast<uint16_t>(value);
   }
   url.authority = ipv6 ? "[" + host_str + "]" : host_str;
-  if (url.port != 80) url.authority += ":" + std::to_string(url.port);
+  if (url.port != default_port) url.authority += ":" + std::to_string(url.port);
   url.host = std::move(host_str);
   return Ok();
 }
@@ -109,12 +110,12 @@ Result<Url> ParseUrl(std::string_view text) {
   }
   const size_t sep = text.find("://");
   if (sep == std::string_view::npos) {
-    return Fail("URL " + Quote(text) + " must start with http:// (e.g. http://127.0.0.1:8080/)");
+    return Fail("URL " + Quote(text) + " must start with http:// or https:// (e.g. http://127.0.0.1:8080/)");
   }
   const std::string_view scheme = text.substr(0, sep);
-  if (EqualsIgnoreCase(scheme, "https")) return Fail("https is not supported yet");
-  if (!EqualsIgnoreCase(scheme, "http")) {
-    return Fail("unsupported URL scheme " + Quote(scheme) + " in " + Quote(text) + " (only http://)");
+  const bool https = EqualsIgnoreCase(scheme, "https");
+  if (!https && !EqualsIgnoreCase(scheme, "http")) {
+    return Fail("unsupported URL scheme " + Quote(scheme) + " in " + Quote(text) + " (only http:// and https://)");
   }
   std::string_view rest = text.substr(sep + 3);
   if (const size_t hash = rest.find('#'); hash != std::string_view::npos) rest = rest.substr(0, hash);
@@ -124,7 +125,7 @@ Result<Url> ParseUrl(std::string_view text) {
     return Fail("user info (user@host) in URL " + Quote(text) + " is not supported");
   }
   Url url;
-  url.scheme = "http";
+  url.scheme = https ? "https" : "http";
   if (Status st = ParseAuthority(authority, text, url); !st) return std::unexpected(st.error());
   if (target_start == std::string_view::npos) {
     url.path_and_query = "/";

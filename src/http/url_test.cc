@@ -44,14 +44,35 @@ TEST(ParseUrlTest, AcceptsHttpUrls) {
   }
 }
 
+// https defaults to port 443, which the Host header then leaves out (as 80 for http).
+const GoodUrl kGoodHttpsUrls[] = {
+    {"https://example.com", "example.com", 443, "/", "example.com"},
+    {"HTTPS://Example.COM:443/p", "example.com", 443, "/p", "example.com"},
+    {"https://127.0.0.1:8443/a?b", "127.0.0.1", 8443, "/a?b", "127.0.0.1:8443"},
+    {"https://[::1]:80/", "::1", 80, "/", "[::1]:80"},
+};
+
+TEST(ParseUrlTest, AcceptsHttpsUrls) {
+  for (const GoodUrl& c : kGoodHttpsUrls) {
+    SCOPED_TRACE(c.text);
+    const Result<Url> url = ParseUrl(c.text);
+    ASSERT_TRUE(url.has_value()) << url.error().message;
+    EXPECT_EQ(url->scheme, "https");
+    EXPECT_EQ(url->host, c.host);
+    EXPECT_EQ(url->port, c.port);
+    EXPECT_EQ(url->path_and_query, c.path_and_query);
+    EXPECT_EQ(url->authority, c.authority);
+  }
+}
+
 struct BadUrl {
   const char* text;
   const char* error_contains;
 };
 
 const BadUrl kBadUrls[] = {
-    {"https://example.com/", "https is not supported yet"},
-    {"HTTPS://example.com/", "https is not supported yet"},
+    {"https://", "missing host"},
+    {"https://host:0/", "invalid port"},
     {"ftp://example.com/", "unsupported URL scheme 'ftp'"},
     {"example.com/path", "must start with http://"},
     {"", "must start with http://"},

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "core/units.h"
+#include "report/summary.h"
 
 namespace headroom::report {
 namespace {
@@ -96,6 +97,14 @@ void Headline(std::string& out, const Results& r) {
   // What the run warned about as it went (e.g. no connection ever established) comes first: a CI
   // job summary is often all that is read.
   for (const std::string& notice : r.notices) out += "> ⚠️ **Notice:** " + MarkdownEscape(notice) + "\n\n";
+  if (r.transport.tls) {
+    out += "**TLS:** " + MarkdownEscape(TlsLine(r.transport));
+    if (r.transport.tls_handshake_time_us.Count() > 0) {
+      out += "; handshake p50 " + FormatDurationUs(double(r.transport.tls_handshake_time_us.ValueAtPercentile(50))) +
+             ", p99 " + FormatDurationUs(double(r.transport.tls_handshake_time_us.ValueAtPercentile(99)));
+    }
+    out += "\n\n";
+  }
 }
 
 void PhaseTable(std::string& out, const Results& r) {

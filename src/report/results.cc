@@ -109,6 +109,23 @@ std::string SeriesMarker(int phase) { return "\x01headroom-series:" + std::to_st
 
 json PhaseJsonImpl(const PhaseResult& p, bool series_markers, int index);
 
+json TransportJson(const Transport& t) {
+  json j = {{"scheme", t.scheme}, {"protocol", t.protocol}};
+  if (!t.tls) {
+    j["tls"] = nullptr;
+    return j;
+  }
+  j["tls"] = {{"verify", t.tls_verify},
+              {"version", t.tls_version.empty() ? json(nullptr) : json(t.tls_version)},
+              {"cipher", t.tls_cipher.empty() ? json(nullptr) : json(t.tls_cipher)},
+              {"handshakes_new", t.tls_handshakes_new},
+              {"handshakes_resumed", t.tls_handshakes_resumed},
+              {"handshake_time_us", LatencyJson(t.tls_handshake_time_us)},
+              {"handshake_time_histogram", t.tls_handshake_time_us.EncodeCompressedBase64()},
+              {"first_error", t.first_tls_error.empty() ? json(nullptr) : json(t.first_tls_error)}};
+  return j;
+}
+
 json ToJsonImpl(const Results& r, bool series_markers) {
   json j = SectionJson(r.overall);
   j.erase("name");
@@ -137,11 +154,13 @@ json ToJsonImpl(const Results& r, bool series_markers) {
                        {"unfinished_requests", g.unfinished},
                        {"connections_opened", g.connections_opened},
                        {"connect_attempts", g.connect_attempts},
+                       {"connect_time_us", LatencyJson(g.connect_time_us)},
                        {"cpu_user_s", g.cpu_user_s},
                        {"cpu_system_s", g.cpu_system_s},
                        {"rss_bytes", g.rss_bytes},
                        {"pacer_lateness_histogram", g.pacer_lateness_us.EncodeCompressedBase64()},
                        {"io", g.io}};
+  head["transport"] = TransportJson(r.transport);
   json reqs = json::array();
   for (const Section& s : r.requests) reqs.push_back(SectionJson(s));
   head["requests_by_name"] = reqs;

@@ -76,6 +76,7 @@ struct Generator {
   int64_t unfinished = 0;
   int64_t connections_opened = 0;  // connections established (the TCP handshake completed)
   int64_t connect_attempts = 0;    // connections tried, established or not
+  Histogram connect_time_us;       // TCP connect time of each established connection
   double cpu_user_s = 0;
   double cpu_system_s = 0;
   int64_t rss_bytes = 0;
@@ -198,6 +199,20 @@ struct MergeInfo {
   double start_spread_s = 0;  // latest minus earliest shard start
 };
 
+// How the connections were made: results.json `transport`.
+struct Transport {
+  std::string scheme = "http";        // "http" | "https"
+  std::string protocol = "http/1.1";  // the application protocol spoken
+  bool tls = false;
+  bool tls_verify = true;             // false: --insecure, certificates were not checked
+  std::string tls_version;            // of the first completed handshake ("" = none completed)
+  std::string tls_cipher;
+  int64_t tls_handshakes_new = 0;
+  int64_t tls_handshakes_resumed = 0;
+  Histogram tls_handshake_time_us;
+  std::string first_tls_error;        // "tls_verify: certificate expired ..." ("" = none)
+};
+
 struct Results {
   std::string tool_version;
   int64_t started_at_us = 0;    // wall clock, Unix epoch microseconds
@@ -217,6 +232,7 @@ struct Results {
   Section overall;
   std::vector<Section> requests;  // per request name
   Generator generator;
+  Transport transport;
   std::vector<SecondRow> series;   // the whole run, seconds from its start
   std::string scenario;            // scenario name ("" for a plain URL run)
   std::vector<PhaseResult> phases; // a plain URL run has one phase named "run"

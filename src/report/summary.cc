@@ -239,6 +239,17 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
   Row(out, "status codes", codes.empty() ? "(none)" : codes);
   Row(out, "bytes", "read " + FormatBytes(double(r.bytes_read)) + ", written " + FormatBytes(double(r.bytes_written)));
   Row(out, "connections", ConnectionsText(r.generator));
+  if (r.generator.connect_time_us.Count() > 0) Row(out, "connect time", LatencyLine(r.generator.connect_time_us));
+  if (r.transport.tls) {
+    Row(out, "tls", TlsLine(r.transport));
+    if (r.transport.tls_handshake_time_us.Count() > 0) {
+      Row(out, "tls handshake", LatencyLine(r.transport.tls_handshake_time_us));
+    }
+    if (!r.transport.first_tls_error.empty()) Row(out, "tls error", r.transport.first_tls_error);
+    if (!r.transport.tls_verify) {
+      out << "  warning: TLS certificate verification was OFF (--insecure): the server's identity was not checked\n";
+    }
+  }
   Row(out, "generator", GeneratorLine(r));
   if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;
@@ -279,6 +290,15 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
     out << " (exit code " << VerdictExitCode(r.verdict) << ")\n";
   }
   return out.str();
+}
+
+std::string TlsLine(const Transport& t) {
+  if (!t.tls) return "";
+  std::string s = t.tls_version.empty() ? std::string("no handshake completed") : t.tls_version + " " + t.tls_cipher;
+  s += ", " + t.protocol + ", certificate " + (t.tls_verify ? "verified" : "NOT verified (--insecure)");
+  s += "; handshakes " + FormatCount(double(t.tls_handshakes_new)) + " new, " +
+       FormatCount(double(t.tls_handshakes_resumed)) + " resumed";
+  return s;
 }
 
 bool ConnectionCapLimited(const Results& r) {

@@ -12,6 +12,10 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict = 
 // One line for a latency histogram: "p50 1.20ms  p90 ...  max ...  mean ...".
 std::string LatencyLine(const Histogram& h);
 
+// https runs: "TLSv1.3 TLS_AES_256_GCM_SHA384, http/1.1, certificate verified; handshakes 2 new, 48
+// resumed" ("certificate NOT verified (--insecure)" when verification was off); "" for http.
+std::string TlsLine(const Transport& t);
+
 // True when raising --connections would help: over 1% of the open model's requests waited while
 // every allowed connection was open, and the server kept up (its service-time p99 is at most half
 // the response-time p99, so the waiting happened in the generator, and under 1% errors). A server

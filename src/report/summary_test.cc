@@ -93,3 +93,49 @@ TEST(ConnectionAdvice, NotGivenWhenTheServerIsTheBottleneck) {
 
 }  // namespace
 }  // namespace headroom::report
+
+namespace headroom::report {
+namespace {
+
+// An https run says what was negotiated and whether the certificate was checked, in the terminal
+// summary, summary.md and results.json alike; an http run says nothing about TLS.
+TEST(Transport, TlsIsReportedAndInsecureNeverHidden) {
+  Results r;
+  r.target = "https://127.0.0.1:8443/";
+  r.transport.scheme = "https";
+  r.transport.tls = true;
+  r.transport.tls_version = "TLSv1.3";
+  r.transport.tls_cipher = "TLS_AES_256_GCM_SHA384";
+  r.transport.tls_handshakes_new = 2;
+  r.transport.tls_handshakes_resumed = 48;
+  r.transport.tls_handshake_time_us.RecordN(300, 50);
+  EXPECT_EQ(TlsLine(r.transport),
+            "TLSv1.3 TLS_AES_256_GCM_SHA384, http/1.1, certificate verified; handshakes 2 new, 48 resumed");
+  std::string text = FormatSummary(r);
+  EXPECT_NE(text.find("tls handshake"), std::string::npos) << text;
+  EXPECT_EQ(text.find("NOT verified"), std::string::npos) << text;
+  nlohmann::ordered_json j = ToJson(r);
+  EXPECT_EQ(j["transport"]["tls"]["verify"], true);
+  EXPECT_EQ(j["transport"]["tls"]["handshakes_resumed"], 48);
+  EXPECT_EQ(j["transport"]["tls"]["handshake_time_us"]["count"], 50);
+  EXPECT_TRUE(j["transport"]["tls"]["first_error"].is_null());
+
+  r.transport.tls_verify = false;
+  r.transport.first_tls_error = "tls_verify: certificate expired (127.0.0.1:8443)";
+  text = FormatSummary(r);
+  EXPECT_NE(text.find("certificate NOT verified (--insecure)"), std::string::npos) << text;
+  EXPECT_NE(text.find("warning: TLS certificate verification was OFF"), std::string::npos) << text;
+  EXPECT_NE(text.find("tls error      tls_verify: certificate expired"), std::string::npos) << text;
+  j = ToJson(r);
+  EXPECT_EQ(j["transport"]["tls"]["verify"], false);
+  EXPECT_EQ(j["transport"]["tls"]["first_error"], "tls_verify: certificate expired (127.0.0.1:8443)");
+
+  Results plain;
+  EXPECT_EQ(TlsLine(plain.transport), "");
+  EXPECT_EQ(FormatSummary(plain).find("  tls"), std::string::npos);
+  EXPECT_TRUE(ToJson(plain)["transport"]["tls"].is_null());
+  EXPECT_EQ(ToJson(plain)["transport"]["scheme"], "http");
+}
+
+}  // namespace
+}  // namespace headroom::report

@@ -160,10 +160,6 @@ void ScenarioParser::ParseTarget(const YAML::Node& node, Scenario& out) {
     r_.Error(node, path, "'" + *expanded + "' is not an http:// or https:// URL");
     return;
   }
-  if (scheme == "https") {
-    r_.Error(node, path, "'" + *expanded + "': https is not supported yet; point target at an http:// endpoint");
-    return;
-  }
   std::string_view rest = url.substr(scheme_end + 3);
   if (rest.empty() || rest[0] == '/' || rest[0] == ':') {
     r_.Error(node, path, "'" + *expanded + "' has no host");

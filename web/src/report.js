@@ -497,8 +497,19 @@
   const lateBad = isNum(late.p99) && late.p99 > 1000;
   gen.appendChild(el('p', { class: lateBad ? 'notice' : 'hint', text: R.model === 'closed' ? 'Closed model: requests are sent as responses return, so there is no schedule to be late against.' :
     lateBad ? 'The pacer\'s p99 lateness is above 1 ms: the generator itself may have limited the test.' : 'The pacer kept to its schedule (p99 lateness under 1 ms): these figures are the service\'s.' }));
+  const conn = G.connect_time_us || {};
+  const T = (R.transport || {}).tls;
+  const hs = (T && T.handshake_time_us) || {};
+  const tlsRows = !T ? [] : [
+    ['TLS', (T.version ? T.version + ' ' + T.cipher : 'no handshake completed') + ', ' + R.transport.protocol + ', certificate ' +
+      (T.verify ? 'verified' : 'NOT verified (--insecure)')],
+    ['TLS handshakes new / resumed', fmtNum(T.handshakes_new) + ' / ' + fmtNum(T.handshakes_resumed)],
+    ['TLS handshake p50 / p99 / max', hs.count ? fmtUs(hs.p50) + ' / ' + fmtUs(hs.p99) + ' / ' + fmtUs(hs.max) : '—'],
+    ...(T.first_error ? [['first TLS error', T.first_error]] : [])];
   gen.appendChild(table(['figure', 'value'], [
     ['pacer lateness p50 / p99 / max', late.count ? fmtUs(late.p50) + ' / ' + fmtUs(late.p99) + ' / ' + fmtUs(late.max) : '—'],
+    ['TCP connect time p50 / p99 / max', conn.count ? fmtUs(conn.p50) + ' / ' + fmtUs(conn.p99) + ' / ' + fmtUs(conn.max) : '—'],
+    ...tlsRows,
     ['delayed requests (waited for a connection)', fmtNum(G.delayed_requests)],
     ['of those, waited at the connection cap', fmtNum(G.waited_at_cap_requests)],
     ['most requests waiting at once', fmtNum(G.max_queue_depth)],
