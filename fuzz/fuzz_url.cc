@@ -21,11 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Check(url.error().message.find('\n') == std::string::npos);
     return 0;
   }
-  Check(url->scheme == "http" && url->port != 0 && !url->host.empty());
+  Check((url->scheme == "http" || url->scheme == "https") && url->port != 0 && !url->host.empty());
   Check(!url->path_and_query.empty() && url->path_and_query.front() == '/');
-  const auto again = headroom::http::ParseUrl("http://" + url->authority + url->path_and_query);
+  const auto again = headroom::http::ParseUrl(url->scheme + "://" + url->authority + url->path_and_query);
   Check(again.has_value());
-  Check(again->host == url->host && again->port == url->port &&
+  Check(again->scheme == url->scheme && again->host == url->host && again->port == url->port &&
         again->path_and_query == url->path_and_query && again->authority == url->authority);
   headroom::http::RequestSpec spec;
   spec.host = url->authority;
