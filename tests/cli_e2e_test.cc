@@ -227,7 +227,7 @@ TEST(CliTest, IoAutoFallsBackToEpollWithOneNotice) {
   auto server = Target();
   setenv("HEADROOM_IO_URING_PROBE", "fail", 1);
   std::string dir = TempDir("io-fallback");
-  Proc p = RunHeadroom({"run", Url(*server), "--rate", "100/s", "-t", "1", "-d", "1s", "--out", dir, "-q"});
+  Proc p = RunHeadroom({"run", Url(*server), "--rate", "100/s", "-t", "1", "-d", "1s", "--io", "auto", "--out", dir, "-q"});
   Proc refused = RunHeadroom({"run", Url(*server), "-c", "2", "-d", "1s", "--io", "uring", "-q"});
   unsetenv("HEADROOM_IO_URING_PROBE");
   ASSERT_EQ(p.exit_code, 0) << p.err;

@@ -143,7 +143,7 @@ struct Config {
   const std::atomic<bool>* stop = nullptr;
   // A second, independent stop flag (e.g. an abort-on-fail policy beside the signal handler).
   const std::atomic<bool>* abort = nullptr;
-  Io io = Io::kAuto;  // the I/O path (see Io)
+  Io io = Io::kEpoll;  // the I/O path (see Io)
   TlsOptions tls;  // https://
 };
 
