@@ -78,6 +78,10 @@ report::SecondRow RowOf(const engine::SecondStats& s) {
   row.completed = s.counters.completed;
   row.ok = s.counters.ok;
   row.errors = s.counters.errors;
+  return WithLatency(row, h);
+}
+
+report::SecondRow WithLatency(report::SecondRow row, const Histogram& h) {
   row.p50_us = h.ValueAtPercentile(50);
   row.p90_us = h.ValueAtPercentile(90);
   row.p95_us = h.ValueAtPercentile(95);

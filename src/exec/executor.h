@@ -20,6 +20,8 @@ void FillSection(report::Section& section, const engine::Counters& c, const Hist
 
 // One row of the per-second series from the engine's snapshot.
 report::SecondRow RowOf(const engine::SecondStats& s);
+// Fills a per-second row's latency figures (p50...max, mean) from that second's histogram.
+report::SecondRow WithLatency(report::SecondRow row, const Histogram& h);
 
 // Sums of several engine runs (the steps of a stress phase, or the phases of a run).
 struct Accumulator {

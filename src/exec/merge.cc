@@ -37,16 +37,6 @@ struct MergedSecond {
   Histogram histogram;
 };
 
-report::SecondRow FinishRow(report::SecondRow row, const Histogram& h) {
-  row.p50_us = h.ValueAtPercentile(50);
-  row.p90_us = h.ValueAtPercentile(90);
-  row.p95_us = h.ValueAtPercentile(95);
-  row.p99_us = h.ValueAtPercentile(99);
-  row.max_us = h.Count() ? h.Max() : 0;
-  row.mean_us = h.Count() ? h.Mean() : 0;
-  return row;
-}
-
 std::vector<MergedSecond> MergeSeconds(const std::vector<std::vector<TimedSecond>>& shards) {
   std::map<int64_t, MergedSecond> by_second;
   for (const std::vector<TimedSecond>& seconds : shards) {
@@ -64,7 +54,7 @@ std::vector<MergedSecond> MergeSeconds(const std::vector<std::vector<TimedSecond
   std::vector<MergedSecond> out;
   for (auto& [at, m] : by_second) {
     m.row.second = int64_t(out.size());
-    m.row = FinishRow(m.row, m.histogram);
+    m.row = WithLatency(m.row, m.histogram);
     out.push_back(std::move(m));
   }
   return out;
