@@ -1,6 +1,7 @@
 #include "engine/uring_worker.h"
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,6 +20,13 @@ constexpr unsigned kSqEntries = 512;
 constexpr unsigned kCqEntries = 4096;  // completions beyond it wait in the kernel (IORING_FEAT_NODROP)
 constexpr size_t kBufBytes = 4096;     // one provided receive buffer
 constexpr int kBufGroup = 0;
+// Waking up costs more than the system call itself. While many requests are in flight, the worker
+// asks the kernel to wait up to kMinWaitUs (never past the next arrival or timer) for half of them,
+// at most kBatch, and handles them in one pass. Each response is recorded at the kernel's receive
+// time, so the wait never shows in the latency.
+constexpr unsigned kBatch = 32;
+constexpr uint32_t kMinWaitUs = 100;
+constexpr unsigned kFeatMinTimeout = 1U << 15;  // IORING_FEAT_MIN_TIMEOUT; liburing 2.3 predates it
 constexpr int kPacerCheckEvery = 8;  // completions handled between two looks at the pacer (power of 2)
 constexpr int64_t kSecondNs = 1'000'000'000;
 constexpr int64_t kSweepEveryNs = 10'000'000;
@@ -105,6 +113,7 @@ Status UringWorker::Init() {
     rc = io_uring_queue_init_params(kSqEntries, &ring_, &p);
     if (rc == 0) {
       disabled_ = (flags & IORING_SETUP_R_DISABLED) != 0;
+      min_wait_ = (p.features & kFeatMinTimeout) != 0 && (p.features & IORING_FEAT_EXT_ARG) != 0;
       break;
     }
     if (rc != -EINVAL) break;
@@ -145,7 +154,8 @@ void UringWorker::Run() {
     // Cannot happen on a ring this thread may enable; the run then ends at once, as interrupted.
     interrupted_ = true;
   } else {
-    io_uring_register_ring_fd(&ring_);  // saves a file lookup per submission; optional
+    registered_ = io_uring_register_ring_fd(&ring_) == 1;  // saves a file lookup per submission; optional
+    recv_msg_.msg_controllen = CMSG_SPACE(sizeof(timespec));
     int64_t now = MonoNowNs();
     next_sweep_ns_ = now + kSweepEveryNs;
     if (open_) {
@@ -217,14 +227,11 @@ void UringWorker::FinishCloses() {
 // The one system call of an iteration: submits everything queued since the last one and waits for
 // at least one completion, or until wait_ns passes.
 void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
-  if (wait_ns <= 0) {
-    io_uring_submit_and_get_events(&ring_);
-  } else {
-    __kernel_timespec ts{wait_ns / kSecondNs, wait_ns % kSecondNs};
-    io_uring_cqe* first = nullptr;
-    io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
-  }
+  Enter(wait_ns);
   int64_t now = MonoNowNs();
+  timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  real_minus_mono_ns_ = int64_t(real.tv_sec) * kSecondNs + real.tv_nsec - now;
   unsigned head;
   unsigned seen = 0;
   io_uring_cqe* cqe;
@@ -242,6 +249,53 @@ void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
     io_uring_buf_ring_advance(buf_ring_, buffers_returned_);
     buffers_returned_ = 0;
   }
+}
+
+// Submits everything queued and waits for completions (at most wait_ns).
+void UringWorker::Enter(int64_t wait_ns) {
+  if (wait_ns <= 0) {
+    io_uring_submit_and_get_events(&ring_);
+    return;
+  }
+  const unsigned want = unsigned(std::clamp(in_flight_ / 2, 1, int(kBatch)));
+  const uint32_t min_wait_us = uint32_t(std::min<int64_t>(kMinWaitUs, wait_ns / 1000));
+  __kernel_timespec ts{wait_ns / kSecondNs, wait_ns % kSecondNs};
+  if (!min_wait_ || !stamps_ || want < 2 || min_wait_us == 0) {
+    io_uring_cqe* first = nullptr;
+    io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+    return;
+  }
+  // liburing 2.3 cannot pass a minimum wait: publish the queued entries and enter directly.
+  io_uring_sq& sq = ring_.sq;
+  const unsigned tail = sq.sqe_tail;
+  if (sq.sqe_head != tail) {
+    sq.sqe_head = tail;
+    io_uring_smp_store_release(sq.ktail, tail);
+  }
+  const unsigned submit = tail - *sq.khead;
+  io_uring_getevents_arg arg{};
+  arg.sigmask_sz = _NSIG / 8;
+  arg.pad = min_wait_us;  // min_wait_usec in kernels that have IORING_FEAT_MIN_TIMEOUT
+  arg.ts = uint64_t(reinterpret_cast<uintptr_t>(&ts));
+  unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+  if (registered_) flags |= IORING_ENTER_REGISTERED_RING;
+  // EINTR, ETIME and EBUSY all mean: handle what has completed.
+  syscall(__NR_io_uring_enter, registered_ ? ring_.enter_ring_fd : ring_.ring_fd, submit, want, flags, &arg,
+          sizeof(arg));
+}
+
+// The kernel's receive time of the bytes in `out` on the monotonic clock, within [sent, now].
+int64_t UringWorker::ArrivalNs(const Conn& c, io_uring_recvmsg_out* out, int64_t now) const {
+  msghdr* layout = const_cast<msghdr*>(&recv_msg_);
+  for (cmsghdr* cm = io_uring_recvmsg_cmsg_firsthdr(out, layout); cm != nullptr;
+       cm = io_uring_recvmsg_cmsg_nexthdr(out, layout, cm)) {
+    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts;
+    std::memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+    const int64_t at = int64_t(ts.tv_sec) * kSecondNs + ts.tv_nsec - real_minus_mono_ns_;
+    return std::clamp(at, std::min(c.write_ns, now), now);
+  }
+  return now;
 }
 
 io_uring_sqe* UringWorker::Sqe(unsigned n) {
@@ -286,15 +340,28 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
       break;
     case Op::kRecv: {
       const uint32_t at_start = c.generation;
+      bool eof = cqe.res == 0;
       if (current && cqe.res > 0 && has_buffer) {
-        OnReceived(c, buffers_.get() + size_t(buffer) * kBufBytes, size_t(cqe.res), now);
+        char* buf = buffers_.get() + size_t(buffer) * kBufBytes;
+        if (io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buf, cqe.res, &recv_msg_)) {
+          const size_t n = io_uring_recvmsg_payload_length(out, cqe.res, &recv_msg_);
+          if (n == 0) {
+            eof = true;  // a receive of no bytes: the peer closed
+          } else {
+            OnReceived(c, static_cast<const char*>(io_uring_recvmsg_payload(out, &recv_msg_)), n,
+                       ArrivalNs(c, out, now), now);
+          }
+        }
       }
       if (has_buffer) RecycleBuffer(buffer);
-      if (!current || c.generation != at_start || (cqe.flags & IORING_CQE_F_MORE)) break;
-      // The multishot receive ended: at EOF, on an error, or early.
-      if (cqe.res == 0) {
+      if (!current || c.generation != at_start) break;
+      if (eof) {
         OnEof(c, now, false);
-      } else if (cqe.res > 0 || cqe.res == -ENOBUFS) {
+        break;
+      }
+      if (cqe.flags & IORING_CQE_F_MORE) break;
+      // The multishot receive ended: on an error, or early.
+      if (cqe.res > 0 || cqe.res == -ENOBUFS) {
         ArmReceive(c);  // ended early (no free buffer, or a full completion queue): re-arm
       } else {
         OnEof(c, now, true);
@@ -368,6 +435,8 @@ void UringWorker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
+  const int on = 1;
+  if (stamps_ && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) stamps_ = false;
   io_uring_sqe* sqe = Sqe(1);
   io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&config_.address.storage), config_.address.length);
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kConnect));
@@ -394,7 +463,7 @@ void UringWorker::OnConnected(Conn& c, int res, int64_t now) {
 
 void UringWorker::ArmReceive(Conn& c) {
   io_uring_sqe* sqe = Sqe(1);
-  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
+  io_uring_prep_recvmsg_multishot(sqe, c.fd, &recv_msg_, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufGroup;
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kRecv));
@@ -429,7 +498,8 @@ void UringWorker::GiveWork(Conn& c, int64_t now) {
 void UringWorker::Send(Conn& c, int64_t intended_ns, int64_t now) {
   std::string_view bytes;
   bool head = false;
-  c.request_id = stream_->Next(c.scratch, &bytes, &head);
+  if (c.sending) c.scratch_at ^= 1;
+  c.request_id = stream_->Next(c.scratch[c.scratch_at], &bytes, &head);
   c.timeout_ns = timeouts_ns_[c.request_id];
   if (const ResponseCheck* check = checks_[c.request_id]) {
     c.kept.header_names = &check->header_names();
@@ -484,7 +554,7 @@ void UringWorker::OnSent(Conn& c, int res, int64_t now) {
   }
 }
 
-void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t now) {
+void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t at, int64_t now) {
   interval_.bytes_read += int64_t(n);
   if (c.state != State::kReading && c.state != State::kWriting) {
     Unsolicited(c, now);
@@ -499,18 +569,18 @@ void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t now) {
   }
   if (st == http::ParseStatus::kComplete && used < n) {
     // More bytes than the response: they were sent before any next request.
-    Record(c, now);
+    Record(c, at);
     Unsolicited(c, now);
     return;
   }
-  if (st == http::ParseStatus::kComplete) Complete(c, now);
+  if (st == http::ParseStatus::kComplete) Complete(c, at, now);
 }
 
 void UringWorker::OnEof(Conn& c, int64_t now, bool reset) {
   if (c.state == State::kReading || c.state == State::kWriting) {
     if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
       const uint32_t generation = c.generation;
-      Complete(c, now);
+      Complete(c, now, now);
       if (c.generation == generation) {
         CloseConn(c);
         AfterClose(c, now, false);
@@ -555,8 +625,8 @@ void UringWorker::Unsolicited(Conn& c, int64_t now) {
   AfterClose(c, now, false);
 }
 
-void UringWorker::Complete(Conn& c, int64_t now) {
-  Record(c, now);
+void UringWorker::Complete(Conn& c, int64_t at, int64_t now) {
+  Record(c, at);
   if (c.parser.keep_alive()) {
     GiveWork(c, now);
   } else {

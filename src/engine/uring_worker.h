@@ -2,10 +2,12 @@
 // machine, pacing, timeouts, error classes and per-second hand-off as the epoll Worker, with its I/O
 // batched. Each loop iteration queues the connects, sends, cancels and closes it decides on, then
 // submits them and waits for completions in one io_uring_enter (with the time of the next wake-up
-// as the wait's timeout, so no timer is armed per request). Each connection has one multishot
-// receive armed while it is open; received bytes land in a provided buffer ring shared by the
-// worker's connections and go back to the ring as soon as the parser has seen them. Requests are
-// sent from their pre-encoded bytes (or the connection's scratch) without a copy.
+// as the wait's timeout, so no timer is armed per request); with many requests in flight that wait
+// gathers several completions per wake-up. Each connection has one multishot receive (recvmsg)
+// armed while it is open; received bytes land in a provided buffer ring shared by the worker's
+// connections, with the kernel's receive time, and go back to the ring as soon as the parser has
+// seen them. Responses are timed at that receive time. Requests are sent from their pre-encoded
+// bytes (or the connection's scratch) without a copy.
 // Plaintext HTTP/1.1 only.
 #pragma once
 #include <liburing.h>
@@ -65,7 +67,10 @@ class UringWorker {
     uint64_t response_bytes = 0;
     http::ResponseParser parser;
     http::ResponseCapture kept;  // headers and body kept for the request's checks
-    std::string scratch;
+    // Templated requests are written here. Two, because a response can come before its request's
+    // send completes: the next request then goes to the other one while the kernel may still read.
+    std::string scratch[2];
+    uint8_t scratch_at = 0;
   };
 
   void Loop();
@@ -82,9 +87,12 @@ class UringWorker {
   void QueueSend(Conn& c);
   void OnSent(Conn& c, int res, int64_t now);
   void ArmReceive(Conn& c);
-  void OnReceived(Conn& c, const char* p, size_t n, int64_t now);
+  // `at`: when the bytes reached the socket (the kernel's receive time), `now`: when they are handled.
+  void OnReceived(Conn& c, const char* p, size_t n, int64_t at, int64_t now);
+  int64_t ArrivalNs(const Conn& c, io_uring_recvmsg_out* out, int64_t now) const;
+  void Enter(int64_t wait_ns);
   void OnEof(Conn& c, int64_t now, bool reset);
-  void Complete(Conn& c, int64_t now);
+  void Complete(Conn& c, int64_t at, int64_t now);
   void Record(Conn& c, int64_t now);
   void Unsolicited(Conn& c, int64_t now);
   void Unlist(Conn& c);
@@ -114,6 +122,11 @@ class UringWorker {
   io_uring ring_{};
   bool ring_ok_ = false;
   bool disabled_ = false;             // created disabled: Run enables it on the worker thread
+  bool registered_ = false;           // the ring's descriptor is registered (io_uring_register_ring_fd)
+  bool min_wait_ = false;             // the kernel takes a minimum wait (IORING_FEAT_MIN_TIMEOUT, 6.12)
+  bool stamps_ = true;                // every socket reports its receive times (SO_TIMESTAMPNS)
+  int64_t real_minus_mono_ns_ = 0;    // CLOCK_REALTIME - CLOCK_MONOTONIC, sampled at each wake-up
+  msghdr recv_msg_{};                 // the multishot receive's layout: no address, one timestamp
   const unsigned buf_count_;          // receive buffers (a power of 2)
   io_uring_buf_ring* buf_ring_ = nullptr;
   std::unique_ptr<char[]> buffers_;   // buf_count_ buffers of kBufBytes, in one allocation
