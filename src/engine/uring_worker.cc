@@ -229,9 +229,7 @@ void UringWorker::FinishCloses() {
 void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
   Enter(wait_ns);
   int64_t now = MonoNowNs();
-  timespec real;
-  clock_gettime(CLOCK_REALTIME, &real);
-  real_minus_mono_ns_ = int64_t(real.tv_sec) * kSecondNs + real.tv_nsec - now;
+  real_minus_mono_ns_ = RealMinusMonoNs(now);
   unsigned head;
   unsigned seen = 0;
   io_uring_cqe* cqe;
@@ -289,11 +287,9 @@ int64_t UringWorker::ArrivalNs(const Conn& c, io_uring_recvmsg_out* out, int64_t
   msghdr* layout = const_cast<msghdr*>(&recv_msg_);
   for (cmsghdr* cm = io_uring_recvmsg_cmsg_firsthdr(out, layout); cm != nullptr;
        cm = io_uring_recvmsg_cmsg_nexthdr(out, layout, cm)) {
-    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) continue;
-    timespec ts;
-    std::memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-    const int64_t at = int64_t(ts.tv_sec) * kSecondNs + ts.tv_nsec - real_minus_mono_ns_;
-    return std::clamp(at, std::min(c.write_ns, now), now);
+    if (const int64_t real = ReceiveTimeRealNs(cm); real >= 0) {
+      return std::clamp(real - real_minus_mono_ns_, std::min(c.write_ns, now), now);
+    }
   }
   return now;
 }
@@ -435,8 +431,7 @@ void UringWorker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
-  const int on = 1;
-  if (stamps_ && setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) != 0) stamps_ = false;
+  if (stamps_ && !EnableReceiveTimes(fd)) stamps_ = false;
   io_uring_sqe* sqe = Sqe(1);
   io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&config_.address.storage), config_.address.length);
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kConnect));

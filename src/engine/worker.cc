@@ -2,10 +2,12 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <functional>
 
 #include "core/clock.h"
@@ -118,6 +120,7 @@ void Worker::Loop() {
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
     if (n == 0) continue;
     now = MonoNowNs();
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       // A large batch takes a while: keep the schedule by firing due arrivals between events.
@@ -150,6 +153,7 @@ void Worker::Drain() {
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
 }
@@ -214,6 +218,7 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
+  if (stamps_ && tls_ == nullptr && !EnableReceiveTimes(fd)) stamps_ = false;
   uint64_t data = (uint64_t(c.generation) << 32) | uint64_t(&c - conns_.data());
   if (!poller_.Add(fd, data)) {
     CloseConn(c);
@@ -270,10 +275,40 @@ void Worker::FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t
   FailConnect(c, cls, now);
 }
 
-ssize_t Worker::ReadSome(Conn& c, char* buf, size_t len) {
+bool EnableReceiveTimes(int fd) {
+  const int on = 1;
+  return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on)) == 0;
+}
+
+int64_t ReceiveTimeRealNs(const cmsghdr* cm) {
+  if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_TIMESTAMPNS) return -1;
+  timespec ts;
+  std::memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
+  return int64_t(ts.tv_sec) * kSecondNs + ts.tv_nsec;
+}
+
+int64_t RealMinusMonoNs(int64_t mono_now_ns) {
+  timespec real;
+  clock_gettime(CLOCK_REALTIME, &real);
+  return int64_t(real.tv_sec) * kSecondNs + real.tv_nsec - mono_now_ns;
+}
+
+ssize_t Worker::ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns) {
   if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
   for (;;) {
-    ssize_t n = read(c.fd, buf, len);
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(c.fd, &m, 0);
+    if (n > 0) {
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+      }
+    }
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
@@ -404,7 +439,8 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
 void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   const uint32_t generation = c.generation;
   for (;;) {
-    ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
+    int64_t received = -1;
+    ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes, &received);
     if (n == kTlsRetry) return;
     if (n < 0) {
       OnEof(c, now, true);
@@ -430,12 +466,12 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     }
     if (st == http::ParseStatus::kComplete && used < left) {
       // More bytes than the response: they were sent before any next request.
-      Record(c, now);
+      Record(c, ArrivalNs(c, received, now));
       Unsolicited(c, now);
       return;
     }
     if (st == http::ParseStatus::kComplete) {
-      Complete(c, now);
+      Complete(c, ArrivalNs(c, received, now), now);
       if (c.generation != generation) return;  // closed (and maybe reopened) meanwhile
     }
     // A short read drained the socket; edge-triggered epoll reports the next arrival. (TLS hands out
@@ -450,7 +486,7 @@ void Worker::OnEof(Conn& c, int64_t now, bool reset) {
   if (c.state == State::kReading || c.state == State::kWriting) {
     if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
       const uint32_t generation = c.generation;
-      Complete(c, now);  // a close-delimited body: Complete sees keep_alive() false and closes
+      Complete(c, now, now);  // a close-delimited body: Complete sees keep_alive() false and closes
       if (c.generation == generation) {
         CloseConn(c);
         AfterClose(c, now, false);
@@ -510,8 +546,13 @@ bool Worker::PeerSpokeFirst(const Conn& c) const {
   return n > 0;
 }
 
-void Worker::Complete(Conn& c, int64_t now) {
-  Record(c, now);
+int64_t Worker::ArrivalNs(const Conn& c, int64_t received_real_ns, int64_t now) const {
+  if (received_real_ns < 0) return now;
+  return std::clamp(received_real_ns - real_minus_mono_ns_, std::min(c.write_ns, now), now);
+}
+
+void Worker::Complete(Conn& c, int64_t at, int64_t now) {
+  Record(c, at);
   if (c.parser.keep_alive()) {
     GiveWork(c, now);
   } else {

@@ -16,6 +16,15 @@
 
 namespace headroom::engine {
 
+// Responses are timed when their last bytes reached the socket: each plaintext socket asks for the
+// kernel's receive time (SO_TIMESTAMPNS, CLOCK_REALTIME), which a worker turns into monotonic time
+// with the offset it samples at each wake-up. Sockets that cannot have it are timed when read.
+bool EnableReceiveTimes(int fd);
+// The receive time carried by one control message, or -1 when it is not one.
+int64_t ReceiveTimeRealNs(const cmsghdr* cm);
+// CLOCK_REALTIME - CLOCK_MONOTONIC, now.
+int64_t RealMinusMonoNs(int64_t mono_now_ns);
+
 struct Interval {
   int64_t second = 0;
   double span_s = 1.0;
@@ -90,11 +99,13 @@ class Worker {
   void OnConnected(Conn& c, int64_t now);
   void ContinueHandshake(Conn& c, int64_t now);
   void FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
-  ssize_t ReadSome(Conn& c, char* buf, size_t len);         // > 0, 0 = EOF, kTlsRetry, kTlsError
+  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time, when given.
+  ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);  // > 0, kTlsRetry, kTlsError
   void OnReadable(Conn& c, int64_t now, bool closing);
   void OnEof(Conn& c, int64_t now, bool reset);
-  void Complete(Conn& c, int64_t now);
+  void Complete(Conn& c, int64_t at, int64_t now);  // at: when the response arrived
+  int64_t ArrivalNs(const Conn& c, int64_t received_real_ns, int64_t now) const;  // within [sent, now]
   void Record(Conn& c, int64_t now);
   void Unsolicited(Conn& c, int64_t now);
   bool PeerSpokeFirst(const Conn& c) const;
@@ -132,6 +143,8 @@ class Worker {
   bool interrupted_ = false;
 
   std::unique_ptr<char[]> read_buf_;
+  bool stamps_ = true;               // plaintext sockets report their receive times
+  int64_t real_minus_mono_ns_ = 0;   // sampled at each wake-up
   Counters interval_;
   std::unique_ptr<Histogram> interval_us_;
   int64_t interval_second_ = 0;
