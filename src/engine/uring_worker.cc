@@ -28,23 +28,7 @@ constexpr unsigned kBatch = 32;
 constexpr uint32_t kMinWaitUs = 100;
 constexpr unsigned kFeatMinTimeout = 1U << 15;  // IORING_FEAT_MIN_TIMEOUT; liburing 2.3 predates it
 constexpr int kPacerCheckEvery = 8;  // completions handled between two looks at the pacer (power of 2)
-constexpr int64_t kSecondNs = 1'000'000'000;
-constexpr int64_t kSweepEveryNs = 10'000'000;
-constexpr int64_t kMaxWaitNs = 50'000'000;  // the stop flag is seen within this
-constexpr int64_t kBackoffNs = 10'000'000;  // before reconnecting after a failed connect (closed model)
 
-inline int64_t ToUs(int64_t ns) { return ns < 1000 ? 1 : ns / 1000; }
-
-ErrorClass ClassifyConnectErrno(int err) {
-  switch (err) {
-    case ECONNREFUSED:
-      return ErrorClass::kConnectRefused;
-    case ETIMEDOUT:
-      return ErrorClass::kConnectTimeout;
-    default:
-      return ErrorClass::kConnectError;
-  }
-}
 
 // Enough receive buffers for two responses in flight per connection, between 64 and 512 (2 MiB).
 unsigned BufferCount(size_t connections) {
@@ -57,32 +41,9 @@ unsigned BufferCount(size_t connections) {
 
 UringWorker::UringWorker(const Config& config, int index, int64_t start_ns, int connections,
                          std::vector<RateSegment> profile, double phase)
-    : config_(config),
-      start_ns_(start_ns),
-      end_ns_(start_ns + config.duration_ns),
-      connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns
-                                                        : std::min<int64_t>(config.timeout_ns, 5 * kSecondNs)),
-      open_(config.model == Model::kOpen),
-      stream_(config.source->ForWorker(index, config.seed * 7919 + index)),
-      pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
+    : WorkerCore(config, index, start_ns, connections, std::move(profile), phase),
       buf_count_(BufferCount(size_t(std::max(connections, 1)))),
-      conns_(std::max(connections, 1)),
-      interval_us_(std::make_unique<Histogram>()) {
-  idle_.reserve(conns_.size());
-  closed_.reserve(conns_.size());
-  timers_.reserve(conns_.size());
-  for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
-  for (const std::string& name : config.source->names()) {
-    requests_.push_back(RequestStats{name, Histogram(), Counters{}, std::string()});
-  }
-  timeouts_ns_ = config.source->timeouts_ns();
-  timeouts_ns_.resize(requests_.size(), 0);
-  for (int64_t& t : timeouts_ns_) {
-    if (t <= 0) t = config.timeout_ns;
-  }
-  checks_ = config.source->checks();
-  checks_.resize(requests_.size(), nullptr);
-}
+      conns_(std::max(connections, 1)) {}
 
 UringWorker::~UringWorker() {
   // Leaving the ring cancels what is still in the kernel, releasing its hold on the sockets.
@@ -157,11 +118,8 @@ void UringWorker::Run() {
     registered_ = io_uring_register_ring_fd(&ring_) == 1;  // saves a file lookup per submission; optional
     recv_msg_.msg_controllen = CMSG_SPACE(sizeof(timespec));
     int64_t now = MonoNowNs();
-    next_sweep_ns_ = now + kSweepEveryNs;
-    if (open_) {
-      int64_t offset = pacer_.Next();
-      next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
-    } else {
+    StartSchedule(now);
+    if (!open_) {
       while (!closed_.empty()) {
         int i = closed_.back();
         closed_.pop_back();
@@ -172,11 +130,7 @@ void UringWorker::Run() {
     Drain();
     FinishCloses();
   }
-  int64_t now = MonoNowNs();
-  interval_.unfinished += in_flight_;
-  Flush(now, true);
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  handoff_.done = true;
+  Finish(MonoNowNs());
 }
 
 void UringWorker::Loop() {
@@ -367,30 +321,6 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
     case Op::kCancel:
     case Op::kClose:
       break;
-  }
-}
-
-bool UringWorker::StopSignalled() const {
-  return (config_.stop && config_.stop->load(std::memory_order_relaxed)) ||
-         (config_.abort && config_.abort->load(std::memory_order_relaxed));
-}
-
-int64_t UringWorker::NextWakeNs(int64_t now) const {
-  int64_t wake = std::min(end_ns_, next_sweep_ns_);
-  wake = std::min(wake, start_ns_ + (interval_second_ + 1) * kSecondNs);
-  if (open_ && next_arrival_ns_ >= 0) wake = std::min(wake, next_arrival_ns_);
-  if (!timers_.empty()) wake = std::min(wake, timers_.front().first);
-  return wake;
-}
-
-void UringWorker::FirePacer(int64_t now) {
-  while (next_arrival_ns_ >= 0 && next_arrival_ns_ <= now) {
-    int64_t intended = next_arrival_ns_;
-    lateness_us_.Record(ToUs(now - intended));
-    ++interval_.intended;
-    Dispatch(intended, now);
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
   }
 }
 
@@ -630,41 +560,11 @@ void UringWorker::Complete(Conn& c, int64_t at, int64_t now) {
   }
 }
 
-void UringWorker::Record(Conn& c, int64_t now) {
+void UringWorker::Record(Conn& c, int64_t at) {
   --in_flight_;
-  int code = c.parser.status_code();
-  int64_t response_us = ToUs(now - c.intended_ns);
-  interval_us_->Record(response_us);
-  service_us_.Record(ToUs(now - c.write_ns));
-  ++interval_.completed;
-  if (code >= 0 && code < 600) ++interval_.status_codes[code];
-  RequestStats& rs = requests_[c.request_id];
-  rs.response_time_us.Record(response_us);
-  ++rs.counters.completed;
-  if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
-  ResponseCheck::Outcome outcome = code >= 400 ? ResponseCheck::Outcome::kHttpError : ResponseCheck::Outcome::kPass;
-  if (const ResponseCheck* check = checks_[c.request_id]) {
-    std::string* reason = rs.first_check_failure.empty() ? &rs.first_check_failure : nullptr;
-    outcome = check->Evaluate(code, c.kept, c.parser.body_bytes(), reason);
-  }
-  if (outcome == ResponseCheck::Outcome::kHttpError) {
-    CountError(code >= 500 ? ErrorClass::kHttp5xx : ErrorClass::kHttp4xx, c.request_id);
-  } else if (outcome == ResponseCheck::Outcome::kFail) {
-    CountError(ErrorClass::kCheckFailed, c.request_id);
-  } else {
-    ++interval_.ok;
-    ++rs.counters.ok;
-  }
+  RecordResponse(c.request_id, c.parser.status_code(), c.kept, c.parser.body_bytes(), c.intended_ns, c.write_ns, at);
   c.reused = true;
   c.state = State::kIdle;
-}
-
-void UringWorker::CountError(ErrorClass cls, int request_id) {
-  ++interval_.errors;
-  ++interval_.by_class[int(cls)];
-  Counters& rc = requests_[request_id].counters;
-  ++rc.errors;
-  ++rc.by_class[int(cls)];
 }
 
 void UringWorker::FailRequest(Conn& c, ErrorClass cls, int64_t now) {
@@ -757,35 +657,7 @@ void UringWorker::Sweep(int64_t now) {
       FailConnect(c, ErrorClass::kConnectTimeout, now);
     }
   }
-  while (!pending_.empty() && now - pending_.front() > config_.timeout_ns) {
-    pending_.pop_front();
-    CountError(ErrorClass::kRequestTimeout, 0);
-  }
-}
-
-void UringWorker::Flush(int64_t now, bool final) {
-  int64_t current = (now - start_ns_) / kSecondNs;
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  while (interval_second_ < current || final) {
-    Interval iv;
-    iv.second = interval_second_;
-    if (interval_second_ >= current) {
-      iv.span_s = std::max(1e-3, double(now - start_ns_ - interval_second_ * kSecondNs) / 1e9);
-    }
-    iv.counters = interval_;
-    iv.response_time_us = std::move(interval_us_);
-    handoff_.ready.push_back(std::move(iv));
-    interval_ = Counters{};
-    if (!handoff_.spare.empty()) {
-      interval_us_ = std::move(handoff_.spare.back());
-      handoff_.spare.pop_back();
-      interval_us_->Reset();
-    } else {
-      interval_us_ = std::make_unique<Histogram>();
-    }
-    ++interval_second_;
-    if (final && interval_second_ > current) break;
-  }
+  ExpireQueued(now);
 }
 
 }  // namespace headroom::engine

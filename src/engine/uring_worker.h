@@ -19,13 +19,12 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pacer.h"
-#include "engine/worker.h"
+#include "engine/worker_core.h"
 #include "http/http.h"
 
 namespace headroom::engine {
 
-class UringWorker {
+class UringWorker : public WorkerCore {
  public:
   // As Worker's. REQUIRES: ResolveIo said io_uring is available.
   UringWorker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
@@ -38,13 +37,6 @@ class UringWorker {
   Status Init();
   void Run();  // the thread body
 
-  Handoff& handoff() { return handoff_; }
-  // Valid after Run() returns.
-  const Histogram& service_time_us() const { return service_us_; }
-  const Histogram& pacer_lateness_us() const { return lateness_us_; }
-  const Histogram& connect_time_us() const { return connect_us_; }
-  const std::vector<RequestStats>& requests() const { return requests_; }
-  bool interrupted() const { return interrupted_; }
 
  private:
   enum class State : uint8_t { kClosed, kConnecting, kIdle, kWriting, kReading, kWaiting };
@@ -78,8 +70,7 @@ class UringWorker {
   void FinishCloses();
   void WaitAndHandle(int64_t wait_ns, bool pace);
   void OnCompletion(const io_uring_cqe& cqe, int64_t now);
-  void FirePacer(int64_t now);
-  void Dispatch(int64_t intended_ns, int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now) override;
   void OpenConnection(Conn& c, int64_t now);
   void OnConnected(Conn& c, int res, int64_t now);
   void GiveWork(Conn& c, int64_t now);
@@ -102,22 +93,9 @@ class UringWorker {
   void AfterClose(Conn& c, int64_t now, bool backoff);
   void Sweep(int64_t now);
   void RunTimers(int64_t now);
-  void Flush(int64_t now, bool final);
-  void CountError(ErrorClass cls, int request_id);
-  int64_t NextWakeNs(int64_t now) const;
-  bool StopSignalled() const;
   io_uring_sqe* Sqe(unsigned n);  // a free entry, with n-1 more after it (submits first if needed)
   uint64_t Tag(const Conn& c, Op op) const;
   void RecycleBuffer(uint16_t id);
-
-  const Config& config_;
-  const int64_t start_ns_;
-  const int64_t end_ns_;
-  const int64_t connect_timeout_ns_;
-  const bool open_;
-  std::unique_ptr<RequestStream> stream_;
-  Pacer pacer_;
-  int64_t next_arrival_ns_ = -1;  // absolute; -1 when the profile has ended
 
   io_uring ring_{};
   bool ring_ok_ = false;
@@ -135,26 +113,6 @@ class UringWorker {
   bool finished_ = false;             // after the drain: completions only release resources
 
   std::vector<Conn> conns_;
-  std::vector<int> idle_;
-  std::vector<int> closed_;
-  std::deque<int64_t> pending_;
-  std::vector<std::pair<int64_t, int>> timers_;  // min-heap of (due ns, conn index): think time, back-off
-  int in_flight_ = 0;
-  int open_conns_ = 0;
-  bool draining_ = false;
-  bool interrupted_ = false;
-
-  Counters interval_;
-  std::unique_ptr<Histogram> interval_us_;
-  int64_t interval_second_ = 0;
-  int64_t next_sweep_ns_ = 0;
-  Histogram service_us_;
-  Histogram lateness_us_;
-  Histogram connect_us_;  // TCP connect, from the connect's submission to its completion
-  std::vector<RequestStats> requests_;
-  std::vector<int64_t> timeouts_ns_;
-  std::vector<const ResponseCheck*> checks_;
-  Handoff handoff_;
 };
 
 }  // namespace headroom::engine
