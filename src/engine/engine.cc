@@ -259,8 +259,8 @@ namespace {
 Result<std::unique_ptr<TlsContext>> ChooseTls(const Config& config, bool* h2) {
   *h2 = false;
   if (config.http.version == HttpVersion::kHttp1) return TlsContext::Create(config.tls, AlpnOffer::kHttp1);
-  const AlpnOffer offer = config.http.version == HttpVersion::kHttp2 ? AlpnOffer::kH2 : AlpnOffer::kH2AndHttp1;
-  auto context = TlsContext::Create(config.tls, offer);
+  // The probe offers both, so that a server without h2 answers with its choice rather than an alert.
+  auto context = TlsContext::Create(config.tls, AlpnOffer::kH2AndHttp1);
   if (!context) return std::unexpected(context.error());
   const int64_t timeout_ns = config.connect_timeout_ns > 0 ? config.connect_timeout_ns
                                                            : std::min<int64_t>(config.timeout_ns, 5'000'000'000);
@@ -272,7 +272,7 @@ Result<std::unique_ptr<TlsContext>> ChooseTls(const Config& config, bool* h2) {
                   "): it does not speak HTTP/2 over TLS");
     }
     *h2 = true;  // when the probe could not connect, the workers count that failure themselves
-    return context;
+    return TlsContext::Create(config.tls, AlpnOffer::kH2);
   }
   if (chosen && *chosen == "h2") {
     *h2 = true;

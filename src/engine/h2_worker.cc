@@ -331,7 +331,11 @@ void H2Worker::ContinueHandshake(Conn& c, int64_t now) {
     FailConnect(c, ErrorClass::kH2Protocol, now);
     return;
   }
+  const uint32_t generation = c.generation;
   StartSession(c, now);
+  // The server's SETTINGS may have come with the handshake's last flight, already read into
+  // OpenSSL's buffer: no epoll edge would report them.
+  if (c.generation == generation && c.state == State::kReady) OnReadable(c, now, false);
 }
 
 // The connection speaks HTTP/2: the client preface and SETTINGS go out with the first requests.
