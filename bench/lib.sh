@@ -77,13 +77,16 @@ make_certs() {
 # start_nginx WORKER_CONNECTIONS: one worker pinned to SERVER_CPU, `return 200 "ok"` on a free
 # 127.0.0.1 port; everything (config, pid, logs, temp files) lives in $WORK/nginx. Sets
 # NGINX_PORT and NGINX_PID (the master's PID; stop_nginx signals it). With NGINX_TLS=1 the port
-# speaks TLS with make_certs' certificate (session tickets on, nginx's default).
+# speaks TLS with make_certs' certificate (session tickets on, nginx's default); NGINX_H2=1 adds
+# HTTP/2.
 start_nginx() {
   local conns=$1 dir="$WORK/nginx" mask user_directive="" ssl="" ssl_lines=""
   if [ "${NGINX_TLS:-0}" = 1 ]; then
     ssl=" ssl"
     ssl_lines="ssl_certificate $WORK/tls/server.pem; ssl_certificate_key $WORK/tls/server.key;"
   fi
+  # NGINX_H2=1: HTTP/2 too (by ALPN with NGINX_TLS=1, else h2c with prior knowledge only).
+  [ "${NGINX_H2:-0}" = 1 ] && ssl="$ssl http2"
   mkdir -p "$dir/logs" "$dir/tmp"
   NGINX_PORT=$(free_port)
   mask="1$(printf '0%.0s' $(seq 1 "$SERVER_CPU"))"
@@ -133,6 +136,10 @@ cpu_seconds() { awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { s = $1 + $2 } END { print s +
 # wrk_requests OUTPUT_FILE / wrk_rps OUTPUT_FILE: figures from wrk's text report.
 wrk_requests() { awk '/requests in/ { print $1 }' "$1"; }
 wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' "$1"; }
+
+# h2load_requests OUTPUT_FILE / h2load_rps OUTPUT_FILE: figures from h2load's report.
+h2load_requests() { awk '/^requests:/ { print $8 }' "$1"; }
+h2load_rps() { awk '/^finished in/ { gsub(",", "", $4); print $4 }' "$1"; }
 
 # syscall_count OUT_FILE CMD...: runs CMD and writes how many system calls it (and its threads)
 # made, counted with perf's raw_syscalls:sys_enter tracepoint, or strace -f -c without perf.

@@ -24,11 +24,16 @@
 #   bench/run.sh tls        HTTPS (nginx with TLS, 1 worker): headroom vs wrk on keep-alive
 #                           connections, then every request on a new connection (Connection:
 #                           close: a handshake per request; headroom resumes its sessions)
+#   bench/run.sh h2         HTTP/2 (nginx with TLS and HTTP/2, 1 worker): headroom --http2 -c N
+#                           --max-streams M vs h2load -c N -m M (H2_CONNECTIONS, H2_STREAMS), then
+#                           the same over h2c; new TLS connection per request (HTTP/1.1,
+#                           Connection: close) vs h2load --h1; the stall test over h2 and HTTP/1.1
+#                           (nginx's worker stopped 500 ms every 5 s, 1,000/s, STALL_S)
 #
 # Environment: HEADROOM (binary, default build/headroom), ROUNDS (3), DURATION_S (10),
 # CONNECTIONS (50), SYSCALL_S (3), URING_ROUNDS (8), STALL_S (20), MEMORY_CONNECTIONS (10000), MEMORY_S (20), SOAK_S (300),
 # SOAK_WATCH_S (1800), SOAK_WATCH_RATE (500), PG_BIN (/usr/lib/postgresql/15/bin),
-# CLIENT_CPU (0), SERVER_CPU (1), KEEP=1 keeps the temp dir. All traffic goes to 127.0.0.1.
+# H2_CONNECTIONS (4), H2_STREAMS (32), CLIENT_CPU (0), SERVER_CPU (1), KEEP=1 keeps the temp dir. All traffic goes to 127.0.0.1.
 # See bench/README.md for what each figure means.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -707,6 +712,119 @@ tls_bench() {
   stop_nginx
 }
 
+# h2_round LABEL TAG H2LOAD_ARGS... -- HR_ARGS...: one interleaved headroom + h2load pair against
+# $HR_URL, appended to the caller's hr_rps, hr_cpu, wrk_rps and wrk_cpu (the peer's) and printed.
+h2_round() {
+  local label=$1 tag=$2 rps cpu req peer_args=()
+  shift 2
+  while [ "$1" != -- ]; do peer_args+=("$1") && shift; done
+  shift
+  if hr_run "$tag.hr" --duration "${DURATION_S}s" "$@"; then
+    read -r rps cpu <<<"$(hr_figures "$tag.hr")"
+    hr_rps+=("$rps") && hr_cpu+=("$cpu")
+    printf '%-10s %-9s %12.0f %14.3f  errors %s, %s, peak streams/conn %s, connections %s, handshakes %s new / %s resumed\n' \
+      "$label" headroom "$rps" "$cpu" "$(hr_field "$tag.hr" .requests.errors)" "$(hr_field "$tag.hr" .transport.protocol)" \
+      "$(hr_field "$tag.hr" .transport.h2.peak_streams_per_connection)" "$(hr_field "$tag.hr" .generator.connections_opened)" \
+      "$(hr_field "$tag.hr" .transport.tls.handshakes_new)" "$(hr_field "$tag.hr" .transport.tls.handshakes_resumed)"
+  fi
+  # h2load's duration mode does not end with Connection: close: with H2LOAD_SAME_COUNT=1 it sends
+  # as many requests as headroom completed instead, and its rate comes from its own elapsed time.
+  local budget=(-D "$DURATION_S")
+  if [ "${H2LOAD_SAME_COUNT:-0}" = 1 ]; then
+    budget=(-n "$(hr_field "$tag.hr" .requests.total)")
+  fi
+  /usr/bin/time -f "%U %S" -o "$WORK/$tag.h2load.time" taskset -c "$CLIENT_CPU" timeout $((DURATION_S * 6 + 30)) \
+    h2load -t1 "${budget[@]}" "${peer_args[@]}" "$HR_URL" >"$WORK/$tag.h2load.log" 2>&1 || true
+  rps=$(h2load_rps "$WORK/$tag.h2load.log")
+  req=$(h2load_requests "$WORK/$tag.h2load.log")
+  if [ -z "$rps" ] || [ -z "$req" ] || [ "$req" = 0 ]; then
+    echo "  h2load failed: $(tail -n 2 "$WORK/$tag.h2load.log" | tr '\n' ' ')" >&2
+    return 0
+  fi
+  cpu=$(calc "$(cpu_seconds "$WORK/$tag.h2load.time") * 1e6 / $req")
+  wrk_rps+=("$rps") && wrk_cpu+=("$cpu")
+  printf '%-10s %-9s %12.0f %14.3f  (%s requests)\n' "$label" h2load "$rps" "$cpu" "$req"
+}
+
+h2_table() {
+  local a b c d
+  a=$(median "${hr_rps[@]+"${hr_rps[@]}"}")
+  b=$(median "${wrk_rps[@]+"${wrk_rps[@]}"}")
+  c=$(median "${hr_cpu[@]+"${hr_cpu[@]}"}")
+  d=$(median "${wrk_cpu[@]+"${wrk_cpu[@]}"}")
+  printf '%-20s %12s %12s %14s   (spread headroom %s..%s, h2load %s..%s req/s)\n' "median $1" headroom h2load \
+    headroom/h2load "$(min_of "${hr_rps[@]+"${hr_rps[@]}"}")" "$(max_of "${hr_rps[@]+"${hr_rps[@]}"}")" \
+    "$(min_of "${wrk_rps[@]+"${wrk_rps[@]}"}")" "$(max_of "${wrk_rps[@]+"${wrk_rps[@]}"}")"
+  printf '%-20s %12s %12s %14s\n' "req/s" "$(fmt 0 "$a")" "$(fmt 0 "$b")" "$(ratio "$a" "$b")"
+  printf '%-20s %12s %12s %14s\n' "client cpu_us/req" "$(fmt 3 "$c")" "$(fmt 3 "$d")" "$(ratio "$c" "$d")"
+  echo
+}
+
+# The stall test over HTTP/2 and HTTP/1.1 against the same nginx (TLS, h2 by ALPN): its worker is
+# stopped for 500 ms every 5 s (SIGSTOP/SIGCONT to the worker of the nginx this script started)
+# while headroom sends 1,000 requests/s (open model) for STALL_S.
+h2_stall() {
+  local worker pauser proto
+  worker=$(pgrep -P "$NGINX_PID" | head -n 1)
+  [ -n "$worker" ] || die "no nginx worker under $NGINX_PID"
+  echo "Stall test: nginx worker (PID $worker) stopped 500 ms every 5 s, 1000/s for ${STALL_S}s, TLS"
+  printf '%-9s %10s %10s %10s %10s %10s %8s\n' protocol p50 p99 p99.9 max delayed errors
+  for proto in --http2 --http1.1; do
+    (while :; do sleep 4.5; kill -STOP "$worker"; sleep 0.5; kill -CONT "$worker"; done) &
+    pauser=$!
+    taskset -c "$CLIENT_CPU" "$HEADROOM" run "$HR_URL" "$proto" --cacert "$WORK/tls/ca.pem" --threads 1 \
+      --rate 1000/s --duration "${STALL_S}s" --out "$WORK/stall$proto" --quiet >"$WORK/stall$proto.log" 2>&1 || true
+    kill "$pauser" 2>/dev/null || true
+    wait "$pauser" 2>/dev/null || true
+    kill -CONT "$worker" 2>/dev/null || true
+    if [ -s "$WORK/stall$proto/results.json" ]; then
+      jq -r '[.transport.protocol, (.latency.response_time_us.p50|tostring) + "us", (.latency.response_time_us.p99|tostring) + "us",
+        (.latency.response_time_us.p99_9|tostring) + "us", (.latency.response_time_us.max|tostring) + "us",
+        .generator.delayed_requests, .requests.errors] | @tsv' "$WORK/stall$proto/results.json" |
+        awk -F'\t' '{ printf "%-9s %10s %10s %10s %10s %10s %8s\n", $1, $2, $3, $4, $5, $6, $7 }'
+    else
+      printf '%-9s %10s\n' "$proto" "n/a ($(tail -n 1 "$WORK/stall$proto.log"))"
+    fi
+  done
+}
+
+h2_bench() {
+  need h2load
+  local c=${H2_CONNECTIONS:-4} m=${H2_STREAMS:-32} i hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=()
+  make_certs
+  NGINX_TLS=1 NGINX_H2=1 start_nginx 1000
+  HR_URL="https://127.0.0.1:$NGINX_PORT/"
+  echo "HTTP/2 over TLS: $c connections x $m streams, 1 client thread on CPU $CLIENT_CPU, nginx (1 worker, TLS + h2) on CPU $SERVER_CPU"
+  echo "target $HR_URL ; $ROUNDS interleaved rounds of ${DURATION_S}s per mode"
+  echo
+  printf '%-10s %-9s %12s %14s\n' mode client "req/s" "cpu_us/req"
+  for i in $(seq 1 "$ROUNDS"); do
+    h2_round h2 "h2.$i" -c "$c" -m "$m" -- --http2 --cacert "$WORK/tls/ca.pem" --connections "$c" --max-streams "$m"
+  done
+  echo
+  h2_table "h2 (TLS)"
+  hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=()
+  for i in $(seq 1 "$ROUNDS"); do
+    H2LOAD_SAME_COUNT=1 h2_round new-conn "hs.$i" --h1 -c "$CONNECTIONS" -H "Connection: close" -- --http1.1 --cacert "$WORK/tls/ca.pem" \
+      --connections "$CONNECTIONS" -H "Connection: close"
+  done
+  echo
+  h2_table "new TLS conn/req (HTTP/1.1)"
+  h2_stall
+  echo
+  stop_nginx
+  NGINX_H2=1 start_nginx 1000
+  HR_URL="http://127.0.0.1:$NGINX_PORT/"
+  echo "h2c (prior knowledge): $c connections x $m streams; target $HR_URL"
+  hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=()
+  for i in $(seq 1 "$ROUNDS"); do
+    h2_round h2c "h2c.$i" -c "$c" -m "$m" -- --h2c --connections "$c" --max-streams "$m"
+  done
+  echo
+  h2_table h2c
+  stop_nginx
+}
+
 case "$MODE" in
   closed | all) closed_model ;;
   uring) uring_compare ;;
@@ -717,5 +835,6 @@ case "$MODE" in
   checks) checks_cost ;;
   soak-watch) soak_watch ;;
   tls) tls_bench ;;
-  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|uring|tls|soak-watch]" ;;
+  h2) h2_bench ;;
+  *) die "usage: bench/run.sh [closed|memory|soak|mix|watch|checks|uring|tls|h2|soak-watch]" ;;
 esac

@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev libhttp-parser-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev zlib1g-dev libre2-dev liburing-dev libssl-dev openssl ca-certificates
+  libnghttp2-dev nghttp2-client
   clang-19 libclang-rt-19-dev
   wrk nginx-light procps
   jq time strace linux-perf iproute2

@@ -56,6 +56,11 @@ struct RunFlags {
   bool insecure = false;
   std::string cert;
   std::string key;
+  // HTTP version (docs/http2.md)
+  bool http2 = false;
+  bool h2c = false;
+  bool http1 = false;
+  int max_streams = 0;  // 0: not given
 };
 
 // --io: refused before the run starts when io_uring was asked for and is unavailable (auto falls
@@ -93,6 +98,25 @@ Result<engine::TlsOptions> TlsFor(const RunFlags& f, const http::Url& url) {
   tls.key_file = f.key;
   if (auto s = engine::CheckTls(tls); !s) return std::unexpected(s.error());
   return tls;
+}
+
+// The HTTP version and streams per connection from the flags; combinations that cannot apply to
+// the target are one-line errors.
+Result<engine::HttpOptions> HttpFor(const RunFlags& f, const http::Url& url) {
+  engine::HttpOptions http;
+  if (int(f.http2) + int(f.h2c) + int(f.http1) > 1) return Fail("choose one of --http2, --h2c and --http1.1");
+  const bool https = url.scheme == "https";
+  if (f.h2c && https) return Fail("--h2c is cleartext HTTP/2 for http:// targets; for https:// use --http2");
+  if (f.http2 && !https) {
+    return Fail("--http2 needs an https:// target (h2 by ALPN); for cleartext HTTP/2 to an http:// target use --h2c");
+  }
+  if (f.max_streams > 0 && (f.http1 || (!https && !f.h2c))) {
+    return Fail("--max-streams applies to HTTP/2 only (https:// targets that choose h2, --http2 or --h2c)");
+  }
+  http.version = f.http1 ? engine::HttpVersion::kHttp1
+                         : (f.http2 || f.h2c ? engine::HttpVersion::kHttp2 : engine::HttpVersion::kAuto);
+  http.max_streams = f.max_streams;
+  return http;
 }
 
 // The tiers to watch (the file's and --watch), and every tier SLO checked against them.
@@ -182,6 +206,8 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   if (!address) return std::unexpected(address.error());
   auto tls = TlsFor(f, *url);
   if (!tls) return std::unexpected(tls.error());
+  auto http_options = HttpFor(f, *url);
+  if (!http_options) return std::unexpected(http_options.error());
 
   scenario::Phase phase;
   phase.name = "run";
@@ -204,6 +230,7 @@ Result<Prepared> PrepareUrl(const RunFlags& f) {
   plan.method = f.method;
   plan.address = *address;
   plan.tls = *tls;
+  plan.http = *http_options;
   plan.phases = {phase};
   plan.threads = DefaultThreads(f.threads);
   plan.timeout_ns = *timeout;
@@ -249,6 +276,8 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   if (!address) return std::unexpected(address.error());
   auto tls = TlsFor(f, *url);
   if (!tls) return Fail("headroom run: " + tls.error().message);
+  auto http_options = HttpFor(f, *url);
+  if (!http_options) return Fail("headroom run: " + http_options.error().message);
   Prepared p;
   exec::ExecPlan& plan = p.plan;
   plan.threads = DefaultThreads(f.threads);
@@ -260,6 +289,7 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   plan.method = sc->requests.size() == 1 ? sc->requests[0].method : "mix";
   plan.address = *address;
   plan.tls = *tls;
+  plan.http = *http_options;
   plan.phases = sc->phases;
   plan.slos = sc->slos;
   for (const scenario::RequestSpec& r : sc->requests) {
@@ -368,6 +398,15 @@ int RunCommand(int argc, char** argv) {
                "https: do not verify the server's certificate (every output then says so)");
   app.add_option("--cert", f.cert, "https: client certificate (PEM) for mutual TLS, with --key");
   app.add_option("--key", f.key, "https: private key (PEM) of --cert");
+  app.add_flag("--http2", f.http2,
+               "https: speak HTTP/2 and fail unless the server chooses h2 by ALPN (default: h2 when the server "
+               "chooses it, else HTTP/1.1; docs/http2.md)");
+  app.add_flag("--h2c", f.h2c, "http: speak cleartext HTTP/2 with prior knowledge (no upgrade)");
+  app.add_flag("--http1.1", f.http1, "speak HTTP/1.1 only (https: offer only http/1.1 by ALPN)");
+  AddCount(app, "--max-streams", f.max_streams,
+           "HTTP/2: requests in flight per connection at most (default: what the server's "
+           "SETTINGS_MAX_CONCURRENT_STREAMS allows, at most 100)",
+           1, engine::kMaxStreamsLimit);
   app.add_flag("-q,--quiet", f.quiet, "no progress (a live line on a terminal, a line every 10 s otherwise)");
   if (auto code = ParseArgs(app, argc, argv, "run")) return *code;
   if (LooksLikeScenario(f.url)) {

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "engine/h2_worker.h"
 #include "engine/pacer.h"
 #include "engine/uring_worker.h"
 #include "engine/tls.h"
@@ -27,6 +28,9 @@ const char* ErrorClassName(ErrorClass c) {
     case ErrorClass::kCheckFailed: return "check_failed";
     case ErrorClass::kTlsHandshake: return "tls_handshake";
     case ErrorClass::kTlsVerify: return "tls_verify";
+    case ErrorClass::kH2StreamReset: return "h2_stream_reset";
+    case ErrorClass::kH2Goaway: return "h2_goaway";
+    case ErrorClass::kH2Protocol: return "h2_protocol";
     case ErrorClass::kCount: break;
   }
   return "unknown";
@@ -75,6 +79,9 @@ void Counters::Add(const Counters& o) {
   max_queue_depth = std::max(max_queue_depth, o.max_queue_depth);
   tls_handshakes_new += o.tls_handshakes_new;
   tls_handshakes_resumed += o.tls_handshakes_resumed;
+  h2_goaways += o.h2_goaways;
+  h2_resets += o.h2_resets;
+  h2_retried += o.h2_retried;
   for (int i = 0; i < kErrorClassCount; ++i) by_class[i] += o.by_class[i];
   for (size_t i = 0; i < status_codes.size(); ++i) status_codes[i] += o.status_codes[i];
 }
@@ -136,6 +143,10 @@ class AnyWorker {
   virtual std::string tls_cipher() const { return {}; }
   virtual std::string alpn() const { return {}; }
   virtual std::string first_tls_error() const { return {}; }
+  // HTTP/2 figures: the h2 worker's only.
+  virtual std::string first_h2_error() const { return {}; }
+  virtual int h2_max_streams() const { return 0; }
+  virtual int h2_peak_streams() const { return 0; }
 };
 
 template <class W>
@@ -170,6 +181,18 @@ class WorkerOf final : public AnyWorker {
   std::string first_tls_error() const override {
     if constexpr (requires { w_.first_tls_error(); }) return w_.first_tls_error();
     return {};
+  }
+  std::string first_h2_error() const override {
+    if constexpr (requires { w_.first_h2_error(); }) return w_.first_h2_error();
+    return {};
+  }
+  int h2_max_streams() const override {
+    if constexpr (requires { w_.max_streams(); }) return w_.max_streams();
+    return 0;
+  }
+  int h2_peak_streams() const override {
+    if constexpr (requires { w_.peak_streams(); }) return w_.peak_streams();
+    return 0;
   }
 
  private:
@@ -228,6 +251,38 @@ class Reporter {
 
 }  // namespace
 
+namespace {
+
+// The TLS context of an https:// run and whether it speaks HTTP/2: kHttp1 offers http/1.1 only;
+// kAuto and kHttp2 first make one connection to see what the server picks by ALPN (kHttp2 refuses
+// a server that does not pick h2; kAuto speaks HTTP/1.1 unless it does).
+Result<std::unique_ptr<TlsContext>> ChooseTls(const Config& config, bool* h2) {
+  *h2 = false;
+  if (config.http.version == HttpVersion::kHttp1) return TlsContext::Create(config.tls, AlpnOffer::kHttp1);
+  // The probe offers both, so that a server without h2 answers with its choice rather than an alert.
+  auto context = TlsContext::Create(config.tls, AlpnOffer::kH2AndHttp1);
+  if (!context) return std::unexpected(context.error());
+  const int64_t timeout_ns = config.connect_timeout_ns > 0 ? config.connect_timeout_ns
+                                                           : std::min<int64_t>(config.timeout_ns, 5'000'000'000);
+  auto chosen = ProbeAlpn(**context, config.address, timeout_ns);
+  if (config.http.version == HttpVersion::kHttp2) {
+    if (chosen && *chosen != "h2") {
+      return Fail("--http2: the server at " + config.address.ToString() + " did not choose h2 by ALPN (" +
+                  (chosen->empty() ? std::string("it chose no protocol") : "it chose " + *chosen) +
+                  "): it does not speak HTTP/2 over TLS");
+    }
+    *h2 = true;  // when the probe could not connect, the workers count that failure themselves
+    return TlsContext::Create(config.tls, AlpnOffer::kH2);
+  }
+  if (chosen && *chosen == "h2") {
+    *h2 = true;
+    return context;
+  }
+  return TlsContext::Create(config.tls, AlpnOffer::kHttp1);
+}
+
+}  // namespace
+
 Status CheckTls(const TlsOptions& tls) {
   auto context = TlsContext::Create(tls);
   if (!context) return std::unexpected(context.error());
@@ -249,19 +304,28 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
     for (const RateSegment& s : config.rate_profile) config.duration_ns += s.duration_ns;
   }
   config.threads = std::min(config.threads, config.connections);
+  if (config.http.max_streams < 0 || config.http.max_streams > kMaxStreamsLimit) {
+    return Fail("--max-streams must be between 1 and " + std::to_string(kMaxStreamsLimit));
+  }
   std::unique_ptr<TlsContext> tls;
+  bool h2 = false;
   if (config.tls.enabled) {
-    auto context = TlsContext::Create(config.tls);
-    if (!context) return std::unexpected(context.error());
-    tls = std::move(*context);
+    auto chosen = ChooseTls(config, &h2);
+    if (!chosen) return std::unexpected(chosen.error());
+    tls = std::move(*chosen);
+  } else {
+    h2 = config.http.version == HttpVersion::kHttp2;  // h2c, prior knowledge
   }
 
   std::string io_notice;
   Result<Io> io = ResolveIo(config.io, &io_notice);
   if (!io) return std::unexpected(io.error());
-  if (config.tls.enabled && *io == Io::kUring) {
-    // TLS connections run on the epoll path (docs/engine.md).
-    if (config.io == Io::kUring) io_notice = "https:// runs on the epoll path: --io uring applies to http:// targets";
+  if ((config.tls.enabled || h2) && *io == Io::kUring) {
+    // TLS and HTTP/2 connections run on the epoll path (docs/engine.md).
+    if (config.io == Io::kUring) {
+      io_notice = h2 ? "HTTP/2 runs on the epoll path: --io uring applies to HTTP/1.1 targets"
+                     : "https:// runs on the epoll path: --io uring applies to http:// targets";
+    }
     io = Io::kEpoll;
   }
 
@@ -269,6 +333,7 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
   stats.model = config.model;
   stats.io = *io;
   stats.io_notice = io_notice;
+  stats.protocol = h2 ? (config.tls.enabled ? "h2" : "h2c") : "http/1.1";
   stats.threads = config.threads;
   stats.connections = config.connections;
   if (config.model == Model::kOpen && config.duration_ns > 0) {
@@ -288,6 +353,9 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
       auto w = std::make_unique<WorkerOf<UringWorker>>(config, i, start_ns, share, std::move(profile), phase);
       if (Status st = w->worker().Init(); !st) return Fail("--io uring: " + st.error().message);
       workers.push_back(std::move(w));
+    } else if (h2) {
+      workers.push_back(
+          std::make_unique<WorkerOf<H2Worker>>(config, i, start_ns, share, std::move(profile), phase, tls.get()));
     } else {
       workers.push_back(std::make_unique<WorkerOf<Worker>>(config, i, start_ns, share, std::move(profile), phase,
                                                                    tls.get()));
@@ -316,6 +384,12 @@ Result<RunStats> Run(const Config& in, const SecondCallback& on_second) {
       stats.alpn = w->alpn();
     }
     if (stats.first_tls_error.empty()) stats.first_tls_error = w->first_tls_error();
+    if (stats.first_h2_error.empty()) stats.first_h2_error = w->first_h2_error();
+    if (w->h2_max_streams() > 0) {
+      stats.h2_max_streams =
+          stats.h2_max_streams == 0 ? w->h2_max_streams() : std::min(stats.h2_max_streams, w->h2_max_streams());
+    }
+    stats.h2_peak_streams = std::max(stats.h2_peak_streams, w->h2_peak_streams());
     for (size_t i = 0; i < stats.requests.size(); ++i) {
       stats.requests[i].name = w->requests()[i].name;
       stats.requests[i].response_time_us.Add(w->requests()[i].response_time_us);

@@ -49,6 +49,10 @@ enum class ErrorClass : int {
   kCheckFailed,      // a response that failed its request's checks (scenario `expect:`)
   kTlsHandshake,     // the TLS handshake failed or timed out (not a certificate problem)
   kTlsVerify,        // the server's certificate was refused: expired, wrong host, unknown CA...
+  kH2StreamReset,    // HTTP/2: the server reset the request's stream (RST_STREAM)
+  kH2Goaway,         // HTTP/2: the server's GOAWAY ended the connection before the response (and it was
+                     // not retried, or its retry was refused too)
+  kH2Protocol,       // HTTP/2: a protocol error (bad frames, a flood, no h2 by ALPN, no SETTINGS reply)
   kCount,
 };
 constexpr int kErrorClassCount = int(ErrorClass::kCount);
@@ -117,6 +121,21 @@ struct TlsOptions {
 // match its certificate, is a one-line error before any load is sent.
 Status CheckTls(const TlsOptions& tls);
 
+// ---------------------------------------------------------------------------------------------
+// The HTTP version. kAuto: https:// offers h2 and http/1.1 by ALPN and speaks what the server
+// picks; http:// speaks HTTP/1.1. kHttp1: HTTP/1.1 only. kHttp2: https:// must get h2 by ALPN;
+// http:// speaks h2c with prior knowledge (no upgrade).
+enum class HttpVersion { kAuto, kHttp1, kHttp2 };
+
+struct HttpOptions {
+  HttpVersion version = HttpVersion::kAuto;
+  // HTTP/2: requests in flight per connection at most; 0 = what the server's
+  // SETTINGS_MAX_CONCURRENT_STREAMS allows, capped at kDefaultMaxStreams.
+  int max_streams = 0;
+};
+constexpr int kDefaultMaxStreams = 100;
+constexpr int kMaxStreamsLimit = 10000;  // --max-streams at most
+
 // A source that always sends the same pre-encoded request.
 std::unique_ptr<RequestSource> MakeStaticSource(std::string name, std::string bytes, bool head);
 
@@ -145,6 +164,7 @@ struct Config {
   const std::atomic<bool>* abort = nullptr;
   Io io = Io::kEpoll;  // the I/O path (see Io)
   TlsOptions tls;  // https://
+  HttpOptions http;
 };
 
 struct Counters {
@@ -163,6 +183,9 @@ struct Counters {
   int64_t max_queue_depth = 0;
   int64_t tls_handshakes_new = 0;      // full TLS handshakes completed
   int64_t tls_handshakes_resumed = 0;  // abbreviated handshakes that resumed a saved session
+  int64_t h2_goaways = 0;      // HTTP/2 GOAWAY frames received
+  int64_t h2_resets = 0;       // HTTP/2 RST_STREAM frames received
+  int64_t h2_retried = 0;      // requests resent on another connection (refused by GOAWAY or REFUSED_STREAM)
   std::array<int64_t, kErrorClassCount> by_class{};
   std::array<int64_t, 600> status_codes{};
   void Add(const Counters& o);
@@ -200,6 +223,10 @@ struct RunStats {
   std::string tls_cipher;       // e.g. "TLS_AES_256_GCM_SHA384"
   std::string alpn;             // the application protocol the server chose by ALPN ("" = none)
   std::string first_tls_error;  // "tls_verify: certificate has expired" ("" = no TLS failure)
+  std::string protocol = "http/1.1";  // spoken: "http/1.1", "h2" (over TLS) or "h2c" (cleartext)
+  int h2_max_streams = 0;       // HTTP/2: the per-connection stream limit in force (the lowest seen)
+  int h2_peak_streams = 0;      // HTTP/2: most requests in flight on one connection at once
+  std::string first_h2_error;   // "h2_protocol: ..." ("" = none)
   std::vector<RequestStats> requests;
   double cpu_user_s = 0;
   double cpu_system_s = 0;

@@ -4,16 +4,22 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "core/clock.h"
+#include "sys/sys.h"
 
 namespace headroom::engine {
 namespace {
 
 // ALPN protocol list in wire format: length-prefixed names.
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
+constexpr unsigned char kAlpnH2Http11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 std::string LastOpenSslError() {
   const unsigned long e = ERR_peek_last_error();
@@ -112,7 +118,7 @@ SessionCache::~SessionCache() {
   if (latest != nullptr) SSL_SESSION_free(latest);
 }
 
-Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options) {
+Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options, AlpnOffer offer) {
   std::unique_ptr<TlsContext> t(new TlsContext());
   t->options_ = options;
   t->ip_literal_ = IsIpLiteral(options.server_name);
@@ -124,7 +130,11 @@ Result<std::unique_ptr<TlsContext>> TlsContext::Create(const TlsOptions& options
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_read_ahead(ctx, 1);  // one read() takes what the socket holds (see TlsSocket)
-  SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11);
+  switch (offer) {
+    case AlpnOffer::kHttp1: SSL_CTX_set_alpn_protos(ctx, kAlpnHttp11, sizeof kAlpnHttp11); break;
+    case AlpnOffer::kH2: SSL_CTX_set_alpn_protos(ctx, kAlpnH2, sizeof kAlpnH2); break;
+    case AlpnOffer::kH2AndHttp1: SSL_CTX_set_alpn_protos(ctx, kAlpnH2Http11, sizeof kAlpnH2Http11); break;
+  }
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, OnNewSession);
   if (options.verify) {
@@ -249,6 +259,58 @@ int TlsHandshake(SSL* ssl, const std::string& host, ErrorClass* cls, std::string
   }
   ERR_clear_error();
   return -1;
+}
+
+Result<std::string> ProbeAlpn(const TlsContext& context, const sys::Address& address, int64_t timeout_ns) {
+  const int64_t deadline = MonoNowNs() + timeout_ns;
+  int err = 0;
+  const int fd = sys::StartConnect(address, &err);
+  if (fd < 0) return Fail(std::strerror(err));
+  TlsSocket socket;
+  socket.fd = fd;
+  SSL* ssl = nullptr;
+  std::string failure;
+  for (;;) {
+    const int64_t left_ns = deadline - MonoNowNs();
+    if (left_ns <= 0) {
+      failure = "no TLS handshake within the connect timeout";
+      break;
+    }
+    if (ssl == nullptr) {
+      pollfd p{fd, POLLOUT, 0};
+      if (::poll(&p, 1, int(left_ns / 1'000'000) + 1) <= 0) continue;
+      if (const int e = sys::ConnectResult(fd); e != 0) {
+        failure = std::strerror(e);
+        break;
+      }
+      ssl = context.NewConnection(&socket, nullptr);
+      if (ssl == nullptr) {
+        failure = "cannot allocate a TLS session";
+        break;
+      }
+    }
+    const int r = SSL_connect(ssl);
+    if (r == 1) break;
+    const int e = SSL_get_error(ssl, r);
+    if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+      failure = "TLS handshake failed";
+      ERR_clear_error();
+      break;
+    }
+    pollfd p{fd, short(e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT), 0};
+    ::poll(&p, 1, int(left_ns / 1'000'000) + 1);
+  }
+  std::string chosen;
+  if (failure.empty()) {
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    chosen.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  }
+  if (ssl != nullptr) TlsClose(ssl, failure.empty());
+  ::close(fd);
+  if (!failure.empty()) return Fail(failure);
+  return chosen;
 }
 
 void TlsClose(SSL* ssl, bool handshake_done) {

@@ -35,11 +35,15 @@ struct TlsSocket {
   bool drained = false;  // the last read() returned less than asked, EAGAIN or EOF
 };
 
+// What a context offers by ALPN.
+enum class AlpnOffer { kHttp1, kH2, kH2AndHttp1 };
+
 class TlsContext {
  public:
   // Loads the system trust store (and options.ca_file), the client certificate and key, and sets
-  // TLS 1.2 as the lowest version and ALPN to http/1.1. Errors are one line naming the file.
-  static Result<std::unique_ptr<TlsContext>> Create(const TlsOptions& options);
+  // TLS 1.2 as the lowest version and ALPN to `offer`. Errors are one line naming the file.
+  static Result<std::unique_ptr<TlsContext>> Create(const TlsOptions& options,
+                                                    AlpnOffer offer = AlpnOffer::kHttp1);
   ~TlsContext();
   TlsContext(const TlsContext&) = delete;
   TlsContext& operator=(const TlsContext&) = delete;
@@ -68,6 +72,12 @@ ssize_t TlsWrite(SSL* ssl, const char* buf, size_t len);
 // failed (then *cls and *reason say why: kTlsVerify with the certificate's problem, e.g. "certificate
 // expired", or kTlsHandshake with OpenSSL's reason). `host` names the server in the reason.
 int TlsHandshake(SSL* ssl, const std::string& host, ErrorClass* cls, std::string* reason);
+
+// One TLS connection to `address`, made before the load starts (blocking, bounded by timeout_ns),
+// to learn what the server chooses by ALPN: "h2", "http/1.1" or "" (no choice). An error when no
+// handshake completed (connect refused, certificate refused, timeout): the run's workers then meet
+// and count the same failure themselves.
+Result<std::string> ProbeAlpn(const TlsContext& context, const sys::Address& address, int64_t timeout_ns);
 
 // Sends close_notify when it can (without waiting) and frees the SSL.
 void TlsClose(SSL* ssl, bool handshake_done);

@@ -139,6 +139,7 @@ struct ExecPlan {
   std::string method = "GET";
   sys::Address address;
   engine::TlsOptions tls;  // https:// targets
+  engine::HttpOptions http;  // HTTP/1.1, HTTP/2 (h2 by ALPN, h2c), streams per connection
   const engine::RequestSource* source = nullptr;  // REQUIRES: outlives Execute
   std::vector<scenario::Phase> phases;
   std::vector<scenario::SloSpec> slos;  // apply to every phase

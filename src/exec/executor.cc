@@ -98,6 +98,11 @@ void Accumulator::Add(const engine::RunStats& s, double seconds) {
   pacer_lateness_us.Add(s.pacer_lateness_us);
   connect_time_us.Add(s.connect_time_us);
   tls_handshake_time_us.Add(s.tls_handshake_time_us);
+  if (protocol.empty()) protocol = s.protocol;
+  if (s.h2_max_streams > 0) {
+    h2_max_streams = h2_max_streams == 0 ? s.h2_max_streams : std::min(h2_max_streams, s.h2_max_streams);
+  }
+  h2_peak_streams = std::max(h2_peak_streams, s.h2_peak_streams);
   if (tls_version.empty()) {
     tls_version = s.tls_version;
     tls_cipher = s.tls_cipher;
@@ -250,6 +255,7 @@ engine::Config Executor::BaseConfig(const scenario::Phase& p) const {
   engine::Config c;
   c.address = plan_.address;
   c.tls = plan_.tls;
+  c.http = plan_.http;
   c.source = plan_.source;
   c.threads = plan_.threads;
   c.timeout_ns = plan_.timeout_ns;
@@ -404,6 +410,11 @@ Result<EngineRun> Executor::RunEngine(const engine::Config& config, const scenar
   double seconds_s = 0;
   for (const report::SecondRow& row : run.rows) seconds_s += row.span_s;
   hlog_at_s_ += std::max(0.0, stats->elapsed_s - seconds_s);  // the drain after the last second
+  if (first_h2_error_.empty() && !stats->first_h2_error.empty()) {
+    first_h2_error_ = stats->first_h2_error;
+    notices_.push_back("HTTP/2 connections failed; the first: " + first_h2_error_);
+    progress_->OnNotice(notices_.back());
+  }
   if (first_tls_error_.empty() && !stats->first_tls_error.empty()) {
     first_tls_error_ = stats->first_tls_error;
     notices_.push_back("TLS handshakes failed; the first: " + first_tls_error_);
@@ -547,7 +558,14 @@ report::Results Executor::Assemble(bool complete, const report::PhaseResult* run
   g.connect_time_us = total.connect_time_us;
   report::Transport& t = r.transport;
   t.scheme = plan_.tls.enabled ? "https" : "http";
-  t.protocol = !total.alpn.empty() ? total.alpn : "http/1.1";
+  t.protocol = !total.protocol.empty() ? total.protocol : "http/1.1";
+  t.h2 = t.protocol == "h2" || t.protocol == "h2c";
+  t.h2_max_streams = total.h2_max_streams;
+  t.h2_peak_streams = total.h2_peak_streams;
+  t.h2_goaways = total.counters.h2_goaways;
+  t.h2_resets = total.counters.h2_resets;
+  t.h2_retried = total.counters.h2_retried;
+  t.first_h2_error = first_h2_error_;
   t.tls = plan_.tls.enabled;
   t.tls_verify = plan_.tls.verify;
   t.tls_version = total.tls_version;

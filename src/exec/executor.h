@@ -32,6 +32,8 @@ struct Accumulator {
   Histogram connect_time_us;
   Histogram tls_handshake_time_us;
   std::string tls_version, tls_cipher, alpn;  // of the first handshake of the run
+  std::string protocol;  // of the first engine run: "http/1.1", "h2", "h2c"
+  int h2_max_streams = 0, h2_peak_streams = 0;
   std::vector<engine::RequestStats> requests;
   double measured_s = 0;  // the time the figures cover (rates are per second of it)
   double elapsed_s = 0;
@@ -148,6 +150,7 @@ class Executor {
   int64_t tls_failures_ = 0;
   std::vector<std::string> notices_;  // for Results::notices
   engine::Io io_ = engine::Io::kEpoll;  // the I/O path the engine ran on
+  std::string first_h2_error_;        // the run's first HTTP/2 protocol failure, with its reason
   std::string first_tls_error_;       // the run's first failed TLS handshake, with its reason
   std::unique_ptr<collect::Watcher> watcher_;
   std::mutex tier_messages_mu_;

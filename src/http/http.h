@@ -214,4 +214,66 @@ class ResponseParser {
   uint64_t wire_bytes_ = 0;
 };
 
+// ---------------------------------------------------------------------------------------------
+// HTTP/2 mapping (the engine's h2 path: frames, HPACK and flow control are nghttp2's job)
+
+// The parts of one request as HTTP/2 sends them, taken from the HTTP/1.1 bytes the request
+// templates produce. Views point into the request bytes, except header names, which are lower-case
+// copies in `names`. Reused from one request to the next: after the first requests, no allocation.
+struct H2Request {
+  struct Field {
+    std::string_view name;   // lower case
+    std::string_view value;  // surrounding whitespace trimmed
+  };
+  std::string_view method;
+  std::string_view path;       // :path, the request-target
+  std::string_view authority;  // :authority, from the Host header ("" when there is none)
+  std::vector<Field> headers;  // in order, without Host and the connection-specific fields
+                               // (Connection, Keep-Alive, Proxy-Connection, Transfer-Encoding,
+                               // Upgrade, TE other than "trailers")
+  std::string_view body;       // the bytes after the header block
+  std::string names;           // storage of the lower-case names
+};
+
+// Splits a complete HTTP/1.1 request (request line, header fields, blank line, body) into *out.
+// Returns false for bytes that are not such a request (no request line, a field without a colon,
+// no blank line). REQUIRES: `bytes` outlives the use of *out's views.
+bool SplitRequestForH2(std::string_view bytes, H2Request* out);
+
+// Builds the response facts a check needs from the header fields and DATA of one HTTP/2 stream,
+// as nghttp2 hands them out: the :status, the kept header values (ResponseCapture) and the body.
+// Interim (1xx) header blocks are dropped; trailers after the final block are kept like headers.
+// Hot path: no allocation beyond the capture's strings, which keep their capacity.
+class H2ResponseBuilder {
+ public:
+  explicit H2ResponseBuilder(size_t max_header_bytes = 64 * 1024) : max_header_bytes_(max_header_bytes) {}
+  // Starts a stream's response; `capture` (may be null) is cleared and must outlive it.
+  void Reset(bool head_request, ResponseCapture* capture);
+  // A header block (HEADERS and its CONTINUATIONs) begins.
+  void BeginHeaders();
+  // One header field. Returns false when the response must be refused: a :status that is not
+  // three digits (or a second final one), or a header section beyond max_header_bytes (the name
+  // and value bytes plus 32 per field, as HTTP/2 counts a header list).
+  [[nodiscard]] bool OnHeader(std::string_view name, std::string_view value);
+  // Body bytes of a DATA frame.
+  void OnData(const char* data, size_t len);
+
+  int status_code() const { return final_status_; }  // 0 until a final (>= 200) status came
+  bool head_request() const { return head_; }
+  uint64_t body_bytes() const { return body_bytes_; }
+  uint64_t header_bytes() const { return header_bytes_; }
+  bool too_large() const { return too_large_; }
+
+ private:
+  size_t max_header_bytes_;
+  ResponseCapture* capture_ = nullptr;
+  bool head_ = false;
+  bool too_large_ = false;
+  int block_status_ = 0;   // :status of the current header block
+  int final_status_ = 0;
+  uint64_t header_bytes_ = 0;
+  uint64_t block_bytes_ = 0;
+  uint64_t body_bytes_ = 0;
+};
+
 }  // namespace headroom::http

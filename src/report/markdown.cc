@@ -97,6 +97,7 @@ void Headline(std::string& out, const Results& r) {
   // What the run warned about as it went (e.g. no connection ever established) comes first: a CI
   // job summary is often all that is read.
   for (const std::string& notice : r.notices) out += "> ⚠️ **Notice:** " + MarkdownEscape(notice) + "\n\n";
+  if (r.transport.h2) out += "**HTTP/2:** " + MarkdownEscape(H2Line(r.transport)) + "\n\n";
   if (r.transport.tls) {
     out += "**TLS:** " + MarkdownEscape(TlsLine(r.transport));
     if (r.transport.tls_handshake_time_us.Count() > 0) {

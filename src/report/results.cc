@@ -111,6 +111,16 @@ json PhaseJsonImpl(const PhaseResult& p, bool series_markers, int index);
 
 json TransportJson(const Transport& t) {
   json j = {{"scheme", t.scheme}, {"protocol", t.protocol}};
+  if (t.h2) {
+    j["h2"] = {{"max_streams", t.h2_max_streams},
+               {"peak_streams_per_connection", t.h2_peak_streams},
+               {"goaways_received", t.h2_goaways},
+               {"rst_streams_received", t.h2_resets},
+               {"requests_retried", t.h2_retried},
+               {"first_error", t.first_h2_error.empty() ? json(nullptr) : json(t.first_h2_error)}};
+  } else {
+    j["h2"] = nullptr;
+  }
   if (!t.tls) {
     j["tls"] = nullptr;
     return j;

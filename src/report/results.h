@@ -211,6 +211,14 @@ struct Transport {
   int64_t tls_handshakes_resumed = 0;
   Histogram tls_handshake_time_us;
   std::string first_tls_error;        // "tls_verify: certificate expired ..." ("" = none)
+  // HTTP/2 (protocol "h2" or "h2c"): results.json transport.h2.
+  bool h2 = false;
+  int h2_max_streams = 0;     // streams per connection allowed (--max-streams or the server's SETTINGS)
+  int h2_peak_streams = 0;    // most requests in flight on one connection at once
+  int64_t h2_goaways = 0;     // GOAWAY frames received
+  int64_t h2_resets = 0;      // RST_STREAM frames received
+  int64_t h2_retried = 0;     // requests sent again on another connection after a GOAWAY or REFUSED_STREAM
+  std::string first_h2_error; // "h2_protocol: ..." ("" = none)
 };
 
 struct Results {

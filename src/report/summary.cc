@@ -250,6 +250,10 @@ std::string FormatSummary(const Results& r, const std::string& before_verdict) {
       out << "  warning: TLS certificate verification was OFF (--insecure): the server's identity was not checked\n";
     }
   }
+  if (r.transport.h2) {
+    Row(out, "http/2", H2Line(r.transport));
+    if (!r.transport.first_h2_error.empty()) Row(out, "http/2 error", r.transport.first_h2_error);
+  }
   Row(out, "generator", GeneratorLine(r));
   if (r.model == LoadModel::kOpen && o.requests_total > 0) {
     const Generator& g = r.generator;
@@ -298,6 +302,16 @@ std::string TlsLine(const Transport& t) {
   s += ", " + t.protocol + ", certificate " + (t.tls_verify ? "verified" : "NOT verified (--insecure)");
   s += "; handshakes " + FormatCount(double(t.tls_handshakes_new)) + " new, " +
        FormatCount(double(t.tls_handshakes_resumed)) + " resumed";
+  return s;
+}
+
+std::string H2Line(const Transport& t) {
+  if (!t.h2) return "";
+  std::string s = t.protocol + (t.protocol == "h2c" ? " (cleartext, prior knowledge)" : " (by ALPN)");
+  s += ", up to " + FormatCount(double(t.h2_max_streams)) + " streams per connection, peak " +
+       FormatCount(double(t.h2_peak_streams)) + " in flight";
+  s += "; received " + FormatCount(double(t.h2_goaways)) + " GOAWAY, " + FormatCount(double(t.h2_resets)) +
+       " RST_STREAM; " + FormatCount(double(t.h2_retried)) + " requests retried";
   return s;
 }
 

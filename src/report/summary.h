@@ -15,6 +15,9 @@ std::string LatencyLine(const Histogram& h);
 // https runs: "TLSv1.3 TLS_AES_256_GCM_SHA384, http/1.1, certificate verified; handshakes 2 new, 48
 // resumed" ("certificate NOT verified (--insecure)" when verification was off); "" for http.
 std::string TlsLine(const Transport& t);
+// HTTP/2 runs: "h2 (by ALPN), up to 100 streams per connection, peak 100 in flight; received 0
+// GOAWAY, 0 RST_STREAM; 0 requests retried"; "" for HTTP/1.1.
+std::string H2Line(const Transport& t);
 
 // True when raising --connections would help: over 1% of the open model's requests waited while
 // every allowed connection was open, and the server kept up (its service-time p99 is at most half

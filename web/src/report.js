@@ -506,10 +506,16 @@
     ['TLS handshakes new / resumed', fmtNum(T.handshakes_new) + ' / ' + fmtNum(T.handshakes_resumed)],
     ['TLS handshake p50 / p99 / max', hs.count ? fmtUs(hs.p50) + ' / ' + fmtUs(hs.p99) + ' / ' + fmtUs(hs.max) : '—'],
     ...(T.first_error ? [['first TLS error', T.first_error]] : [])];
+  const H = (R.transport || {}).h2;
+  const h2Rows = !H ? [] : [
+    ['HTTP/2', R.transport.protocol + ', up to ' + fmtNum(H.max_streams) + ' streams per connection, peak ' + fmtNum(H.peak_streams_per_connection) + ' in flight'],
+    ['HTTP/2 GOAWAY / RST_STREAM received / requests retried', fmtNum(H.goaways_received) + ' / ' + fmtNum(H.rst_streams_received) + ' / ' + fmtNum(H.requests_retried)],
+    ...(H.first_error ? [['first HTTP/2 error', H.first_error]] : [])];
   gen.appendChild(table(['figure', 'value'], [
     ['pacer lateness p50 / p99 / max', late.count ? fmtUs(late.p50) + ' / ' + fmtUs(late.p99) + ' / ' + fmtUs(late.max) : '—'],
     ['TCP connect time p50 / p99 / max', conn.count ? fmtUs(conn.p50) + ' / ' + fmtUs(conn.p99) + ' / ' + fmtUs(conn.max) : '—'],
     ...tlsRows,
+    ...h2Rows,
     ['delayed requests (waited for a connection)', fmtNum(G.delayed_requests)],
     ['of those, waited at the connection cap', fmtNum(G.waited_at_cap_requests)],
     ['most requests waiting at once', fmtNum(G.max_queue_depth)],

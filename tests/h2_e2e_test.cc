@@ -1,0 +1,610 @@
+// headroom run over HTTP/2: against nginx (h2 over TLS chosen by ALPN with a certificate this test
+// makes with openssl, h2c with prior knowledge), and against hostile HTTP/2 servers written here
+// from raw frames (GOAWAY after a few requests, RST_STREAM on every stream, a SETTINGS flood, an
+// endless header block, a connection window that never opens, a server that never answers the
+// preface). Every run ends within its bounds with its failures counted by class and results.json
+// written.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <mutex>
+
+#include "e2e_util.h"
+
+namespace {
+
+using e2e::Proc;
+using e2e::RunHeadroom;
+using e2e::Slurp;
+using nlohmann::json;
+
+bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+bool Sh(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
+
+int ListenLoopback(uint16_t* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 128) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  *port = ntohs(a.sin_port);
+  return fd;
+}
+
+uint16_t FreePort() {
+  uint16_t port = 0;
+  const int fd = ListenLoopback(&port);
+  if (fd >= 0) ::close(fd);
+  return port;
+}
+
+bool PortOpen(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+int CountLines(const std::string& path) { return e2e::Lines(Slurp(path)); }
+
+// nginx with h2 over TLS, h2c, and TLS without h2, on free loopback ports; one access log per
+// server so that the test can count what the server saw. Stopped by PID.
+class H2Servers {
+ public:
+  enum Port { kTlsH2, kH2c, kTlsHttp1, kPortCount };
+
+  std::string Setup() {
+    dir_ = e2e::TempDir("h2-servers");
+    std::filesystem::create_directories(dir_ + "/logs");
+    std::filesystem::create_directories(dir_ + "/www");
+    const std::string d = dir_ + "/";
+    if (!Sh("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + d + "cert.key -out " + d +
+            "cert.pem -days 2 -subj '/CN=127.0.0.1' -addext subjectAltName=IP:127.0.0.1")) {
+      return "openssl cannot make a certificate";
+    }
+    std::ofstream(d + "www/big.bin") << std::string(300 * 1024, 'x');  // beyond the 64 KiB default window
+    for (uint16_t& p : ports_) p = FreePort();
+    const std::string locations =
+        " location / { return 200 \"ok h2\"; } location /big.bin { root " + d + "www; }"
+        " location /post { return 200 \"posted\"; }";
+    auto log = [&](const char* name) { return " access_log " + d + "logs/" + name + ".log;"; };
+    std::ofstream(d + "nginx.conf")
+        << (::geteuid() == 0 ? "user root;\n" : "") << "worker_processes 1;\npid " << d << "nginx.pid;\n"
+        << "error_log " << d << "logs/error.log warn;\nevents { worker_connections 256; }\n"
+        << "http {\n  keepalive_requests 1000000;\n  client_body_temp_path " << d << "body;\n  proxy_temp_path " << d
+        << "proxy;\n  fastcgi_temp_path " << d << "fastcgi;\n  uwsgi_temp_path " << d << "uwsgi;\n  scgi_temp_path "
+        << d << "scgi;\n"
+        << "  server { listen 127.0.0.1:" << ports_[kTlsH2] << " ssl http2; ssl_certificate " << d
+        << "cert.pem; ssl_certificate_key " << d << "cert.key;" << log("tls-h2") << locations << " }\n"
+        << "  server { listen 127.0.0.1:" << ports_[kH2c] << " http2;" << log("h2c") << locations << " }\n"
+        << "  server { listen 127.0.0.1:" << ports_[kTlsHttp1] << " ssl; ssl_certificate " << d
+        << "cert.pem; ssl_certificate_key " << d << "cert.key;" << log("tls-http1") << locations << " }\n}\n";
+    const std::string nginx = "/usr/sbin/nginx";
+    if (::access(nginx.c_str(), X_OK) != 0) return "nginx is not installed (run scripts/setup.sh)";
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open((d + "logs/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      ::execl(nginx.c_str(), nginx.c_str(), "-p", dir_.c_str(), "-e", (d + "logs/error.log").c_str(), "-c",
+              (d + "nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 500; ++i) {
+      bool all = true;
+      for (uint16_t p : ports_) all = all && PortOpen(p);
+      if (all) return "";
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return "nginx exited: " + Slurp(d + "logs/error.log") + Slurp(d + "logs/stderr");
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return "nginx did not listen within 10 s";
+  }
+
+  ~H2Servers() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+    std::error_code ec;
+    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
+  }
+
+  std::string Url(Port p, const std::string& path = "/") const {
+    return std::string(p == kH2c ? "http" : "https") + "://127.0.0.1:" + std::to_string(ports_[p]) + path;
+  }
+  std::string File(const std::string& name) const { return dir_ + "/" + name; }
+  std::string Log(Port p) const {
+    static const char* names[] = {"tls-h2", "h2c", "tls-http1"};
+    return dir_ + "/logs/" + names[p] + ".log";
+  }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  uint16_t ports_[kPortCount] = {};
+};
+
+// ---------------------------------------------------------------------------------------------
+// A hostile HTTP/2 server (h2c, prior knowledge) built from raw frames: a 9-byte header (24-bit
+// length, type, flags, 31-bit stream id) and a payload.
+
+enum class Mode { kGoawayAfter, kRstEveryStream, kSettingsFlood, kEndlessHeaders, kNoConnectionWindow, kSilent };
+
+std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
+  std::string f;
+  const uint32_t n = uint32_t(payload.size());
+  f += char(n >> 16);
+  f += char(n >> 8);
+  f += char(n);
+  f += char(type);
+  f += char(flags);
+  f += char((stream >> 24) & 0x7f);
+  f += char(stream >> 16);
+  f += char(stream >> 8);
+  f += char(stream);
+  return f + payload;
+}
+
+std::string U32(uint32_t v) { return {char(v >> 24), char(v >> 16), char(v >> 8), char(v)}; }
+std::string Setting(uint16_t id, uint32_t v) { return std::string{char(id >> 8), char(id)} + U32(v); }
+
+// HPACK integer with an N-bit prefix (RFC 7541 5.1), first byte's high bits in `first`.
+std::string HpackInt(uint8_t first, int prefix_bits, size_t v) {
+  const size_t max = (size_t(1) << prefix_bits) - 1;
+  std::string out;
+  if (v < max) return std::string(1, char(first | v));
+  out += char(first | max);
+  v -= max;
+  while (v >= 128) {
+    out += char((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  out += char(v);
+  return out;
+}
+
+// A literal header field without indexing, new name.
+std::string HpackLiteral(const std::string& name, const std::string& value) {
+  return std::string(1, '\0') + HpackInt(0, 7, name.size()) + name +
+         HpackInt(0, 7, value.size()) + value;
+}
+
+constexpr uint8_t kData = 0, kHeaders = 1, kRstStream = 3, kSettings = 4, kGoaway = 7, kContinuation = 9;
+constexpr uint8_t kEndStream = 1, kEndHeaders = 4, kAck = 1;
+
+class HostileH2Server {
+ public:
+  HostileH2Server(Mode mode, int goaway_after = 5) : mode_(mode), goaway_after_(goaway_after) {
+    listen_fd_ = ListenLoopback(&port_);
+    accept_thread_ = std::thread([this] { AcceptLoop(); });
+  }
+  ~HostileH2Server() {
+    stop_ = true;
+    ::shutdown(listen_fd_, SHUT_RDWR);
+    accept_thread_.join();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+    }
+    for (std::thread& t : conn_threads_) t.join();
+    for (int fd : fds_) ::close(fd);
+    ::close(listen_fd_);
+  }
+  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+  int connections() const { return connections_.load(); }
+
+ private:
+  void AcceptLoop() {
+    while (!stop_) {
+      const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) return;
+      timeval tv{0, 100'000};  // so that every thread sees stop_ soon
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+      ++connections_;
+      std::lock_guard<std::mutex> lock(mu_);
+      fds_.push_back(fd);
+      conn_threads_.emplace_back([this, fd] { Serve(fd); });
+    }
+  }
+
+  bool Send(int fd, const std::string& bytes) {
+    size_t off = 0;
+    while (off < bytes.size() && !stop_) {
+      const ssize_t n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+      if (n > 0) {
+        off += size_t(n);
+      } else if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        continue;
+      } else {
+        return false;
+      }
+    }
+    return off == bytes.size();
+  }
+
+  // Reads exactly n bytes; false on EOF, error or stop.
+  bool Read(int fd, std::string* out, size_t n) {
+    out->resize(n);
+    size_t off = 0;
+    while (off < n && !stop_) {
+      const ssize_t r = ::recv(fd, out->data() + off, n - off, 0);
+      if (r > 0) {
+        off += size_t(r);
+      } else if (r < 0 && (errno == EAGAIN || errno == EINTR)) {
+        continue;
+      } else {
+        return false;
+      }
+    }
+    return off == n;
+  }
+
+  void Serve(int fd) {
+    if (mode_ == Mode::kSilent) {
+      std::string sink;
+      while (!stop_ && Read(fd, &sink, 1)) {}  // reads, never answers
+      return;
+    }
+    std::string preface;
+    if (!Read(fd, &preface, 24)) return;
+    std::string settings;
+    if (mode_ == Mode::kNoConnectionWindow) settings = Setting(0x4, 0x7fffffff);  // streams may send; the connection may not
+    if (!Send(fd, Frame(kSettings, 0, 0, settings))) return;
+    if (mode_ == Mode::kSettingsFlood) {
+      const std::string many = [] {
+        std::string s;
+        for (int i = 0; i < 2000; ++i) s += Frame(kSettings, 0, 0, Setting(0x3, 100));
+        return s;
+      }();
+      while (!stop_ && Send(fd, many)) {}
+      return;
+    }
+    int answered = 0;
+    std::string header, payload;
+    while (!stop_ && Read(fd, &header, 9)) {
+      const size_t len = (size_t(uint8_t(header[0])) << 16) | (size_t(uint8_t(header[1])) << 8) | uint8_t(header[2]);
+      const uint8_t type = uint8_t(header[3]);
+      const uint8_t flags = uint8_t(header[4]);
+      const uint32_t stream = ((uint32_t(uint8_t(header[5])) & 0x7f) << 24) | (uint32_t(uint8_t(header[6])) << 16) |
+                              (uint32_t(uint8_t(header[7])) << 8) | uint8_t(header[8]);
+      if (!Read(fd, &payload, len)) return;
+      if (type == kSettings && !(flags & kAck)) {
+        if (!Send(fd, Frame(kSettings, kAck, 0, ""))) return;
+        continue;
+      }
+      if (type != kHeaders) continue;  // DATA, WINDOW_UPDATE, RST_STREAM...: read and dropped
+      bool ok = true;
+      switch (mode_) {
+        case Mode::kGoawayAfter:
+          if (answered < goaway_after_) {
+            ok = Send(fd, Frame(kHeaders, kEndHeaders | kEndStream, stream, "\x88"));  // :status 200
+            ++answered;
+          } else {
+            // Streams above the last one processed were not: the client may send them again.
+            ok = Send(fd, Frame(kGoaway, 0, 0, U32(stream - 2) + U32(0)));
+            ::shutdown(fd, SHUT_WR);
+            std::string sink;
+            while (!stop_ && Read(fd, &sink, 1)) {}
+            return;
+          }
+          break;
+        case Mode::kRstEveryStream:
+          ok = Send(fd, Frame(kRstStream, 0, stream, U32(2)));  // INTERNAL_ERROR
+          break;
+        case Mode::kEndlessHeaders: {
+          // A response header block that never ends: HEADERS, then CONTINUATION after CONTINUATION.
+          const std::string field = HpackLiteral("x-filler", std::string(8000, 'a'));
+          ok = Send(fd, Frame(kHeaders, 0, stream, "\x88" + field));
+          for (int i = 0; ok && i < 200 && !stop_; ++i) ok = Send(fd, Frame(kContinuation, 0, stream, field));
+          break;
+        }
+        case Mode::kNoConnectionWindow:
+          break;  // never answers, never opens the connection's window: the bodies stall
+        default:
+          break;
+      }
+      if (!ok) return;
+    }
+  }
+
+  const Mode mode_;
+  const int goaway_after_;
+  int listen_fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> connections_{0};
+  std::thread accept_thread_;
+  std::mutex mu_;
+  std::vector<int> fds_;
+  std::vector<std::thread> conn_threads_;
+};
+
+// A short run; returns the process and its results.json (not an object when none was written).
+std::pair<Proc, json> RunH(const std::string& name, std::vector<std::string> args) {
+  const std::string out = e2e::TempDir(name);
+  args.insert(args.begin(), "run");
+  for (const char* a : {"-t", "1", "-q"}) args.push_back(a);
+  args.push_back("-o");
+  args.push_back(out);
+  Proc p = RunHeadroom(args);
+  std::ifstream in(out + "/results.json");
+  json j = in ? json::parse(in, nullptr, false) : json();
+  if (j.is_discarded()) j = json();
+  if (j.is_object()) j["__summary_md"] = Slurp(out + "/summary.md");
+  return {p, j};
+}
+
+class H2Test : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    servers_ = new H2Servers();
+    setup_error_ = new std::string(servers_->Setup());
+  }
+  static void TearDownTestSuite() {
+    delete servers_;
+    delete setup_error_;
+  }
+  void SetUp() override {
+    if (setup_error_->empty()) return;
+    if (InCi()) FAIL() << *setup_error_;
+    GTEST_SKIP() << *setup_error_;
+  }
+  static H2Servers* servers_;
+  static std::string* setup_error_;
+};
+
+H2Servers* H2Test::servers_ = nullptr;
+std::string* H2Test::setup_error_ = nullptr;
+
+// h2 by ALPN: two connections carry more than two requests at once, and every response nginx
+// logged is one headroom counted.
+TEST_F(H2Test, TlsServerChoosesH2AndStreamsShareConnections) {
+  const int before = CountLines(servers_->Log(H2Servers::kTlsH2));
+  auto [p, j] = RunH("h2-tls", {servers_->Url(H2Servers::kTlsH2), "--cacert", servers_->File("cert.pem"), "-c", "2",
+                               "--max-streams", "10", "-d", "1s"});
+  ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+  ASSERT_TRUE(j.is_object());
+  const json& t = j["transport"];
+  EXPECT_EQ(t["scheme"], "https");
+  EXPECT_EQ(t["protocol"], "h2");
+  EXPECT_EQ(t["tls"]["verify"], true);
+  EXPECT_EQ(t["h2"]["max_streams"], 10);
+  EXPECT_GT(t["h2"]["peak_streams_per_connection"].get<int>(), 2) << t.dump();
+  EXPECT_LE(t["h2"]["peak_streams_per_connection"].get<int>(), 10);
+  EXPECT_EQ(j["generator"]["connections_opened"], 2);
+  EXPECT_EQ(j["requests"]["errors"], 0);
+  EXPECT_EQ(j["generator"]["unfinished_requests"], 0);
+  const int64_t ok = j["requests"]["ok"].get<int64_t>();
+  EXPECT_GT(ok, 20);
+  EXPECT_EQ(CountLines(servers_->Log(H2Servers::kTlsH2)) - before, ok);
+  EXPECT_NE(p.out.find("h2 (by ALPN), up to 10 streams per connection"), std::string::npos) << p.out;
+  EXPECT_NE(j["__summary_md"].get<std::string>().find("**HTTP/2:**"), std::string::npos);
+}
+
+// h2c with prior knowledge in the open model: exactly the scheduled count, each logged by nginx.
+TEST_F(H2Test, H2cOpenModelSendsTheScheduleOverFewConnections) {
+  const int before = CountLines(servers_->Log(H2Servers::kH2c));
+  auto [p, j] = RunH("h2c-open", {servers_->Url(H2Servers::kH2c), "--h2c", "--rate", "400/s", "-d", "1s", "-c", "4"});
+  ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["transport"]["protocol"], "h2c");
+  EXPECT_TRUE(j["transport"]["tls"].is_null());
+  EXPECT_EQ(j["requests"]["ok"], 400);
+  EXPECT_EQ(j["requests"]["errors"], 0);
+  EXPECT_LE(j["generator"]["connections_opened"].get<int>(), 4);
+  EXPECT_EQ(CountLines(servers_->Log(H2Servers::kH2c)) - before, 400);
+}
+
+// Large bodies both ways: a 300 KiB response (beyond the default 64 KiB window) and POST bodies.
+TEST_F(H2Test, LargeBodiesFlowBothWays) {
+  auto [p, j] = RunH("h2-big", {servers_->Url(H2Servers::kH2c, "/big.bin"), "--h2c", "-c", "1", "--max-streams", "4",
+                               "-d", "1s"});
+  ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+  ASSERT_TRUE(j.is_object());
+  const int64_t ok = j["requests"]["ok"].get<int64_t>();
+  EXPECT_GT(ok, 0);
+  EXPECT_GE(j["bytes"]["read"].get<int64_t>(), ok * 300 * 1024);
+  const std::string body(100 * 1024, 'b');
+  auto [q, k] = RunH("h2-post", {servers_->Url(H2Servers::kTlsH2, "/post"), "--cacert", servers_->File("cert.pem"),
+                                "-m", "POST", "--body", body, "-c", "1", "--max-streams", "4", "-d", "1s"});
+  ASSERT_EQ(q.exit_code, 0) << q.err << q.out;
+  ASSERT_TRUE(k.is_object());
+  EXPECT_GT(k["requests"]["ok"].get<int64_t>(), 0);
+  EXPECT_EQ(k["requests"]["errors"], 0);
+  EXPECT_GE(k["bytes"]["written"].get<int64_t>(), 100 * 1024);
+}
+
+// Response checks read h2 responses as they read HTTP/1.1 ones; the scenario takes --h2c.
+TEST_F(H2Test, ResponseChecksWorkOnH2Responses) {
+  const std::string dir = e2e::TempDir("h2-checks");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/s.yaml")
+      << "name: h2 checks\ntarget: " << servers_->Url(H2Servers::kH2c) << "\nrequests:\n"
+      << "  - { name: good, path: /, weight: 1, expect: { status: 200, headers: { Content-Type: { contains: text }, "
+         "Server: { present: true } }, body_contains: 'ok h2' } }\n"
+      << "  - { name: bad, path: /, weight: 1, expect: { body_contains: nope } }\n"
+      << "phases: [ { name: p, closed: { connections: 2, duration: 1s } } ]\n";
+  const std::string out = dir + "/out";
+  Proc p = RunHeadroom({"run", dir + "/s.yaml", "--h2c", "--max-streams", "5", "-t", "1", "-q", "-o", out});
+  EXPECT_EQ(p.exit_code, 0) << p.err << p.out;  // no SLO: the run passes when anything succeeded
+  std::ifstream in(out + "/results.json");
+  json j = json::parse(in, nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["transport"]["protocol"], "h2c");
+  for (const json& r : j["requests_by_name"]) {
+    if (r["name"] == "good") {
+      EXPECT_GT(r["requests"]["ok"].get<int64_t>(), 0) << r.dump();
+      EXPECT_EQ(r["requests"]["errors"], 0) << r.dump();
+    } else {
+      EXPECT_EQ(r["requests"]["ok"], 0) << r.dump();
+      EXPECT_GT(r["errors"]["by_class"].value("check_failed", 0), 0) << r.dump();
+    }
+  }
+}
+
+// A TLS server without h2: by default the run speaks HTTP/1.1; --http2 is refused up front.
+TEST_F(H2Test, ServerWithoutH2) {
+  auto [p, j] = RunH("h2-fallback", {servers_->Url(H2Servers::kTlsHttp1), "--cacert", servers_->File("cert.pem"), "-c",
+                                    "2", "-d", "1s"});
+  ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["transport"]["protocol"], "http/1.1");
+  EXPECT_TRUE(j["transport"]["h2"].is_null());
+  Proc forced = RunHeadroom({"run", servers_->Url(H2Servers::kTlsHttp1), "--cacert", servers_->File("cert.pem"),
+                             "--http2", "-d", "1s", "-q"});
+  EXPECT_EQ(forced.exit_code, 2) << forced.err;
+  EXPECT_EQ(e2e::Lines(forced.err), 1) << forced.err;
+  EXPECT_NE(forced.err.find("did not choose h2 by ALPN (it chose http/1.1)"), std::string::npos) << forced.err;
+  // --http1.1 keeps HTTP/1.1 on a server that offers h2.
+  auto [h1, k] = RunH("h2-forced-http1", {servers_->Url(H2Servers::kTlsH2), "--cacert", servers_->File("cert.pem"),
+                                         "--http1.1", "-c", "2", "-d", "1s"});
+  ASSERT_EQ(h1.exit_code, 0) << h1.err;
+  EXPECT_EQ(k["transport"]["protocol"], "http/1.1");
+}
+
+TEST_F(H2Test, MisusedFlagsAreOneLineErrors) {
+  struct Bad {
+    std::vector<std::string> args;
+    const char* message;
+  };
+  const std::string https = servers_->Url(H2Servers::kTlsH2);
+  const std::string http = servers_->Url(H2Servers::kH2c);
+  const Bad cases[] = {
+      {{https, "--h2c"}, "--h2c is cleartext HTTP/2 for http:// targets"},
+      {{http, "--http2"}, "use --h2c"},
+      {{https, "--http2", "--h2c"}, "choose one of --http2, --h2c and --http1.1"},
+      {{https, "--http2", "--http1.1"}, "choose one of"},
+      {{http, "--h2c", "--max-streams", "0"}, "--max-streams"},
+      {{http, "--max-streams", "10"}, "--max-streams applies to HTTP/2 only"},
+      {{https, "--http1.1", "--max-streams", "10"}, "--max-streams applies to HTTP/2 only"},
+  };
+  for (const Bad& b : cases) {
+    std::vector<std::string> args = {"run"};
+    args.insert(args.end(), b.args.begin(), b.args.end());
+    args.push_back("-d");
+    args.push_back("1s");
+    Proc p = RunHeadroom(args);
+    EXPECT_EQ(p.exit_code, 2) << b.message << ": " << p.err;
+    EXPECT_EQ(e2e::Lines(p.err), 1) << p.err;
+    EXPECT_NE(p.err.find(b.message), std::string::npos) << p.err;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile servers: each run ends (bounded by its duration and timeouts), counts its failures by
+// class, and writes results.json. These need no nginx.
+
+std::pair<Proc, json> RunHostile(const std::string& name, const HostileH2Server& server,
+                                 std::vector<std::string> extra = {}) {
+  std::vector<std::string> args = {server.Url(), "--h2c", "-d", "1s", "-c", "2", "--max-streams", "4", "--timeout",
+                                   "400ms"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return RunH(name, args);
+}
+
+TEST(H2HostileTest, GoawayAfterAFewRequestsIsRetriedOnNewConnections) {
+  HostileH2Server server(Mode::kGoawayAfter, 5);
+  auto [p, j] = RunHostile("h2-goaway", server);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 0) << p.err << p.out;
+  const json& h2 = j["transport"]["h2"];
+  EXPECT_GT(h2["goaways_received"].get<int64_t>(), 1) << h2.dump();
+  EXPECT_GT(h2["requests_retried"].get<int64_t>(), 0) << h2.dump();
+  EXPECT_GT(j["requests"]["ok"].get<int64_t>(), 10);
+  EXPECT_GT(j["generator"]["connections_opened"].get<int64_t>(), 2);  // the run went on over new ones
+  // What was not retried is counted as h2_goaway, nothing else.
+  for (const auto& [cls, n] : j["errors"]["by_class"].items()) EXPECT_EQ(cls, "h2_goaway") << n;
+}
+
+TEST(H2HostileTest, RstStreamOnEveryStreamIsCountedAndTheConnectionGoesOn) {
+  HostileH2Server server(Mode::kRstEveryStream);
+  auto [p, j] = RunHostile("h2-rst", server);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"].value("h2_stream_reset", 0), 10) << j["errors"].dump();
+  EXPECT_EQ(j["errors"]["by_class"].size(), 1u) << j["errors"].dump();
+  EXPECT_EQ(j["generator"]["connections_opened"], 2);  // the same two connections throughout
+  EXPECT_EQ(j["transport"]["h2"]["rst_streams_received"].get<int64_t>(),
+            j["errors"]["by_class"]["h2_stream_reset"].get<int64_t>());
+  EXPECT_EQ(server.connections(), 2);
+}
+
+TEST(H2HostileTest, SettingsFloodIsAProtocolError) {
+  HostileH2Server server(Mode::kSettingsFlood);
+  auto [p, j] = RunHostile("h2-settings-flood", server);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"].value("h2_protocol", 0), 0) << j["errors"].dump();
+  EXPECT_FALSE(j["transport"]["h2"]["first_error"].is_null());
+}
+
+TEST(H2HostileTest, EndlessHeaderBlockIsRefused) {
+  HostileH2Server server(Mode::kEndlessHeaders);
+  auto [p, j] = RunHostile("h2-huge-headers", server);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["requests"]["errors"].get<int64_t>(), 0);
+  for (const auto& [cls, n] : j["errors"]["by_class"].items()) {
+    EXPECT_TRUE(cls == "malformed_response" || cls == "h2_protocol" || cls == "request_timeout") << cls;
+  }
+}
+
+TEST(H2HostileTest, ConnectionWindowThatNeverOpensTimesOutPostBodies) {
+  HostileH2Server server(Mode::kNoConnectionWindow);
+  auto [p, j] = RunHostile("h2-zero-window", server, {"-m", "POST", "--body", std::string(100 * 1024, 'p')});
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"].value("request_timeout", 0), 0) << j["errors"].dump();
+}
+
+TEST(H2HostileTest, ServerThatNeverAnswersThePreface) {
+  HostileH2Server server(Mode::kSilent);
+  auto [p, j] = RunHostile("h2-silent", server);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"].value("h2_protocol", 0), 0) << j["errors"].dump();
+  EXPECT_NE(j["transport"]["h2"]["first_error"].get<std::string>().find("no SETTINGS frame"), std::string::npos);
+}
+
+// --http2 to a TLS port that never answers the handshake: counted as tls_handshake, bounded.
+TEST(H2HostileTest, TlsServerThatStallsTheHandshake) {
+  uint16_t port = 0;
+  const int fd = ListenLoopback(&port);
+  ASSERT_GE(fd, 0);
+  auto [p, j] = RunH("h2-tls-stall", {"https://127.0.0.1:" + std::to_string(port) + "/", "--insecure", "--http2", "-d",
+                                     "1s", "-c", "2", "--timeout", "300ms"});
+  ::close(fd);
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(p.exit_code, 1);
+  EXPECT_EQ(j["transport"]["protocol"], "h2");
+  EXPECT_GT(j["errors"]["by_class"].value("tls_handshake", 0), 0) << j["errors"].dump();
+}
+
+}  // namespace
