@@ -18,23 +18,9 @@ constexpr size_t kReadBufBytes = 64 * 1024;
 constexpr size_t kWriteBatchBytes = 64 * 1024;  // session output gathered into one write
 constexpr int kMaxEvents = 512;
 constexpr int kPacerCheckEvery = 8;
-constexpr int64_t kSecondNs = 1'000'000'000;
-constexpr int64_t kSweepEveryNs = 10'000'000;
-constexpr int64_t kMaxWaitNs = 50'000'000;
-constexpr int64_t kBackoffNs = 10'000'000;
 // Receive windows (stream and connection): large, so that a big body streams without waiting for
 // WINDOW_UPDATEs; nghttp2 sends them as the bytes are consumed.
 constexpr int32_t kWindowBytes = (1 << 30) - 1;
-
-inline int64_t ToUs(int64_t ns) { return ns < 1000 ? 1 : ns / 1000; }
-
-ErrorClass ClassifyConnectErrno(int err) {
-  switch (err) {
-    case ECONNREFUSED: return ErrorClass::kConnectRefused;
-    case ETIMEDOUT: return ErrorClass::kConnectTimeout;
-    default: return ErrorClass::kConnectError;
-  }
-}
 
 nghttp2_nv Nv(std::string_view name, std::string_view value) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
