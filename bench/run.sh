@@ -223,22 +223,31 @@ memory_limits() {
 
 # memory_per_connection TAG [ARGS...]: headroom at 1 and at MEMORY_CONNECTIONS connections (ARGS
 # added to both runs); prints both peaks and sets RSS_PER_CONN (bytes; empty when a run failed).
+# The kernel's count of connections dropped because a listen queue was full (TcpExtListenOverflows).
+listen_overflows() {
+  awk '/^TcpExt:/ { if (!n) { for (i = 1; i <= NF; i++) col[$i] = i; n = 1 } else print $col["ListenOverflows"] }' \
+    /proc/net/netstat
+}
+
 memory_per_connection() {
   local tag=$1
   shift
   local peak=() conns opened failed=0
   RSS_PER_CONN=""
   for conns in 1 "$MEMORY_CONNECTIONS"; do
+    overflows=$(listen_overflows)
     hr_background "$tag.$conns" --connections "$conns" --duration "${MEMORY_S}s" "$@"
     sample_rss "$HR_PID" 1 "$WORK/$tag.$conns.rss"
     if ! wait "$HR_PID"; then
       echo "  headroom exited with an error: $(tail -n 1 "$WORK/$tag.$conns.log")" >&2
       failed=1
     fi
+    overflows=$(($(listen_overflows) - overflows))
     # The peak over the run: the steady state once every connection is open.
     peak+=("$(sort -k2 -n "$WORK/$tag.$conns.rss" | tail -n 1 | awk '{ print $2 }')")
     opened=$(jq -r '"\(.generator.connections_opened), errors: \(.requests.errors)"' "$WORK/$tag.$conns/results.json" 2>/dev/null || echo n/a)
-    printf '  %-6s %6s connections: peak VmRSS %8s KiB (connections opened: %s)\n' "$tag" "$conns" "${peak[-1]}" "$opened"
+    printf '  %-6s %6s connections: peak VmRSS %8s KiB (connections opened: %s; listen queue overflows: %s)\n' \
+      "$tag" "$conns" "${peak[-1]}" "$opened" "$overflows"
   done
   if [ "$failed" = 1 ]; then
     echo "RSS per connection ($tag): n/a (a headroom run failed)"
