@@ -81,6 +81,9 @@ Status UringWorker::Init() {
   }
   if (rc < 0) return Fail(std::string("io_uring_setup: ") + std::strerror(-rc));
   ring_ok_ = true;
+  // Enter() publishes entries itself: the submission array maps slot i to entry i, as liburing's
+  // own submissions keep it.
+  for (unsigned i = 0; i < ring_.sq.ring_entries; ++i) ring_.sq.array[i] = i;
 
   const size_t ring_bytes = buf_count_ * sizeof(io_uring_buf);
   void* mem = nullptr;
