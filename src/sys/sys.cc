@@ -106,7 +106,7 @@ Status ProbeUring() {
   if (rc < 0) return Fail(std::string("io_uring_setup: ") + std::strerror(-rc));
   Status status = Ok();
   io_uring_probe* probe = io_uring_get_probe_ring(&ring);
-  for (int op : {IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECV, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE}) {
+  for (int op : {IORING_OP_CONNECT, IORING_OP_SEND, IORING_OP_RECVMSG, IORING_OP_ASYNC_CANCEL, IORING_OP_CLOSE}) {
     if (probe == nullptr || !io_uring_opcode_supported(probe, op)) {
       status = Fail("io_uring: the kernel lacks an operation the engine needs (opcode " + std::to_string(op) + ")");
       break;
