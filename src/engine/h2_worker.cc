@@ -84,6 +84,7 @@ H2Worker::H2Worker(const Config& config, int index, int64_t start_ns, int connec
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks_, OnFrameRecv);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks_, OnFrameSend);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks_, OnStreamClose);
+  nghttp2_session_callbacks_set_error_callback2(callbacks_, OnError);
   nghttp2_option_new(&options_);
   // Until the server's SETTINGS say otherwise, assume it takes as many streams as we open.
   nghttp2_option_set_peer_max_concurrent_streams(options_, uint32_t(slot_count_));
@@ -341,6 +342,7 @@ void H2Worker::ContinueHandshake(Conn& c, int64_t now) {
 // The connection speaks HTTP/2: the client preface and SETTINGS go out with the first requests.
 void H2Worker::StartSession(Conn& c, int64_t now) {
   --connecting_;
+  c.state = State::kReady;  // no longer on its way, whatever happens next
   if (nghttp2_session_client_new2(&c.session, callbacks_, &c, options_) != 0) {
     c.session = nullptr;
     ConnFailed(c, ErrorClass::kH2Protocol, "cannot create an HTTP/2 session", now);
@@ -388,17 +390,25 @@ bool H2Worker::Submit(Conn& c, Slot& s, Waiting w, int64_t now) {
   bool head = false;
   s.request_id = stream_->Next(s.scratch, &bytes, &head);
   s.timeout_ns = timeouts_ns_[s.request_id];
-  if (!http::SplitRequestForH2(bytes, &s.request)) {
-    CountError(ErrorClass::kMalformed, s.request_id);
-    return false;
+  // A request in stable storage (not rendered into the slot's scratch) that the slot sent last time
+  // is split already: its header list is reused as it is.
+  const bool rendered = bytes.data() >= s.scratch.data() && bytes.data() < s.scratch.data() + s.scratch.capacity();
+  if (rendered || bytes.data() != s.split_of.data() || bytes.size() != s.split_of.size()) {
+    s.split_of = {};
+    if (!http::SplitRequestForH2(bytes, &s.request)) {
+      CountError(ErrorClass::kMalformed, s.request_id);
+      return false;
+    }
+    const http::H2Request& r = s.request;
+    s.nv.clear();
+    s.nv.push_back(Nv(":method", r.method));
+    s.nv.push_back(Nv(":scheme", scheme_));
+    s.nv.push_back(Nv(":authority", r.authority.empty() ? std::string_view(authority_) : r.authority));
+    s.nv.push_back(Nv(":path", r.path));
+    for (const http::H2Request::Field& f : r.headers) s.nv.push_back(Nv(f.name, f.value));
+    if (!rendered) s.split_of = bytes;
   }
   const http::H2Request& r = s.request;
-  s.nv.clear();
-  s.nv.push_back(Nv(":method", r.method));
-  s.nv.push_back(Nv(":scheme", scheme_));
-  s.nv.push_back(Nv(":authority", r.authority.empty() ? std::string_view(authority_) : r.authority));
-  s.nv.push_back(Nv(":path", r.path));
-  for (const http::H2Request::Field& f : r.headers) s.nv.push_back(Nv(f.name, f.value));
   if (const ResponseCheck* check = checks_[s.request_id]) {
     s.kept.header_names = &check->header_names();
     s.kept.max_body_bytes = check->max_body_bytes();
@@ -528,8 +538,13 @@ void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     const ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
     if (n == kTlsRetry) break;
     if (n <= 0) {
-      const bool goaway = c.goaway;
-      ConnFailed(c, goaway ? ErrorClass::kH2Goaway : ErrorClass::kReset, "", now);
+      if (!c.got_settings) {
+        ConnFailed(c, ErrorClass::kH2Protocol,
+                   "the server closed the connection without a SETTINGS frame (does it speak HTTP/2 on this port?)",
+                   now);
+        return;
+      }
+      ConnFailed(c, c.goaway ? ErrorClass::kH2Goaway : ErrorClass::kReset, "", now);
       return;
     }
     interval_.bytes_read += n;
@@ -563,6 +578,12 @@ void H2Worker::AfterIo(Conn& c, int64_t now) {
     // connection takes over.
     ConnFailed(c, c.goaway ? ErrorClass::kH2Goaway : ErrorClass::kH2Protocol, "", now);
   }
+}
+
+// nghttp2's reason for a protocol error it met (it then ends the session or resets the stream).
+int H2Worker::OnError(nghttp2_session*, int, const char* msg, size_t len, void* user_data) {
+  static_cast<Conn*>(user_data)->worker->NoteH2Error(std::string(msg, len));
+  return 0;
 }
 
 int H2Worker::OnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void*) {

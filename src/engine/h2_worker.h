@@ -79,6 +79,7 @@ class H2Worker {
     http::ResponseCapture kept;
     std::string scratch;      // rendered request bytes
     std::vector<nghttp2_nv> nv;
+    std::string_view split_of;  // the stable request bytes `request` and `nv` were built from
   };
   struct Conn {
     H2Worker* worker = nullptr;
@@ -126,6 +127,7 @@ class H2Worker {
   static int OnFrameRecv(nghttp2_session*, const nghttp2_frame*, void*);
   static int OnFrameSend(nghttp2_session*, const nghttp2_frame*, void*);
   static int OnStreamClose(nghttp2_session*, int32_t, uint32_t, void*);
+  static int OnError(nghttp2_session*, int, const char*, size_t, void*);
 
   void Loop();
   void Drain();
