@@ -62,6 +62,7 @@ H2Worker::H2Worker(const Config& config, int index, int64_t start_ns, int connec
       authority_(config.address.ToString()),
       tls_(tls) {
   avail_.reserve(conns_.size());
+  dirty_.reserve(conns_.size());
   closed_.reserve(conns_.size());
   timers_.reserve(conns_.size() * 2);
   for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
@@ -133,7 +134,10 @@ void H2Worker::Loop() {
       interrupted_ = true;
       return;
     }
-    if (open_) FirePacer(now);
+    if (open_) {
+      FirePacer(now);
+      FlushDirty(now);
+    }
     if (now >= end_ns_) return;
     if (open_ && next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
     RunTimers(now);
@@ -152,7 +156,20 @@ void H2Worker::Loop() {
         FirePacer(now);
       }
     }
+    if (open_) FlushDirty(now);
   }
+}
+
+// Writes what the pacer's arrivals gave the connections since the last flush.
+void H2Worker::FlushDirty(int64_t now) {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    Conn& c = conns_[dirty_[i]];
+    if (!c.dirty) continue;
+    c.dirty = false;
+    SendPending(c);
+    if (c.failed) ConnFailed(c, c.fail_class, "", now);
+  }
+  dirty_.clear();
 }
 
 void H2Worker::Drain() {
@@ -213,7 +230,11 @@ void H2Worker::Dispatch(Waiting w, int64_t now) {
     Conn& c = conns_[avail_.back()];
     if (c.state == State::kReady && !c.goaway && !c.failed && c.active < c.limit && !c.free_slots.empty()) {
       Slot& s = c.slots[c.free_slots.back()];
-      if (Submit(c, s, w, now)) SendPending(c);
+      if (Submit(c, s, w, now) && !c.dirty) {
+        // Sent when the pacer's batch is done: arrivals due together share one write.
+        c.dirty = true;
+        dirty_.push_back(Index(c));
+      }
       return;
     }
     c.in_avail = false;
@@ -798,6 +819,7 @@ void H2Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
 }
 
 void H2Worker::CloseConn(Conn& c) {
+  c.dirty = false;
   if (c.state == State::kConnecting || c.state == State::kHandshaking) --connecting_;
   if (c.session != nullptr) {
     nghttp2_session_del(c.session);

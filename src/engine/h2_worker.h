@@ -96,6 +96,7 @@ class H2Worker {
     ErrorClass fail_class = ErrorClass::kReset;  // what its requests in flight then fail with
     bool completed_any = false;
     bool in_avail = false;      // listed in avail_
+    bool dirty = false;         // listed in dirty_: has output to write at the next flush
     int active = 0;             // slots in use and not cancelled
     int limit = 0;              // stream slots usable now
     int64_t connect_start_ns = 0;
@@ -140,6 +141,7 @@ class H2Worker {
   bool Submit(Conn& c, Slot& s, Waiting w, int64_t now);
   void Refill(Conn& c, int64_t now);
   void SendPending(Conn& c);
+  void FlushDirty(int64_t now);
   void OnReadable(Conn& c, int64_t now, bool closing);
   void AfterIo(Conn& c, int64_t now);
   void StreamClosed(Conn& c, Slot& s, uint32_t error_code);
@@ -178,6 +180,7 @@ class H2Worker {
   std::vector<Conn> conns_;
   std::vector<int> avail_;     // open model: ready connections that may have a free slot
   std::vector<int> closed_;    // open model: closed connection slots
+  std::vector<int> dirty_;     // open model: connections with requests submitted since the last flush
   std::deque<Waiting> pending_;  // requests waiting for a stream slot
   std::vector<Timer> timers_;  // min-heap
   int in_flight_ = 0;
