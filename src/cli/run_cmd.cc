@@ -50,7 +50,7 @@ struct RunFlags {
   std::string sync_dir;         // with --shard and stress phases: the folder the shards share
   std::optional<scenario::ShardSpec> shard_spec;  // parsed --shard
   int64_t start_at_us = 0;                         // parsed --start-at
-  std::string io = "epoll";         // the engine's I/O path: uring | epoll | auto
+  std::string io = "auto";          // the engine's I/O path: uring | epoll | auto
   // https:// (docs/tls.md)
   std::string cacert;
   bool insecure = false;
@@ -390,8 +390,8 @@ int RunCommand(int argc, char** argv) {
                  "with --shard: a folder every shard shares, through which stress phases judge each step on all "
                  "shards' figures");
   app.add_option("--io", f.io,
-                 "I/O path: epoll | uring | auto (default epoll, the faster path today; auto: io_uring where the "
-                 "kernel allows it, else epoll with a notice; TLS runs on epoll)");
+                 "I/O path: auto | uring | epoll (default auto: io_uring where the kernel allows it, else epoll "
+                 "with a notice; TLS runs on epoll)");
   app.add_option("--cacert", f.cacert,
                  "https: PEM file of CA certificates to trust besides the system store (docs/tls.md)");
   app.add_flag("--insecure", f.insecure,

@@ -233,6 +233,32 @@ TEST_P(EngineTest, StalledServerCannotHideItsStall) {
   ExpectEveryRequestAccountedFor(*stats);
 }
 
+TEST_P(EngineTest, NoResponseIsTimedBeforeTheServerAnswered) {
+  // The server holds every response 3 ms. However the worker batches its wake-ups and wherever it
+  // takes a response's time from (the io_uring path uses the kernel's receive time), no request
+  // can have taken less than that, from its intended start or from its send.
+  target::Options o;
+  o.latency_ns = 3'000'000;
+  auto server = StartTarget(o);
+  for (Model model : {Model::kClosed, Model::kOpen}) {
+    Harness h = Make(server->port(), "/");
+    if (model == Model::kOpen) {
+      OpenAt(h.config, 4000, kSec / 2);  // about 12 in flight
+    } else {
+      h.config.model = Model::kClosed;
+      h.config.duration_ns = kSec / 2;
+    }
+    h.config.connections = 32;  // many requests in flight: the worker gathers completions
+    auto stats = engine::Run(h.config, nullptr);
+    ASSERT_TRUE(stats.has_value());
+    EXPECT_EQ(stats->counters.errors, 0) << Describe(*stats);
+    ASSERT_GT(stats->counters.ok, 100) << Describe(*stats);
+    EXPECT_GE(stats->response_time_us.Min(), 3000) << "model " << int(model);
+    EXPECT_GE(stats->service_time_us.Min(), 3000) << "model " << int(model);
+    EXPECT_LE(stats->service_time_us.Min(), stats->response_time_us.Min());
+  }
+}
+
 TEST_P(EngineTest, ClosedModelKeepsConnectionsBusy) {
   auto server = StartTarget();
   Harness h = Make(server->port(), "/");

@@ -1,6 +1,7 @@
 #include "engine/uring_worker.h"
 
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -19,24 +20,15 @@ constexpr unsigned kSqEntries = 512;
 constexpr unsigned kCqEntries = 4096;  // completions beyond it wait in the kernel (IORING_FEAT_NODROP)
 constexpr size_t kBufBytes = 4096;     // one provided receive buffer
 constexpr int kBufGroup = 0;
+// Waking up costs more than the system call itself. While many requests are in flight, the worker
+// asks the kernel to wait up to kMinWaitUs (never past the next arrival or timer) for half of them,
+// at most kBatch, and handles them in one pass. Each response is recorded at the kernel's receive
+// time, so the wait never shows in the latency.
+constexpr unsigned kBatch = 32;
+constexpr uint32_t kMinWaitUs = 100;
+constexpr unsigned kFeatMinTimeout = 1U << 15;  // IORING_FEAT_MIN_TIMEOUT; liburing 2.3 predates it
 constexpr int kPacerCheckEvery = 8;  // completions handled between two looks at the pacer (power of 2)
-constexpr int64_t kSecondNs = 1'000'000'000;
-constexpr int64_t kSweepEveryNs = 10'000'000;
-constexpr int64_t kMaxWaitNs = 50'000'000;  // the stop flag is seen within this
-constexpr int64_t kBackoffNs = 10'000'000;  // before reconnecting after a failed connect (closed model)
 
-inline int64_t ToUs(int64_t ns) { return ns < 1000 ? 1 : ns / 1000; }
-
-ErrorClass ClassifyConnectErrno(int err) {
-  switch (err) {
-    case ECONNREFUSED:
-      return ErrorClass::kConnectRefused;
-    case ETIMEDOUT:
-      return ErrorClass::kConnectTimeout;
-    default:
-      return ErrorClass::kConnectError;
-  }
-}
 
 // Enough receive buffers for two responses in flight per connection, between 64 and 512 (2 MiB).
 unsigned BufferCount(size_t connections) {
@@ -49,32 +41,9 @@ unsigned BufferCount(size_t connections) {
 
 UringWorker::UringWorker(const Config& config, int index, int64_t start_ns, int connections,
                          std::vector<RateSegment> profile, double phase)
-    : config_(config),
-      start_ns_(start_ns),
-      end_ns_(start_ns + config.duration_ns),
-      connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns
-                                                        : std::min<int64_t>(config.timeout_ns, 5 * kSecondNs)),
-      open_(config.model == Model::kOpen),
-      stream_(config.source->ForWorker(index, config.seed * 7919 + index)),
-      pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
+    : WorkerCore(config, index, start_ns, connections, std::move(profile), phase),
       buf_count_(BufferCount(size_t(std::max(connections, 1)))),
-      conns_(std::max(connections, 1)),
-      interval_us_(std::make_unique<Histogram>()) {
-  idle_.reserve(conns_.size());
-  closed_.reserve(conns_.size());
-  timers_.reserve(conns_.size());
-  for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
-  for (const std::string& name : config.source->names()) {
-    requests_.push_back(RequestStats{name, Histogram(), Counters{}, std::string()});
-  }
-  timeouts_ns_ = config.source->timeouts_ns();
-  timeouts_ns_.resize(requests_.size(), 0);
-  for (int64_t& t : timeouts_ns_) {
-    if (t <= 0) t = config.timeout_ns;
-  }
-  checks_ = config.source->checks();
-  checks_.resize(requests_.size(), nullptr);
-}
+      conns_(std::max(connections, 1)) {}
 
 UringWorker::~UringWorker() {
   // Leaving the ring cancels what is still in the kernel, releasing its hold on the sockets.
@@ -105,6 +74,7 @@ Status UringWorker::Init() {
     rc = io_uring_queue_init_params(kSqEntries, &ring_, &p);
     if (rc == 0) {
       disabled_ = (flags & IORING_SETUP_R_DISABLED) != 0;
+      min_wait_ = (p.features & kFeatMinTimeout) != 0 && (p.features & IORING_FEAT_EXT_ARG) != 0;
       break;
     }
     if (rc != -EINVAL) break;
@@ -145,13 +115,11 @@ void UringWorker::Run() {
     // Cannot happen on a ring this thread may enable; the run then ends at once, as interrupted.
     interrupted_ = true;
   } else {
-    io_uring_register_ring_fd(&ring_);  // saves a file lookup per submission; optional
+    registered_ = io_uring_register_ring_fd(&ring_) == 1;  // saves a file lookup per submission; optional
+    recv_msg_.msg_controllen = CMSG_SPACE(sizeof(timespec));
     int64_t now = MonoNowNs();
-    next_sweep_ns_ = now + kSweepEveryNs;
-    if (open_) {
-      int64_t offset = pacer_.Next();
-      next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
-    } else {
+    StartSchedule(now);
+    if (!open_) {
       while (!closed_.empty()) {
         int i = closed_.back();
         closed_.pop_back();
@@ -162,11 +130,7 @@ void UringWorker::Run() {
     Drain();
     FinishCloses();
   }
-  int64_t now = MonoNowNs();
-  interval_.unfinished += in_flight_;
-  Flush(now, true);
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  handoff_.done = true;
+  Finish(MonoNowNs());
 }
 
 void UringWorker::Loop() {
@@ -217,14 +181,9 @@ void UringWorker::FinishCloses() {
 // The one system call of an iteration: submits everything queued since the last one and waits for
 // at least one completion, or until wait_ns passes.
 void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
-  if (wait_ns <= 0) {
-    io_uring_submit_and_get_events(&ring_);
-  } else {
-    __kernel_timespec ts{wait_ns / kSecondNs, wait_ns % kSecondNs};
-    io_uring_cqe* first = nullptr;
-    io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
-  }
+  Enter(wait_ns);
   int64_t now = MonoNowNs();
+  real_minus_mono_ns_ = RealMinusMonoNs(now);
   unsigned head;
   unsigned seen = 0;
   io_uring_cqe* cqe;
@@ -242,6 +201,51 @@ void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
     io_uring_buf_ring_advance(buf_ring_, buffers_returned_);
     buffers_returned_ = 0;
   }
+}
+
+// Submits everything queued and waits for completions (at most wait_ns).
+void UringWorker::Enter(int64_t wait_ns) {
+  if (wait_ns <= 0) {
+    io_uring_submit_and_get_events(&ring_);
+    return;
+  }
+  const unsigned want = unsigned(std::clamp(in_flight_ / 2, 1, int(kBatch)));
+  const uint32_t min_wait_us = uint32_t(std::min<int64_t>(kMinWaitUs, wait_ns / 1000));
+  __kernel_timespec ts{wait_ns / kSecondNs, wait_ns % kSecondNs};
+  if (!min_wait_ || !stamps_ || want < 2 || min_wait_us == 0) {
+    io_uring_cqe* first = nullptr;
+    io_uring_submit_and_wait_timeout(&ring_, &first, 1, &ts, nullptr);
+    return;
+  }
+  // liburing 2.3 cannot pass a minimum wait: publish the queued entries and enter directly.
+  io_uring_sq& sq = ring_.sq;
+  const unsigned tail = sq.sqe_tail;
+  if (sq.sqe_head != tail) {
+    sq.sqe_head = tail;
+    io_uring_smp_store_release(sq.ktail, tail);
+  }
+  const unsigned submit = tail - *sq.khead;
+  io_uring_getevents_arg arg{};
+  arg.sigmask_sz = _NSIG / 8;
+  arg.pad = min_wait_us;  // min_wait_usec in kernels that have IORING_FEAT_MIN_TIMEOUT
+  arg.ts = uint64_t(reinterpret_cast<uintptr_t>(&ts));
+  unsigned flags = IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG;
+  if (registered_) flags |= IORING_ENTER_REGISTERED_RING;
+  // EINTR, ETIME and EBUSY all mean: handle what has completed.
+  syscall(__NR_io_uring_enter, registered_ ? ring_.enter_ring_fd : ring_.ring_fd, submit, want, flags, &arg,
+          sizeof(arg));
+}
+
+// The kernel's receive time of the bytes in `out` on the monotonic clock, within [sent, now].
+int64_t UringWorker::ArrivalNs(const Conn& c, io_uring_recvmsg_out* out, int64_t now) const {
+  msghdr* layout = const_cast<msghdr*>(&recv_msg_);
+  for (cmsghdr* cm = io_uring_recvmsg_cmsg_firsthdr(out, layout); cm != nullptr;
+       cm = io_uring_recvmsg_cmsg_nexthdr(out, layout, cm)) {
+    if (const int64_t real = ReceiveTimeRealNs(cm); real >= 0) {
+      return std::clamp(real - real_minus_mono_ns_, std::min(c.write_ns, now), now);
+    }
+  }
+  return now;
 }
 
 io_uring_sqe* UringWorker::Sqe(unsigned n) {
@@ -286,15 +290,28 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
       break;
     case Op::kRecv: {
       const uint32_t at_start = c.generation;
+      bool eof = cqe.res == 0;
       if (current && cqe.res > 0 && has_buffer) {
-        OnReceived(c, buffers_.get() + size_t(buffer) * kBufBytes, size_t(cqe.res), now);
+        char* buf = buffers_.get() + size_t(buffer) * kBufBytes;
+        if (io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buf, cqe.res, &recv_msg_)) {
+          const size_t n = io_uring_recvmsg_payload_length(out, cqe.res, &recv_msg_);
+          if (n == 0) {
+            eof = true;  // a receive of no bytes: the peer closed
+          } else {
+            OnReceived(c, static_cast<const char*>(io_uring_recvmsg_payload(out, &recv_msg_)), n,
+                       ArrivalNs(c, out, now), now);
+          }
+        }
       }
       if (has_buffer) RecycleBuffer(buffer);
-      if (!current || c.generation != at_start || (cqe.flags & IORING_CQE_F_MORE)) break;
-      // The multishot receive ended: at EOF, on an error, or early.
-      if (cqe.res == 0) {
+      if (!current || c.generation != at_start) break;
+      if (eof) {
         OnEof(c, now, false);
-      } else if (cqe.res > 0 || cqe.res == -ENOBUFS) {
+        break;
+      }
+      if (cqe.flags & IORING_CQE_F_MORE) break;
+      // The multishot receive ended: on an error, or early.
+      if (cqe.res > 0 || cqe.res == -ENOBUFS) {
         ArmReceive(c);  // ended early (no free buffer, or a full completion queue): re-arm
       } else {
         OnEof(c, now, true);
@@ -304,30 +321,6 @@ void UringWorker::OnCompletion(const io_uring_cqe& cqe, int64_t now) {
     case Op::kCancel:
     case Op::kClose:
       break;
-  }
-}
-
-bool UringWorker::StopSignalled() const {
-  return (config_.stop && config_.stop->load(std::memory_order_relaxed)) ||
-         (config_.abort && config_.abort->load(std::memory_order_relaxed));
-}
-
-int64_t UringWorker::NextWakeNs(int64_t now) const {
-  int64_t wake = std::min(end_ns_, next_sweep_ns_);
-  wake = std::min(wake, start_ns_ + (interval_second_ + 1) * kSecondNs);
-  if (open_ && next_arrival_ns_ >= 0) wake = std::min(wake, next_arrival_ns_);
-  if (!timers_.empty()) wake = std::min(wake, timers_.front().first);
-  return wake;
-}
-
-void UringWorker::FirePacer(int64_t now) {
-  while (next_arrival_ns_ >= 0 && next_arrival_ns_ <= now) {
-    int64_t intended = next_arrival_ns_;
-    lateness_us_.Record(ToUs(now - intended));
-    ++interval_.intended;
-    Dispatch(intended, now);
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
   }
 }
 
@@ -368,6 +361,7 @@ void UringWorker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
+  if (stamps_ && !EnableReceiveTimes(fd)) stamps_ = false;
   io_uring_sqe* sqe = Sqe(1);
   io_uring_prep_connect(sqe, fd, reinterpret_cast<const sockaddr*>(&config_.address.storage), config_.address.length);
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kConnect));
@@ -394,7 +388,7 @@ void UringWorker::OnConnected(Conn& c, int res, int64_t now) {
 
 void UringWorker::ArmReceive(Conn& c) {
   io_uring_sqe* sqe = Sqe(1);
-  io_uring_prep_recv_multishot(sqe, c.fd, nullptr, 0, 0);
+  io_uring_prep_recvmsg_multishot(sqe, c.fd, &recv_msg_, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = kBufGroup;
   io_uring_sqe_set_data64(sqe, Tag(c, Op::kRecv));
@@ -429,7 +423,8 @@ void UringWorker::GiveWork(Conn& c, int64_t now) {
 void UringWorker::Send(Conn& c, int64_t intended_ns, int64_t now) {
   std::string_view bytes;
   bool head = false;
-  c.request_id = stream_->Next(c.scratch, &bytes, &head);
+  if (c.sending) c.scratch_at ^= 1;
+  c.request_id = stream_->Next(c.scratch[c.scratch_at], &bytes, &head);
   c.timeout_ns = timeouts_ns_[c.request_id];
   if (const ResponseCheck* check = checks_[c.request_id]) {
     c.kept.header_names = &check->header_names();
@@ -484,7 +479,7 @@ void UringWorker::OnSent(Conn& c, int res, int64_t now) {
   }
 }
 
-void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t now) {
+void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t at, int64_t now) {
   interval_.bytes_read += int64_t(n);
   if (c.state != State::kReading && c.state != State::kWriting) {
     Unsolicited(c, now);
@@ -499,18 +494,18 @@ void UringWorker::OnReceived(Conn& c, const char* p, size_t n, int64_t now) {
   }
   if (st == http::ParseStatus::kComplete && used < n) {
     // More bytes than the response: they were sent before any next request.
-    Record(c, now);
+    Record(c, at);
     Unsolicited(c, now);
     return;
   }
-  if (st == http::ParseStatus::kComplete) Complete(c, now);
+  if (st == http::ParseStatus::kComplete) Complete(c, at, now);
 }
 
 void UringWorker::OnEof(Conn& c, int64_t now, bool reset) {
   if (c.state == State::kReading || c.state == State::kWriting) {
     if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
       const uint32_t generation = c.generation;
-      Complete(c, now);
+      Complete(c, now, now);
       if (c.generation == generation) {
         CloseConn(c);
         AfterClose(c, now, false);
@@ -555,8 +550,8 @@ void UringWorker::Unsolicited(Conn& c, int64_t now) {
   AfterClose(c, now, false);
 }
 
-void UringWorker::Complete(Conn& c, int64_t now) {
-  Record(c, now);
+void UringWorker::Complete(Conn& c, int64_t at, int64_t now) {
+  Record(c, at);
   if (c.parser.keep_alive()) {
     GiveWork(c, now);
   } else {
@@ -565,41 +560,11 @@ void UringWorker::Complete(Conn& c, int64_t now) {
   }
 }
 
-void UringWorker::Record(Conn& c, int64_t now) {
+void UringWorker::Record(Conn& c, int64_t at) {
   --in_flight_;
-  int code = c.parser.status_code();
-  int64_t response_us = ToUs(now - c.intended_ns);
-  interval_us_->Record(response_us);
-  service_us_.Record(ToUs(now - c.write_ns));
-  ++interval_.completed;
-  if (code >= 0 && code < 600) ++interval_.status_codes[code];
-  RequestStats& rs = requests_[c.request_id];
-  rs.response_time_us.Record(response_us);
-  ++rs.counters.completed;
-  if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
-  ResponseCheck::Outcome outcome = code >= 400 ? ResponseCheck::Outcome::kHttpError : ResponseCheck::Outcome::kPass;
-  if (const ResponseCheck* check = checks_[c.request_id]) {
-    std::string* reason = rs.first_check_failure.empty() ? &rs.first_check_failure : nullptr;
-    outcome = check->Evaluate(code, c.kept, c.parser.body_bytes(), reason);
-  }
-  if (outcome == ResponseCheck::Outcome::kHttpError) {
-    CountError(code >= 500 ? ErrorClass::kHttp5xx : ErrorClass::kHttp4xx, c.request_id);
-  } else if (outcome == ResponseCheck::Outcome::kFail) {
-    CountError(ErrorClass::kCheckFailed, c.request_id);
-  } else {
-    ++interval_.ok;
-    ++rs.counters.ok;
-  }
+  RecordResponse(c.request_id, c.parser.status_code(), c.kept, c.parser.body_bytes(), c.intended_ns, c.write_ns, at);
   c.reused = true;
   c.state = State::kIdle;
-}
-
-void UringWorker::CountError(ErrorClass cls, int request_id) {
-  ++interval_.errors;
-  ++interval_.by_class[int(cls)];
-  Counters& rc = requests_[request_id].counters;
-  ++rc.errors;
-  ++rc.by_class[int(cls)];
 }
 
 void UringWorker::FailRequest(Conn& c, ErrorClass cls, int64_t now) {
@@ -692,35 +657,7 @@ void UringWorker::Sweep(int64_t now) {
       FailConnect(c, ErrorClass::kConnectTimeout, now);
     }
   }
-  while (!pending_.empty() && now - pending_.front() > config_.timeout_ns) {
-    pending_.pop_front();
-    CountError(ErrorClass::kRequestTimeout, 0);
-  }
-}
-
-void UringWorker::Flush(int64_t now, bool final) {
-  int64_t current = (now - start_ns_) / kSecondNs;
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  while (interval_second_ < current || final) {
-    Interval iv;
-    iv.second = interval_second_;
-    if (interval_second_ >= current) {
-      iv.span_s = std::max(1e-3, double(now - start_ns_ - interval_second_ * kSecondNs) / 1e9);
-    }
-    iv.counters = interval_;
-    iv.response_time_us = std::move(interval_us_);
-    handoff_.ready.push_back(std::move(iv));
-    interval_ = Counters{};
-    if (!handoff_.spare.empty()) {
-      interval_us_ = std::move(handoff_.spare.back());
-      handoff_.spare.pop_back();
-      interval_us_->Reset();
-    } else {
-      interval_us_ = std::make_unique<Histogram>();
-    }
-    ++interval_second_;
-    if (final && interval_second_ > current) break;
-  }
+  ExpireQueued(now);
 }
 
 }  // namespace headroom::engine

@@ -2,10 +2,12 @@
 // machine, pacing, timeouts, error classes and per-second hand-off as the epoll Worker, with its I/O
 // batched. Each loop iteration queues the connects, sends, cancels and closes it decides on, then
 // submits them and waits for completions in one io_uring_enter (with the time of the next wake-up
-// as the wait's timeout, so no timer is armed per request). Each connection has one multishot
-// receive armed while it is open; received bytes land in a provided buffer ring shared by the
-// worker's connections and go back to the ring as soon as the parser has seen them. Requests are
-// sent from their pre-encoded bytes (or the connection's scratch) without a copy.
+// as the wait's timeout, so no timer is armed per request); with many requests in flight that wait
+// gathers several completions per wake-up. Each connection has one multishot receive (recvmsg)
+// armed while it is open; received bytes land in a provided buffer ring shared by the worker's
+// connections, with the kernel's receive time, and go back to the ring as soon as the parser has
+// seen them. Responses are timed at that receive time. Requests are sent from their pre-encoded
+// bytes (or the connection's scratch) without a copy.
 // Plaintext HTTP/1.1 only.
 #pragma once
 #include <liburing.h>
@@ -17,13 +19,12 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pacer.h"
-#include "engine/worker.h"
+#include "engine/worker_core.h"
 #include "http/http.h"
 
 namespace headroom::engine {
 
-class UringWorker {
+class UringWorker : public WorkerCore {
  public:
   // As Worker's. REQUIRES: ResolveIo said io_uring is available.
   UringWorker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
@@ -36,13 +37,6 @@ class UringWorker {
   Status Init();
   void Run();  // the thread body
 
-  Handoff& handoff() { return handoff_; }
-  // Valid after Run() returns.
-  const Histogram& service_time_us() const { return service_us_; }
-  const Histogram& pacer_lateness_us() const { return lateness_us_; }
-  const Histogram& connect_time_us() const { return connect_us_; }
-  const std::vector<RequestStats>& requests() const { return requests_; }
-  bool interrupted() const { return interrupted_; }
 
  private:
   enum class State : uint8_t { kClosed, kConnecting, kIdle, kWriting, kReading, kWaiting };
@@ -65,7 +59,10 @@ class UringWorker {
     uint64_t response_bytes = 0;
     http::ResponseParser parser;
     http::ResponseCapture kept;  // headers and body kept for the request's checks
-    std::string scratch;
+    // Templated requests are written here. Two, because a response can come before its request's
+    // send completes: the next request then goes to the other one while the kernel may still read.
+    std::string scratch[2];
+    uint8_t scratch_at = 0;
   };
 
   void Loop();
@@ -73,8 +70,7 @@ class UringWorker {
   void FinishCloses();
   void WaitAndHandle(int64_t wait_ns, bool pace);
   void OnCompletion(const io_uring_cqe& cqe, int64_t now);
-  void FirePacer(int64_t now);
-  void Dispatch(int64_t intended_ns, int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now) override;
   void OpenConnection(Conn& c, int64_t now);
   void OnConnected(Conn& c, int res, int64_t now);
   void GiveWork(Conn& c, int64_t now);
@@ -82,9 +78,12 @@ class UringWorker {
   void QueueSend(Conn& c);
   void OnSent(Conn& c, int res, int64_t now);
   void ArmReceive(Conn& c);
-  void OnReceived(Conn& c, const char* p, size_t n, int64_t now);
+  // `at`: when the bytes reached the socket (the kernel's receive time), `now`: when they are handled.
+  void OnReceived(Conn& c, const char* p, size_t n, int64_t at, int64_t now);
+  int64_t ArrivalNs(const Conn& c, io_uring_recvmsg_out* out, int64_t now) const;
+  void Enter(int64_t wait_ns);
   void OnEof(Conn& c, int64_t now, bool reset);
-  void Complete(Conn& c, int64_t now);
+  void Complete(Conn& c, int64_t at, int64_t now);
   void Record(Conn& c, int64_t now);
   void Unsolicited(Conn& c, int64_t now);
   void Unlist(Conn& c);
@@ -94,26 +93,18 @@ class UringWorker {
   void AfterClose(Conn& c, int64_t now, bool backoff);
   void Sweep(int64_t now);
   void RunTimers(int64_t now);
-  void Flush(int64_t now, bool final);
-  void CountError(ErrorClass cls, int request_id);
-  int64_t NextWakeNs(int64_t now) const;
-  bool StopSignalled() const;
   io_uring_sqe* Sqe(unsigned n);  // a free entry, with n-1 more after it (submits first if needed)
   uint64_t Tag(const Conn& c, Op op) const;
   void RecycleBuffer(uint16_t id);
 
-  const Config& config_;
-  const int64_t start_ns_;
-  const int64_t end_ns_;
-  const int64_t connect_timeout_ns_;
-  const bool open_;
-  std::unique_ptr<RequestStream> stream_;
-  Pacer pacer_;
-  int64_t next_arrival_ns_ = -1;  // absolute; -1 when the profile has ended
-
   io_uring ring_{};
   bool ring_ok_ = false;
   bool disabled_ = false;             // created disabled: Run enables it on the worker thread
+  bool registered_ = false;           // the ring's descriptor is registered (io_uring_register_ring_fd)
+  bool min_wait_ = false;             // the kernel takes a minimum wait (IORING_FEAT_MIN_TIMEOUT, 6.12)
+  bool stamps_ = true;                // every socket reports its receive times (SO_TIMESTAMPNS)
+  int64_t real_minus_mono_ns_ = 0;    // CLOCK_REALTIME - CLOCK_MONOTONIC, sampled at each wake-up
+  msghdr recv_msg_{};                 // the multishot receive's layout: no address, one timestamp
   const unsigned buf_count_;          // receive buffers (a power of 2)
   io_uring_buf_ring* buf_ring_ = nullptr;
   std::unique_ptr<char[]> buffers_;   // buf_count_ buffers of kBufBytes, in one allocation
@@ -122,26 +113,6 @@ class UringWorker {
   bool finished_ = false;             // after the drain: completions only release resources
 
   std::vector<Conn> conns_;
-  std::vector<int> idle_;
-  std::vector<int> closed_;
-  std::deque<int64_t> pending_;
-  std::vector<std::pair<int64_t, int>> timers_;  // min-heap of (due ns, conn index): think time, back-off
-  int in_flight_ = 0;
-  int open_conns_ = 0;
-  bool draining_ = false;
-  bool interrupted_ = false;
-
-  Counters interval_;
-  std::unique_ptr<Histogram> interval_us_;
-  int64_t interval_second_ = 0;
-  int64_t next_sweep_ns_ = 0;
-  Histogram service_us_;
-  Histogram lateness_us_;
-  Histogram connect_us_;  // TCP connect, from the connect's submission to its completion
-  std::vector<RequestStats> requests_;
-  std::vector<int64_t> timeouts_ns_;
-  std::vector<const ResponseCheck*> checks_;
-  Handoff handoff_;
 };
 
 }  // namespace headroom::engine

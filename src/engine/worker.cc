@@ -2,10 +2,12 @@
 
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <functional>
 
 #include "core/clock.h"
@@ -16,55 +18,15 @@ namespace {
 constexpr size_t kReadBufBytes = 64 * 1024;
 constexpr int kMaxEvents = 512;
 constexpr int kPacerCheckEvery = 8;  // events handled between two looks at the pacer (power of 2)
-constexpr int64_t kSecondNs = 1'000'000'000;
-constexpr int64_t kSweepEveryNs = 10'000'000;
-constexpr int64_t kMaxWaitNs = 50'000'000;   // the stop flag is seen within this
-constexpr int64_t kBackoffNs = 10'000'000;   // before reconnecting after a failed connect (closed model)
-
-inline int64_t ToUs(int64_t ns) { return ns < 1000 ? 1 : ns / 1000; }
-
-ErrorClass ClassifyConnectErrno(int err) {
-  switch (err) {
-    case ECONNREFUSED:
-      return ErrorClass::kConnectRefused;
-    case ETIMEDOUT:
-      return ErrorClass::kConnectTimeout;
-    default:
-      return ErrorClass::kConnectError;
-  }
-}
 
 }  // namespace
 
 Worker::Worker(const Config& config, int index, int64_t start_ns, int connections,
                std::vector<RateSegment> profile, double phase, const TlsContext* tls)
-    : config_(config),
-      start_ns_(start_ns),
-      end_ns_(start_ns + config.duration_ns),
-      connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns
-                                                        : std::min<int64_t>(config.timeout_ns, 5 * kSecondNs)),
-      open_(config.model == Model::kOpen),
-      stream_(config.source->ForWorker(index, config.seed * 7919 + index)),
-      pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
+    : WorkerCore(config, index, start_ns, connections, std::move(profile), phase),
       conns_(std::max(connections, 1)),
       read_buf_(new char[kReadBufBytes]),
-      interval_us_(std::make_unique<Histogram>()),
-      tls_(tls) {
-  idle_.reserve(conns_.size());
-  closed_.reserve(conns_.size());
-  timers_.reserve(conns_.size());
-  for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
-  for (const std::string& name : config.source->names()) {
-    requests_.push_back(RequestStats{name, Histogram(), Counters{}, std::string()});
-  }
-  timeouts_ns_ = config.source->timeouts_ns();
-  timeouts_ns_.resize(requests_.size(), 0);
-  for (int64_t& t : timeouts_ns_) {
-    if (t <= 0) t = config.timeout_ns;
-  }
-  checks_ = config.source->checks();
-  checks_.resize(requests_.size(), nullptr);
-}
+      tls_(tls) {}
 
 Worker::~Worker() {
   for (Conn& c : conns_) {
@@ -77,11 +39,8 @@ void Worker::Run() {
   // The default 50us timer slack would make every paced request that late; ask for 1ns.
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   int64_t now = MonoNowNs();
-  next_sweep_ns_ = now + kSweepEveryNs;
-  if (open_) {
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
-  } else {
+  StartSchedule(now);
+  if (!open_) {
     // Closed model: every connection opens at once and sends as soon as it is connected.
     while (!closed_.empty()) {
       int i = closed_.back();
@@ -91,11 +50,7 @@ void Worker::Run() {
   }
   Loop();
   Drain();
-  now = MonoNowNs();
-  interval_.unfinished += in_flight_;
-  Flush(now, true);
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  handoff_.done = true;
+  Finish(MonoNowNs());
 }
 
 void Worker::Loop() {
@@ -118,6 +73,7 @@ void Worker::Loop() {
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
     if (n == 0) continue;
     now = MonoNowNs();
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       // A large batch takes a while: keep the schedule by firing due arrivals between events.
@@ -150,31 +106,8 @@ void Worker::Drain() {
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
-  }
-}
-
-bool Worker::StopSignalled() const {
-  return (config_.stop && config_.stop->load(std::memory_order_relaxed)) ||
-         (config_.abort && config_.abort->load(std::memory_order_relaxed));
-}
-
-int64_t Worker::NextWakeNs(int64_t now) const {
-  int64_t wake = std::min(end_ns_, next_sweep_ns_);
-  wake = std::min(wake, start_ns_ + (interval_second_ + 1) * kSecondNs);
-  if (open_ && next_arrival_ns_ >= 0) wake = std::min(wake, next_arrival_ns_);
-  if (!timers_.empty()) wake = std::min(wake, timers_.front().first);
-  return wake;
-}
-
-void Worker::FirePacer(int64_t now) {
-  while (next_arrival_ns_ >= 0 && next_arrival_ns_ <= now) {
-    int64_t intended = next_arrival_ns_;
-    lateness_us_.Record(ToUs(now - intended));
-    ++interval_.intended;
-    Dispatch(intended, now);
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
   }
 }
 
@@ -214,6 +147,7 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
+  if (stamps_ && tls_ == nullptr && !EnableReceiveTimes(fd)) stamps_ = false;
   uint64_t data = (uint64_t(c.generation) << 32) | uint64_t(&c - conns_.data());
   if (!poller_.Add(fd, data)) {
     CloseConn(c);
@@ -270,10 +204,22 @@ void Worker::FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t
   FailConnect(c, cls, now);
 }
 
-ssize_t Worker::ReadSome(Conn& c, char* buf, size_t len) {
+ssize_t Worker::ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns) {
   if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
   for (;;) {
-    ssize_t n = read(c.fd, buf, len);
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(c.fd, &m, 0);
+    if (n > 0) {
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+      }
+    }
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
@@ -404,7 +350,8 @@ void Worker::OnEvent(uint64_t data, uint32_t events, int64_t now) {
 void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   const uint32_t generation = c.generation;
   for (;;) {
-    ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
+    int64_t received = -1;
+    ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes, &received);
     if (n == kTlsRetry) return;
     if (n < 0) {
       OnEof(c, now, true);
@@ -430,12 +377,12 @@ void Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     }
     if (st == http::ParseStatus::kComplete && used < left) {
       // More bytes than the response: they were sent before any next request.
-      Record(c, now);
+      Record(c, ArrivalNs(c, received, now));
       Unsolicited(c, now);
       return;
     }
     if (st == http::ParseStatus::kComplete) {
-      Complete(c, now);
+      Complete(c, ArrivalNs(c, received, now), now);
       if (c.generation != generation) return;  // closed (and maybe reopened) meanwhile
     }
     // A short read drained the socket; edge-triggered epoll reports the next arrival. (TLS hands out
@@ -450,7 +397,7 @@ void Worker::OnEof(Conn& c, int64_t now, bool reset) {
   if (c.state == State::kReading || c.state == State::kWriting) {
     if (!reset && c.parser.OnEof() == http::ParseStatus::kComplete) {
       const uint32_t generation = c.generation;
-      Complete(c, now);  // a close-delimited body: Complete sees keep_alive() false and closes
+      Complete(c, now, now);  // a close-delimited body: Complete sees keep_alive() false and closes
       if (c.generation == generation) {
         CloseConn(c);
         AfterClose(c, now, false);
@@ -510,8 +457,13 @@ bool Worker::PeerSpokeFirst(const Conn& c) const {
   return n > 0;
 }
 
-void Worker::Complete(Conn& c, int64_t now) {
-  Record(c, now);
+int64_t Worker::ArrivalNs(const Conn& c, int64_t received_real_ns, int64_t now) const {
+  if (received_real_ns < 0) return now;
+  return std::clamp(received_real_ns - real_minus_mono_ns_, std::min(c.write_ns, now), now);
+}
+
+void Worker::Complete(Conn& c, int64_t at, int64_t now) {
+  Record(c, at);
   if (c.parser.keep_alive()) {
     GiveWork(c, now);
   } else {
@@ -521,41 +473,11 @@ void Worker::Complete(Conn& c, int64_t now) {
 }
 
 // Counts a complete response; the caller decides what the connection does next.
-void Worker::Record(Conn& c, int64_t now) {
+void Worker::Record(Conn& c, int64_t at) {
   --in_flight_;
-  int code = c.parser.status_code();
-  int64_t response_us = ToUs(now - c.intended_ns);
-  interval_us_->Record(response_us);
-  service_us_.Record(ToUs(now - c.write_ns));
-  ++interval_.completed;
-  if (code >= 0 && code < 600) ++interval_.status_codes[code];
-  RequestStats& rs = requests_[c.request_id];
-  rs.response_time_us.Record(response_us);
-  ++rs.counters.completed;
-  if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
-  ResponseCheck::Outcome outcome = code >= 400 ? ResponseCheck::Outcome::kHttpError : ResponseCheck::Outcome::kPass;
-  if (const ResponseCheck* check = checks_[c.request_id]) {
-    std::string* reason = rs.first_check_failure.empty() ? &rs.first_check_failure : nullptr;
-    outcome = check->Evaluate(code, c.kept, c.parser.body_bytes(), reason);
-  }
-  if (outcome == ResponseCheck::Outcome::kHttpError) {
-    CountError(code >= 500 ? ErrorClass::kHttp5xx : ErrorClass::kHttp4xx, c.request_id);
-  } else if (outcome == ResponseCheck::Outcome::kFail) {
-    CountError(ErrorClass::kCheckFailed, c.request_id);
-  } else {
-    ++interval_.ok;
-    ++rs.counters.ok;
-  }
+  RecordResponse(c.request_id, c.parser.status_code(), c.kept, c.parser.body_bytes(), c.intended_ns, c.write_ns, at);
   c.reused = true;
   c.state = State::kIdle;  // no request in flight; not listed as idle until GiveWork says so
-}
-
-void Worker::CountError(ErrorClass cls, int request_id) {
-  ++interval_.errors;
-  ++interval_.by_class[int(cls)];
-  Counters& rc = requests_[request_id].counters;
-  ++rc.errors;
-  ++rc.by_class[int(cls)];
 }
 
 void Worker::FailRequest(Conn& c, ErrorClass cls, int64_t now) {
@@ -649,37 +571,7 @@ void Worker::Sweep(int64_t now) {
               "no TLS handshake reply within " + std::to_string(connect_timeout_ns_ / 1'000'000) + " ms", now);
     }
   }
-  // Requests queued in the generator are timed from their intended start too.
-  while (!pending_.empty() && now - pending_.front() > config_.timeout_ns) {
-    pending_.pop_front();
-    CountError(ErrorClass::kRequestTimeout, 0);
-  }
-}
-
-void Worker::Flush(int64_t now, bool final) {
-  int64_t current = (now - start_ns_) / kSecondNs;
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  // Emit every second that has ended (empty ones too), then the partial last one on the final flush.
-  while (interval_second_ < current || final) {
-    Interval iv;
-    iv.second = interval_second_;
-    if (interval_second_ >= current) {
-      iv.span_s = std::max(1e-3, double(now - start_ns_ - interval_second_ * kSecondNs) / 1e9);
-    }
-    iv.counters = interval_;
-    iv.response_time_us = std::move(interval_us_);
-    handoff_.ready.push_back(std::move(iv));
-    interval_ = Counters{};
-    if (!handoff_.spare.empty()) {
-      interval_us_ = std::move(handoff_.spare.back());
-      handoff_.spare.pop_back();
-      interval_us_->Reset();
-    } else {
-      interval_us_ = std::make_unique<Histogram>();
-    }
-    ++interval_second_;
-    if (final && interval_second_ > current) break;
-  }
+  ExpireQueued(now);
 }
 
 }  // namespace headroom::engine

@@ -10,28 +10,13 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pacer.h"
 #include "engine/tls.h"
+#include "engine/worker_core.h"
 #include "http/http.h"
 
 namespace headroom::engine {
 
-struct Interval {
-  int64_t second = 0;
-  double span_s = 1.0;
-  Counters counters;
-  std::unique_ptr<Histogram> response_time_us;
-};
-
-// The reporter drains `ready`; the worker recycles histograms from `spare`. Guarded by mu.
-struct Handoff {
-  std::mutex mu;
-  std::vector<Interval> ready;
-  std::vector<std::unique_ptr<Histogram>> spare;
-  bool done = false;
-};
-
-class Worker {
+class Worker : public WorkerCore {
  public:
   // `profile` is this worker's share of the open-model rate; `connections` its share of the cap.
   // `tls` (null for plaintext) outlives the worker.
@@ -40,13 +25,7 @@ class Worker {
   ~Worker();
   void Run();  // the thread body
 
-  Handoff& handoff() { return handoff_; }
   // Valid after Run() returns.
-  const Histogram& service_time_us() const { return service_us_; }
-  const Histogram& pacer_lateness_us() const { return lateness_us_; }
-  const std::vector<RequestStats>& requests() const { return requests_; }
-  bool interrupted() const { return interrupted_; }
-  const Histogram& connect_time_us() const { return connect_us_; }
   const Histogram& tls_handshake_time_us() const { return handshake_us_; }
   const std::string& tls_version() const { return tls_version_; }
   const std::string& tls_cipher() const { return tls_cipher_; }
@@ -80,8 +59,7 @@ class Worker {
 
   void Loop();
   void Drain();
-  void FirePacer(int64_t now);
-  void Dispatch(int64_t intended_ns, int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now) override;
   void OpenConnection(Conn& c, int64_t now);
   void GiveWork(Conn& c, int64_t now);
   void Send(Conn& c, int64_t intended_ns, int64_t now);
@@ -90,11 +68,13 @@ class Worker {
   void OnConnected(Conn& c, int64_t now);
   void ContinueHandshake(Conn& c, int64_t now);
   void FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
-  ssize_t ReadSome(Conn& c, char* buf, size_t len);         // > 0, 0 = EOF, kTlsRetry, kTlsError
+  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time, when given.
+  ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);  // > 0, kTlsRetry, kTlsError
   void OnReadable(Conn& c, int64_t now, bool closing);
   void OnEof(Conn& c, int64_t now, bool reset);
-  void Complete(Conn& c, int64_t now);
+  void Complete(Conn& c, int64_t at, int64_t now);  // at: when the response arrived
+  int64_t ArrivalNs(const Conn& c, int64_t received_real_ns, int64_t now) const;  // within [sent, now]
   void Record(Conn& c, int64_t now);
   void Unsolicited(Conn& c, int64_t now);
   bool PeerSpokeFirst(const Conn& c) const;
@@ -105,48 +85,17 @@ class Worker {
   void AfterClose(Conn& c, int64_t now, bool backoff);
   void Sweep(int64_t now);
   void RunTimers(int64_t now);
-  void Flush(int64_t now, bool final);
-  void CountError(ErrorClass cls, int request_id);
-  int64_t NextWakeNs(int64_t now) const;
-  bool StopSignalled() const;
   bool Draining() const { return draining_; }
 
-  const Config& config_;
-  const int64_t start_ns_;
-  const int64_t end_ns_;
-  const int64_t connect_timeout_ns_;
-  const bool open_;
   sys::Poller poller_;
-  std::unique_ptr<RequestStream> stream_;
-  Pacer pacer_;
-  int64_t next_arrival_ns_ = -1;  // absolute; -1 when the profile has ended
-
   std::vector<Conn> conns_;
-  std::vector<int> idle_;            // indices of idle connections
-  std::vector<int> closed_;          // indices of closed slots (open model)
-  std::deque<int64_t> pending_;      // intended start times waiting for a connection
-  std::vector<std::pair<int64_t, int>> timers_;  // min-heap of (due ns, conn index): think time, back-off
-  int in_flight_ = 0;
-  int open_conns_ = 0;
-  bool draining_ = false;
-  bool interrupted_ = false;
-
   std::unique_ptr<char[]> read_buf_;
-  Counters interval_;
-  std::unique_ptr<Histogram> interval_us_;
-  int64_t interval_second_ = 0;
-  int64_t next_sweep_ns_ = 0;
-  Histogram service_us_;
-  Histogram lateness_us_;
-  std::vector<RequestStats> requests_;
-  std::vector<int64_t> timeouts_ns_;  // per request id
-  std::vector<const ResponseCheck*> checks_;  // per request id; null = status < 400 is ok
-  Handoff handoff_;
+  bool stamps_ = true;               // plaintext sockets report their receive times
+  int64_t real_minus_mono_ns_ = 0;   // sampled at each wake-up
 
   // Transport (https).
   const TlsContext* tls_ = nullptr;
   SessionCache sessions_;
-  Histogram connect_us_;
   Histogram handshake_us_;
   std::string tls_version_, tls_cipher_, alpn_;  // of this worker's first completed handshake
   std::string first_tls_error_;

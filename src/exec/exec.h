@@ -147,7 +147,7 @@ struct ExecPlan {
   int threads = 1;
   int64_t timeout_ns = 10'000'000'000;
   uint64_t seed = 1;
-  engine::Io io = engine::Io::kEpoll;  // the engine's I/O path; kAuto's fallback to epoll is a notice
+  engine::Io io = engine::Io::kAuto;  // the engine's I/O path; kAuto's fallback to epoll is a notice
   std::string out_dir;   // "" = write nothing; else results.json (+ checkpoints every 10 s) and friends
   // Set (by a signal handler) to stop the run: the verdict becomes INTERRUPTED. May be null.
   const std::atomic<bool>* stop = nullptr;
