@@ -1,6 +1,6 @@
 // One load-generating worker thread for HTTP/2 (private to the engine): h2 over TLS (chosen by
-// ALPN) or h2c with prior knowledge. Same contract as Worker (worker.h): an epoll loop, its
-// connections, pacer and histograms; one interval snapshot per second to the reporter.
+// ALPN) or h2c with prior knowledge, on an epoll loop. The schedule, statistics and hand-off are
+// WorkerCore's (worker_core.h), as for the HTTP/1.1 workers.
 //
 // Each connection has one nghttp2 session (its own HPACK state and flow-control windows) and a
 // fixed array of stream slots, one per request it may have in flight (the lower of --max-streams
@@ -21,14 +21,14 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pacer.h"
 #include "engine/tls.h"
-#include "engine/worker.h"
+#include "engine/worker_core.h"
 #include "http/http.h"
+#include "sys/sys.h"
 
 namespace headroom::engine {
 
-class H2Worker {
+class H2Worker final : public WorkerCore {
  public:
   // `tls` (null for h2c) outlives the worker and offers h2 by ALPN.
   H2Worker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
@@ -38,13 +38,7 @@ class H2Worker {
   H2Worker& operator=(const H2Worker&) = delete;
   void Run();  // the thread body
 
-  Handoff& handoff() { return handoff_; }
   // Valid after Run() returns.
-  const Histogram& service_time_us() const { return service_us_; }
-  const Histogram& pacer_lateness_us() const { return lateness_us_; }
-  const std::vector<RequestStats>& requests() const { return requests_; }
-  bool interrupted() const { return interrupted_; }
-  const Histogram& connect_time_us() const { return connect_us_; }
   const Histogram& tls_handshake_time_us() const { return handshake_us_; }
   const std::string& tls_version() const { return tls_version_; }
   const std::string& tls_cipher() const { return tls_cipher_; }
@@ -132,8 +126,10 @@ class H2Worker {
 
   void Loop();
   void Drain();
-  void FirePacer(int64_t now);
-  void Dispatch(Waiting w, int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now) override;
+  void DispatchWaiting(Waiting w, int64_t now);
+  bool TakeWaiting(Waiting* w);  // the oldest retried request, else the oldest waiting arrival
+  size_t WaitingCount() const { return pending_.size() + retried_.size(); }
   void OpenConnection(Conn& c, int64_t now);
   void OnEvent(uint64_t data, uint32_t events, int64_t now);
   void ContinueHandshake(Conn& c, int64_t now);
@@ -145,7 +141,6 @@ class H2Worker {
   void OnReadable(Conn& c, int64_t now, bool closing);
   void AfterIo(Conn& c, int64_t now);
   void StreamClosed(Conn& c, Slot& s, uint32_t error_code);
-  void Record(Slot& s, int64_t now);
   void FreeSlot(Conn& c, Slot& s);
   void ConnFailed(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
   void FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
@@ -157,56 +152,30 @@ class H2Worker {
   void AddTimer(int64_t due_ns, Conn& c, int slot);
   void RunTimers(int64_t now);
   void Sweep(int64_t now);
-  void Flush(int64_t now, bool final);
-  void CountError(ErrorClass cls, int request_id);
   ssize_t ReadSome(Conn& c, char* buf, size_t len);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);
-  int64_t NextWakeNs(int64_t now) const;
-  bool StopSignalled() const;
+  int64_t WakeNs(int64_t now) const;  // WorkerCore's, or an earlier stream timer
   int Index(const Conn& c) const { return int(&c - conns_.data()); }
 
-  const Config& config_;
-  const int64_t start_ns_;
-  const int64_t end_ns_;
-  const int64_t connect_timeout_ns_;
-  const bool open_;
   const int slot_count_;  // stream slots per connection: --max-streams, or kDefaultMaxStreams
   sys::Poller poller_;
-  std::unique_ptr<RequestStream> stream_;
-  Pacer pacer_;
-  int64_t next_arrival_ns_ = -1;
   int64_t now_ = 0;  // the loop's clock, for the callbacks
 
   std::vector<Conn> conns_;
   std::vector<int> avail_;     // open model: ready connections that may have a free slot
-  std::vector<int> closed_;    // open model: closed connection slots
   std::vector<int> dirty_;     // open model: connections with requests submitted since the last flush
-  std::deque<Waiting> pending_;  // requests waiting for a stream slot
-  std::vector<Timer> timers_;  // min-heap
-  int in_flight_ = 0;
+  std::deque<Waiting> retried_;  // requests refused by the server, to send again (before pending_)
+  std::vector<Timer> stream_timers_;  // min-heap: think time per stream slot, reconnect back-off
   int connecting_ = 0;  // connections on their way (TCP, TLS)
-  bool draining_ = false;
-  bool interrupted_ = false;
 
   nghttp2_session_callbacks* callbacks_ = nullptr;
   nghttp2_option* options_ = nullptr;
   std::unique_ptr<char[]> read_buf_;
-  Counters interval_;
-  std::unique_ptr<Histogram> interval_us_;
-  int64_t interval_second_ = 0;
-  int64_t next_sweep_ns_ = 0;
-  Histogram service_us_;
-  Histogram lateness_us_;
-  std::vector<RequestStats> requests_;
-  std::vector<int64_t> timeouts_ns_;
-  std::vector<const ResponseCheck*> checks_;
-  Handoff handoff_;
   std::string scheme_;     // "https" | "http"
   std::string authority_;  // :authority when a request has no Host
 
   const TlsContext* tls_ = nullptr;
   SessionCache sessions_;
-  Histogram connect_us_;
   Histogram handshake_us_;
   std::string tls_version_, tls_cipher_, alpn_;
   std::string first_tls_error_;
