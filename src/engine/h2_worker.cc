@@ -106,6 +106,7 @@ void H2Worker::Loop() {
     if (n == 0) continue;
     now = MonoNowNs();
     now_ = now;
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       if (open_ && (i & (kPacerCheckEvery - 1)) == kPacerCheckEvery - 1) {
@@ -152,6 +153,7 @@ void H2Worker::Drain() {
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
     now_ = now;
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
 }
@@ -219,6 +221,7 @@ void H2Worker::OpenConnection(Conn& c, int64_t now) {
     FailConnect(c, ClassifyConnectErrno(err), now);
     return;
   }
+  if (stamps_ && tls_ == nullptr && !EnableReceiveTimes(fd)) stamps_ = false;
   c.fd = fd;
   c.state = State::kConnecting;
   c.connect_start_ns = now;
@@ -494,10 +497,22 @@ void H2Worker::SendPending(Conn& c) {
   }
 }
 
-ssize_t H2Worker::ReadSome(Conn& c, char* buf, size_t len) {
+ssize_t H2Worker::ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns) {
   if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
   for (;;) {
-    ssize_t n = read(c.fd, buf, len);
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(c.fd, &m, 0);
+    if (n > 0) {
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+      }
+    }
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
@@ -516,7 +531,8 @@ ssize_t H2Worker::WriteSome(Conn& c, const char* buf, size_t len) {
 
 void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   for (;;) {
-    const ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
+    int64_t received_real_ns = -1;
+    const ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes, &received_real_ns);
     if (n == kTlsRetry) break;
     if (n <= 0) {
       if (!c.got_settings) {
@@ -529,8 +545,12 @@ void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
       return;
     }
     interval_.bytes_read += n;
+    // Responses completed by these bytes are timed when the bytes reached the socket (h2c; over TLS,
+    // when they were decrypted), as on the HTTP/1.1 paths.
+    received_ns_ = received_real_ns >= 0 ? std::min(received_real_ns - real_minus_mono_ns_, now) : now;
     const ssize_t used = nghttp2_session_mem_recv(c.session, reinterpret_cast<const uint8_t*>(read_buf_.get()),
                                                   size_t(n));
+    received_ns_ = -1;
     if (used < 0) {
       ConnFailed(c, ErrorClass::kH2Protocol,
                  std::string("the server broke the HTTP/2 protocol (") + nghttp2_strerror(int(used)) + ")", now);
@@ -650,8 +670,9 @@ void H2Worker::StreamClosed(Conn& c, Slot& s, uint32_t error_code) {
   --c.active;
   if (error_code == NGHTTP2_NO_ERROR && s.response.status_code() != 0) {
     c.completed_any = true;
+    const int64_t at = received_ns_ >= 0 ? std::clamp(received_ns_, std::min(s.write_ns, now_), now_) : now_;
     RecordResponse(s.request_id, s.response.status_code(), s.kept, s.response.body_bytes(), s.intended_ns, s.write_ns,
-                   now_);
+                   at);
   } else if (error_code == NGHTTP2_REFUSED_STREAM) {
     // Refused before any processing (GOAWAY above the last stream id, or RST_STREAM REFUSED_STREAM):
     // safe to send again.

@@ -152,7 +152,8 @@ class H2Worker final : public WorkerCore {
   void AddTimer(int64_t due_ns, Conn& c, int slot);
   void RunTimers(int64_t now);
   void Sweep(int64_t now);
-  ssize_t ReadSome(Conn& c, char* buf, size_t len);
+  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time (h2c) when given.
+  ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);
   int64_t WakeNs(int64_t now) const;  // WorkerCore's, or an earlier stream timer
   int Index(const Conn& c) const { return int(&c - conns_.data()); }
@@ -160,6 +161,9 @@ class H2Worker final : public WorkerCore {
   const int slot_count_;  // stream slots per connection: --max-streams, or kDefaultMaxStreams
   sys::Poller poller_;
   int64_t now_ = 0;  // the loop's clock, for the callbacks
+  int64_t real_minus_mono_ns_ = 0;  // sampled at each wake-up
+  int64_t received_ns_ = -1;        // while the session takes a read: when its bytes arrived (monotonic)
+  bool stamps_ = true;              // h2c sockets report their receive times
 
   std::vector<Conn> conns_;
   std::vector<int> avail_;     // open model: ready connections that may have a free slot
