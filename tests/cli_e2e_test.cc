@@ -271,6 +271,57 @@ TEST(CliTest, NoSuccessfulRequestExitsOneAndStillWritesResults) {
   EXPECT_GT(j["errors"]["by_class"]["connect_refused"].get<int>(), 50);
 }
 
+// HTTP/2 flags that cannot apply to the target are refused before any load, one line each.
+TEST(CliTest, Http2FlagCombinationsAreOneLineErrors) {
+  const std::string http = "http://127.0.0.1:1/", https = "https://127.0.0.1:1/";
+  const std::string scenario = HEADROOM_SOURCE_DIR "/examples/baseline.yaml";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"run", https, "--h2c"},
+       "headroom run: --h2c is cleartext HTTP/2 for http:// targets; for https:// use --http2\n"},
+      {{"run", http, "--http2"},
+       "headroom run: --http2 needs an https:// target (h2 by ALPN); for cleartext HTTP/2 to an http:// target use "
+       "--h2c\n"},
+      {{"run", https, "--http2", "--h2c"}, "headroom run: choose one of --http2, --h2c and --http1.1\n"},
+      {{"run", http, "--h2c", "--http1.1"}, "headroom run: choose one of --http2, --h2c and --http1.1\n"},
+      {{"run", http, "--h2c", "--max-streams", "0"},
+       "headroom run: --max-streams: must be between 1 and 10000, not 0 (see 'headroom run --help')\n"},
+      {{"run", http, "--h2c", "--max-streams", "10001"},
+       "headroom run: --max-streams: must be between 1 and 10000, not 10001 (see 'headroom run --help')\n"},
+      {{"run", http, "--max-streams", "8"},
+       "headroom run: --max-streams applies to HTTP/2 only (https:// targets that choose h2, --http2 or --h2c)\n"},
+      {{"run", https, "--http1.1", "--max-streams", "8"},
+       "headroom run: --max-streams applies to HTTP/2 only (https:// targets that choose h2, --http2 or --h2c)\n"},
+      {{"run", scenario, "--max-streams", "8"},
+       "headroom run: --max-streams applies to HTTP/2 only (https:// targets that choose h2, --http2 or --h2c)\n"},
+  };
+  for (const auto& [args, message] : cases) {
+    std::vector<std::string> a = args;
+    if (!a[1].ends_with(".yaml")) {
+      a.push_back("-d");
+      a.push_back("1s");
+    }
+    Proc p = RunHeadroom(a);
+    EXPECT_EQ(p.exit_code, 2) << a[1] << " " << a[2];
+    EXPECT_EQ(p.err, message);
+  }
+}
+
+// h2c to a server that speaks only HTTP/1.1: its answer to the preface is a protocol error, counted
+// and named; the run ends on time with results.json written.
+TEST(CliTest, H2cToAnHttp1ServerIsAProtocolError) {
+  auto server = Target();
+  std::string dir = TempDir("h2c-to-http1");
+  Proc p = RunHeadroom({"run", "http://127.0.0.1:" + std::to_string(server->port()) + "/", "--h2c", "-c", "2", "-d",
+                        "1s", "--out", dir, "-q"});
+  EXPECT_EQ(p.exit_code, 1) << p.err;
+  auto j = nlohmann::json::parse(Slurp(dir + "/results.json"));
+  EXPECT_EQ(j["transport"]["protocol"], "h2c");
+  EXPECT_EQ(j["requests"]["ok"], 0);
+  EXPECT_GT(j["errors"]["by_class"]["h2_protocol"].get<int>(), 0) << j["errors"].dump();
+  EXPECT_TRUE(j["transport"]["h2"]["first_error"].get<std::string>().starts_with("h2_protocol: ")) << j["transport"];
+  EXPECT_NE(p.out.find("http/2 error"), std::string::npos) << p.out;
+}
+
 TEST(CliTest, SigintEndsTheRunAndWritesInterruptedResults) {
   auto server = Target();
   std::string dir = TempDir("sigint");

@@ -1,7 +1,7 @@
-// The load engine: worker threads that send HTTP/1.1 requests on keep-alive connections, paced by
-// an open-model arrival process (latency timed from each request's intended start, so a stalled
-// server cannot hide its stall) or run as a closed model (N connections, each sends its next request
-// when the previous one completes). Each worker owns its event loop, connections, pacer and
+// The load engine: worker threads that send HTTP/1.1 requests on keep-alive connections (or HTTP/2
+// streams, many per connection: HttpOptions), paced by an open-model arrival process (latency timed
+// from each request's intended start, so a stalled server cannot hide its stall) or run as a closed
+// model (N connections, each sends its next request when the previous one completes). Each worker owns its event loop, connections, pacer and
 // histograms; workers share nothing per request and hand one snapshot per second to the reporter.
 #pragma once
 #include <array>

@@ -32,37 +32,17 @@ nghttp2_nv Nv(std::string_view name, std::string_view value) {
 
 H2Worker::H2Worker(const Config& config, int index, int64_t start_ns, int connections,
                    std::vector<RateSegment> profile, double phase, const TlsContext* tls)
-    : config_(config),
-      start_ns_(start_ns),
-      end_ns_(start_ns + config.duration_ns),
-      connect_timeout_ns_(config.connect_timeout_ns > 0 ? config.connect_timeout_ns
-                                                        : std::min<int64_t>(config.timeout_ns, 5 * kSecondNs)),
-      open_(config.model == Model::kOpen),
+    : WorkerCore(config, index, start_ns, connections, std::move(profile), phase),
       slot_count_(config.http.max_streams > 0 ? config.http.max_streams : kDefaultMaxStreams),
-      stream_(config.source->ForWorker(index, config.seed * 7919 + index)),
-      pacer_(std::move(profile), config.arrival, config.seed * 104729 + index, phase),
       conns_(std::max(connections, 1)),
       read_buf_(new char[kReadBufBytes]),
-      interval_us_(std::make_unique<Histogram>()),
       scheme_(tls != nullptr ? "https" : "http"),
       authority_(config.address.ToString()),
       tls_(tls) {
   avail_.reserve(conns_.size());
-  closed_.reserve(conns_.size());
-  timers_.reserve(conns_.size() * 2);
-  for (int i = int(conns_.size()) - 1; i >= 0; --i) closed_.push_back(i);
+  dirty_.reserve(conns_.size());
+  stream_timers_.reserve(conns_.size() * 2);
   for (Conn& c : conns_) c.worker = this;
-  for (const std::string& name : config.source->names()) {
-    requests_.push_back(RequestStats{name, Histogram(), Counters{}, std::string()});
-  }
-  timeouts_ns_ = config.source->timeouts_ns();
-  timeouts_ns_.resize(requests_.size(), 0);
-  for (int64_t& t : timeouts_ns_) {
-    if (t <= 0) t = config.timeout_ns;
-  }
-  checks_ = config.source->checks();
-  checks_.resize(requests_.size(), nullptr);
-
   nghttp2_session_callbacks_new(&callbacks_);
   nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks_, OnBeginHeaders);
   nghttp2_session_callbacks_set_on_header_callback(callbacks_, OnHeader);
@@ -70,6 +50,7 @@ H2Worker::H2Worker(const Config& config, int index, int64_t start_ns, int connec
   nghttp2_session_callbacks_set_on_frame_recv_callback(callbacks_, OnFrameRecv);
   nghttp2_session_callbacks_set_on_frame_send_callback(callbacks_, OnFrameSend);
   nghttp2_session_callbacks_set_on_stream_close_callback(callbacks_, OnStreamClose);
+  nghttp2_session_callbacks_set_error_callback2(callbacks_, OnError);
   nghttp2_option_new(&options_);
   // Until the server's SETTINGS say otherwise, assume it takes as many streams as we open.
   nghttp2_option_set_peer_max_concurrent_streams(options_, uint32_t(slot_count_));
@@ -89,11 +70,8 @@ void H2Worker::Run() {
   prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
   int64_t now = MonoNowNs();
   now_ = now;
-  next_sweep_ns_ = now + kSweepEveryNs;
-  if (open_) {
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
-  } else {
+  StartSchedule(now);
+  if (!open_) {
     while (!closed_.empty()) {
       int i = closed_.back();
       closed_.pop_back();
@@ -102,11 +80,7 @@ void H2Worker::Run() {
   }
   Loop();
   Drain();
-  now = MonoNowNs();
-  interval_.unfinished += in_flight_;
-  Flush(now, true);
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  handoff_.done = true;
+  Finish(MonoNowNs());
 }
 
 void H2Worker::Loop() {
@@ -118,17 +92,21 @@ void H2Worker::Loop() {
       interrupted_ = true;
       return;
     }
-    if (open_) FirePacer(now);
+    if (open_) {
+      FirePacer(now);
+      FlushDirty(now);
+    }
     if (now >= end_ns_) return;
-    if (open_ && next_arrival_ns_ < 0 && in_flight_ == 0 && pending_.empty()) return;
+    if (open_ && next_arrival_ns_ < 0 && in_flight_ == 0 && WaitingCount() == 0) return;
     RunTimers(now);
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
-    int64_t wait = NextWakeNs(now) - now;
+    int64_t wait = WakeNs(now) - now;
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
     if (n == 0) continue;
     now = MonoNowNs();
     now_ = now;
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       if (open_ && (i & (kPacerCheckEvery - 1)) == kPacerCheckEvery - 1) {
@@ -137,13 +115,27 @@ void H2Worker::Loop() {
         FirePacer(now);
       }
     }
+    if (open_) FlushDirty(now);
   }
+}
+
+// Writes what the pacer's arrivals gave the connections since the last flush.
+void H2Worker::FlushDirty(int64_t now) {
+  for (size_t i = 0; i < dirty_.size(); ++i) {
+    Conn& c = conns_[dirty_[i]];
+    if (!c.dirty) continue;
+    c.dirty = false;
+    SendPending(c);
+    if (c.failed) ConnFailed(c, c.fail_class, "", now);
+  }
+  dirty_.clear();
 }
 
 void H2Worker::Drain() {
   draining_ = true;
-  interval_.unfinished += int64_t(pending_.size());
+  interval_.unfinished += int64_t(WaitingCount());  // queued in the generator, never sent
   pending_.clear();
+  retried_.clear();
   if (interrupted_) return;
   epoll_event events[kMaxEvents];
   int64_t deadline = MonoNowNs() + std::min(config_.drain_ns, config_.timeout_ns);
@@ -161,54 +153,57 @@ void H2Worker::Drain() {
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
     now_ = now;
+    real_minus_mono_ns_ = RealMinusMonoNs(now);
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
 }
 
-bool H2Worker::StopSignalled() const {
-  return (config_.stop && config_.stop->load(std::memory_order_relaxed)) ||
-         (config_.abort && config_.abort->load(std::memory_order_relaxed));
+int64_t H2Worker::WakeNs(int64_t now) const {
+  const int64_t wake = NextWakeNs(now);
+  return stream_timers_.empty() ? wake : std::min(wake, stream_timers_.front().due_ns);
 }
 
-int64_t H2Worker::NextWakeNs(int64_t now) const {
-  (void)now;
-  int64_t wake = std::min(end_ns_, next_sweep_ns_);
-  wake = std::min(wake, start_ns_ + (interval_second_ + 1) * kSecondNs);
-  if (open_ && next_arrival_ns_ >= 0) wake = std::min(wake, next_arrival_ns_);
-  if (!timers_.empty()) wake = std::min(wake, timers_.front().due_ns);
-  return wake;
-}
+void H2Worker::Dispatch(int64_t intended_ns, int64_t now) { DispatchWaiting(Waiting{intended_ns, 0}, now); }
 
-void H2Worker::FirePacer(int64_t now) {
-  while (next_arrival_ns_ >= 0 && next_arrival_ns_ <= now) {
-    int64_t intended = next_arrival_ns_;
-    lateness_us_.Record(ToUs(now - intended));
-    ++interval_.intended;
-    Dispatch(Waiting{intended, 0}, now);
-    int64_t offset = pacer_.Next();
-    next_arrival_ns_ = offset < 0 ? -1 : start_ns_ + offset;
+bool H2Worker::TakeWaiting(Waiting* w) {
+  if (!retried_.empty()) {
+    *w = retried_.front();
+    retried_.pop_front();
+    return true;
   }
+  if (pending_.empty()) return false;
+  *w = Waiting{pending_.front(), 0};
+  pending_.pop_front();
+  return true;
 }
 
 // Open model: the arrival takes a free stream slot on any ready connection; otherwise it waits in
 // the generator (timed from its intended start) and a connection opens if the slots already on
 // their way do not cover the waiting requests.
-void H2Worker::Dispatch(Waiting w, int64_t now) {
+void H2Worker::DispatchWaiting(Waiting w, int64_t now) {
   while (!avail_.empty()) {
     Conn& c = conns_[avail_.back()];
     if (c.state == State::kReady && !c.goaway && !c.failed && c.active < c.limit && !c.free_slots.empty()) {
       Slot& s = c.slots[c.free_slots.back()];
-      if (Submit(c, s, w, now)) SendPending(c);
+      if (Submit(c, s, w, now) && !c.dirty) {
+        // Sent when the pacer's batch is done: arrivals due together share one write.
+        c.dirty = true;
+        dirty_.push_back(Index(c));
+      }
       return;
     }
     c.in_avail = false;
     avail_.pop_back();
   }
-  pending_.push_back(w);
+  if (w.retries > 0) {
+    retried_.push_back(w);
+  } else {
+    pending_.push_back(w.intended_ns);
+  }
   ++interval_.delayed;
   if (closed_.empty()) ++interval_.waited_at_cap;
-  interval_.max_queue_depth = std::max<int64_t>(interval_.max_queue_depth, int64_t(pending_.size()));
-  if (!closed_.empty() && int64_t(connecting_) * slot_count_ < int64_t(pending_.size())) {
+  interval_.max_queue_depth = std::max<int64_t>(interval_.max_queue_depth, int64_t(WaitingCount()));
+  if (!closed_.empty() && int64_t(connecting_) * slot_count_ < int64_t(WaitingCount())) {
     int i = closed_.back();
     closed_.pop_back();
     OpenConnection(conns_[i], now);
@@ -226,6 +221,7 @@ void H2Worker::OpenConnection(Conn& c, int64_t now) {
     FailConnect(c, ClassifyConnectErrno(err), now);
     return;
   }
+  if (stamps_ && tls_ == nullptr && !EnableReceiveTimes(fd)) stamps_ = false;
   c.fd = fd;
   c.state = State::kConnecting;
   c.connect_start_ns = now;
@@ -327,6 +323,7 @@ void H2Worker::ContinueHandshake(Conn& c, int64_t now) {
 // The connection speaks HTTP/2: the client preface and SETTINGS go out with the first requests.
 void H2Worker::StartSession(Conn& c, int64_t now) {
   --connecting_;
+  c.state = State::kReady;  // no longer on its way, whatever happens next
   if (nghttp2_session_client_new2(&c.session, callbacks_, &c, options_) != 0) {
     c.session = nullptr;
     ConnFailed(c, ErrorClass::kH2Protocol, "cannot create an HTTP/2 session", now);
@@ -374,17 +371,25 @@ bool H2Worker::Submit(Conn& c, Slot& s, Waiting w, int64_t now) {
   bool head = false;
   s.request_id = stream_->Next(s.scratch, &bytes, &head);
   s.timeout_ns = timeouts_ns_[s.request_id];
-  if (!http::SplitRequestForH2(bytes, &s.request)) {
-    CountError(ErrorClass::kMalformed, s.request_id);
-    return false;
+  // A request in stable storage (not rendered into the slot's scratch) that the slot sent last time
+  // is split already: its header list is reused as it is.
+  const bool rendered = bytes.data() >= s.scratch.data() && bytes.data() < s.scratch.data() + s.scratch.capacity();
+  if (rendered || bytes.data() != s.split_of.data() || bytes.size() != s.split_of.size()) {
+    s.split_of = {};
+    if (!http::SplitRequestForH2(bytes, &s.request)) {
+      CountError(ErrorClass::kMalformed, s.request_id);
+      return false;
+    }
+    const http::H2Request& r = s.request;
+    s.nv.clear();
+    s.nv.push_back(Nv(":method", r.method));
+    s.nv.push_back(Nv(":scheme", scheme_));
+    s.nv.push_back(Nv(":authority", r.authority.empty() ? std::string_view(authority_) : r.authority));
+    s.nv.push_back(Nv(":path", r.path));
+    for (const http::H2Request::Field& f : r.headers) s.nv.push_back(Nv(f.name, f.value));
+    if (!rendered) s.split_of = bytes;
   }
   const http::H2Request& r = s.request;
-  s.nv.clear();
-  s.nv.push_back(Nv(":method", r.method));
-  s.nv.push_back(Nv(":scheme", scheme_));
-  s.nv.push_back(Nv(":authority", r.authority.empty() ? std::string_view(authority_) : r.authority));
-  s.nv.push_back(Nv(":path", r.path));
-  for (const http::H2Request::Field& f : r.headers) s.nv.push_back(Nv(f.name, f.value));
   if (const ResponseCheck* check = checks_[s.request_id]) {
     s.kept.header_names = &check->header_names();
     s.kept.max_body_bytes = check->max_body_bytes();
@@ -401,7 +406,11 @@ bool H2Worker::Submit(Conn& c, Slot& s, Waiting w, int64_t now) {
   if (id < 0) {
     // Stream ids ran out (or the session is going away): this connection takes no more requests.
     c.goaway = true;
-    pending_.push_front(w);
+    if (w.retries > 0) {
+      retried_.push_front(w);
+    } else {
+      pending_.push_front(w.intended_ns);
+    }
     return false;
   }
   c.free_slots.pop_back();
@@ -425,9 +434,8 @@ void H2Worker::Refill(Conn& c, int64_t now) {
   if (c.state != State::kReady || c.goaway || c.failed || draining_) return;
   while (c.active < c.limit && !c.free_slots.empty()) {
     Slot& s = c.slots[c.free_slots.back()];
-    if (!pending_.empty()) {
-      Waiting w = pending_.front();
-      pending_.pop_front();
+    Waiting w;
+    if (TakeWaiting(&w)) {
       if (!Submit(c, s, w, now)) return;
       continue;
     }
@@ -489,10 +497,22 @@ void H2Worker::SendPending(Conn& c) {
   }
 }
 
-ssize_t H2Worker::ReadSome(Conn& c, char* buf, size_t len) {
+ssize_t H2Worker::ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns) {
   if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
   for (;;) {
-    ssize_t n = read(c.fd, buf, len);
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(c.fd, &m, 0);
+    if (n > 0) {
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+      }
+    }
     if (n >= 0) return n;
     if (errno == EINTR) continue;
     return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
@@ -511,16 +531,26 @@ ssize_t H2Worker::WriteSome(Conn& c, const char* buf, size_t len) {
 
 void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   for (;;) {
-    const ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes);
+    int64_t received_real_ns = -1;
+    const ssize_t n = ReadSome(c, read_buf_.get(), kReadBufBytes, &received_real_ns);
     if (n == kTlsRetry) break;
     if (n <= 0) {
-      const bool goaway = c.goaway;
-      ConnFailed(c, goaway ? ErrorClass::kH2Goaway : ErrorClass::kReset, "", now);
+      if (!c.got_settings) {
+        ConnFailed(c, ErrorClass::kH2Protocol,
+                   "the server closed the connection without a SETTINGS frame (does it speak HTTP/2 on this port?)",
+                   now);
+        return;
+      }
+      ConnFailed(c, c.goaway ? ErrorClass::kH2Goaway : ErrorClass::kReset, "", now);
       return;
     }
     interval_.bytes_read += n;
+    // Responses completed by these bytes are timed when the bytes reached the socket (h2c; over TLS,
+    // when they were decrypted), as on the HTTP/1.1 paths.
+    received_ns_ = received_real_ns >= 0 ? std::min(received_real_ns - real_minus_mono_ns_, now) : now;
     const ssize_t used = nghttp2_session_mem_recv(c.session, reinterpret_cast<const uint8_t*>(read_buf_.get()),
                                                   size_t(n));
+    received_ns_ = -1;
     if (used < 0) {
       ConnFailed(c, ErrorClass::kH2Protocol,
                  std::string("the server broke the HTTP/2 protocol (") + nghttp2_strerror(int(used)) + ")", now);
@@ -549,6 +579,12 @@ void H2Worker::AfterIo(Conn& c, int64_t now) {
     // connection takes over.
     ConnFailed(c, c.goaway ? ErrorClass::kH2Goaway : ErrorClass::kH2Protocol, "", now);
   }
+}
+
+// nghttp2's reason for a protocol error it met (it then ends the session or resets the stream).
+int H2Worker::OnError(nghttp2_session*, int, const char* msg, size_t len, void* user_data) {
+  static_cast<Conn*>(user_data)->worker->NoteH2Error(std::string(msg, len));
+  return 0;
 }
 
 int H2Worker::OnBeginHeaders(nghttp2_session* session, const nghttp2_frame* frame, void*) {
@@ -634,7 +670,9 @@ void H2Worker::StreamClosed(Conn& c, Slot& s, uint32_t error_code) {
   --c.active;
   if (error_code == NGHTTP2_NO_ERROR && s.response.status_code() != 0) {
     c.completed_any = true;
-    Record(s, now_);
+    const int64_t at = received_ns_ >= 0 ? std::clamp(received_ns_, std::min(s.write_ns, now_), now_) : now_;
+    RecordResponse(s.request_id, s.response.status_code(), s.kept, s.response.body_bytes(), s.intended_ns, s.write_ns,
+                   at);
   } else if (error_code == NGHTTP2_REFUSED_STREAM) {
     // Refused before any processing (GOAWAY above the last stream id, or RST_STREAM REFUSED_STREAM):
     // safe to send again.
@@ -661,7 +699,7 @@ void H2Worker::StreamClosed(Conn& c, Slot& s, uint32_t error_code) {
 void H2Worker::Retry(Slot& s, ErrorClass otherwise) {
   if (s.retries == 0 && !draining_) {
     ++interval_.h2_retried;
-    pending_.push_front(Waiting{s.intended_ns, s.retries + 1});
+    retried_.push_back(Waiting{s.intended_ns, s.retries + 1});
     if (!open_) --interval_.intended;  // the closed model counts it again when it is resent
     --interval_.sent;
     return;
@@ -674,40 +712,6 @@ void H2Worker::FreeSlot(Conn& c, Slot& s) {
   s.cancelled = false;
   s.stream_id = -1;
   c.free_slots.push_back(s.index);
-}
-
-void H2Worker::Record(Slot& s, int64_t now) {
-  const int code = s.response.status_code();
-  const int64_t response_us = ToUs(now - s.intended_ns);
-  interval_us_->Record(response_us);
-  service_us_.Record(ToUs(now - s.write_ns));
-  ++interval_.completed;
-  if (code >= 0 && code < 600) ++interval_.status_codes[code];
-  RequestStats& rs = requests_[s.request_id];
-  rs.response_time_us.Record(response_us);
-  ++rs.counters.completed;
-  if (code >= 0 && code < 600) ++rs.counters.status_codes[code];
-  ResponseCheck::Outcome outcome = code >= 400 ? ResponseCheck::Outcome::kHttpError : ResponseCheck::Outcome::kPass;
-  if (const ResponseCheck* check = checks_[s.request_id]) {
-    std::string* reason = rs.first_check_failure.empty() ? &rs.first_check_failure : nullptr;
-    outcome = check->Evaluate(code, s.kept, s.response.body_bytes(), reason);
-  }
-  if (outcome == ResponseCheck::Outcome::kHttpError) {
-    CountError(code >= 500 ? ErrorClass::kHttp5xx : ErrorClass::kHttp4xx, s.request_id);
-  } else if (outcome == ResponseCheck::Outcome::kFail) {
-    CountError(ErrorClass::kCheckFailed, s.request_id);
-  } else {
-    ++interval_.ok;
-    ++rs.counters.ok;
-  }
-}
-
-void H2Worker::CountError(ErrorClass cls, int request_id) {
-  ++interval_.errors;
-  ++interval_.by_class[int(cls)];
-  Counters& rc = requests_[request_id].counters;
-  ++rc.errors;
-  ++rc.by_class[int(cls)];
 }
 
 void H2Worker::NoteH2Error(const std::string& reason) {
@@ -750,10 +754,8 @@ void H2Worker::FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64
 // closed model one request fails and the slot retries after a back-off.
 void H2Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
   if (open_) {
-    if (!pending_.empty()) {
-      pending_.pop_front();
-      CountError(cls, 0);
-    }
+    Waiting w;
+    if (TakeWaiting(&w)) CountError(cls, 0);
     if (!draining_) closed_.push_back(Index(c));
     return;
   }
@@ -763,6 +765,7 @@ void H2Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
 }
 
 void H2Worker::CloseConn(Conn& c) {
+  c.dirty = false;
   if (c.state == State::kConnecting || c.state == State::kHandshaking) --connecting_;
   if (c.session != nullptr) {
     nghttp2_session_del(c.session);
@@ -793,7 +796,7 @@ void H2Worker::AfterClose(Conn& c, int64_t now, bool backoff) {
   if (draining_) return;
   if (open_) {
     closed_.push_back(Index(c));
-    if (!pending_.empty() && int64_t(connecting_) * slot_count_ < int64_t(pending_.size())) {
+    if (WaitingCount() > 0 && int64_t(connecting_) * slot_count_ < int64_t(WaitingCount())) {
       closed_.pop_back();
       if (backoff) {
         c.state = State::kBackoff;
@@ -813,15 +816,15 @@ void H2Worker::AfterClose(Conn& c, int64_t now, bool backoff) {
 }
 
 void H2Worker::AddTimer(int64_t due_ns, Conn& c, int slot) {
-  timers_.push_back(Timer{due_ns, Index(c), slot, c.generation});
-  std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
+  stream_timers_.push_back(Timer{due_ns, Index(c), slot, c.generation});
+  std::push_heap(stream_timers_.begin(), stream_timers_.end(), std::greater<>());
 }
 
 void H2Worker::RunTimers(int64_t now) {
-  while (!timers_.empty() && timers_.front().due_ns <= now) {
-    std::pop_heap(timers_.begin(), timers_.end(), std::greater<>());
-    const Timer t = timers_.back();
-    timers_.pop_back();
+  while (!stream_timers_.empty() && stream_timers_.front().due_ns <= now) {
+    std::pop_heap(stream_timers_.begin(), stream_timers_.end(), std::greater<>());
+    const Timer t = stream_timers_.back();
+    stream_timers_.pop_back();
     Conn& c = conns_[t.conn];
     if (c.generation != t.generation || draining_) continue;
     if (t.slot < 0) {
@@ -872,34 +875,10 @@ void H2Worker::Sweep(int64_t now) {
       }
     }
   }
-  while (!pending_.empty() && now - pending_.front().intended_ns > config_.timeout_ns) {
-    pending_.pop_front();
+  ExpireQueued(now);
+  while (!retried_.empty() && now - retried_.front().intended_ns > config_.timeout_ns) {
+    retried_.pop_front();
     CountError(ErrorClass::kRequestTimeout, 0);
-  }
-}
-
-void H2Worker::Flush(int64_t now, bool final) {
-  int64_t current = (now - start_ns_) / kSecondNs;
-  std::lock_guard<std::mutex> lock(handoff_.mu);
-  while (interval_second_ < current || final) {
-    Interval iv;
-    iv.second = interval_second_;
-    if (interval_second_ >= current) {
-      iv.span_s = std::max(1e-3, double(now - start_ns_ - interval_second_ * kSecondNs) / 1e9);
-    }
-    iv.counters = interval_;
-    iv.response_time_us = std::move(interval_us_);
-    handoff_.ready.push_back(std::move(iv));
-    interval_ = Counters{};
-    if (!handoff_.spare.empty()) {
-      interval_us_ = std::move(handoff_.spare.back());
-      handoff_.spare.pop_back();
-      interval_us_->Reset();
-    } else {
-      interval_us_ = std::make_unique<Histogram>();
-    }
-    ++interval_second_;
-    if (final && interval_second_ > current) break;
   }
 }
 

@@ -1,6 +1,6 @@
 // One load-generating worker thread for HTTP/2 (private to the engine): h2 over TLS (chosen by
-// ALPN) or h2c with prior knowledge. Same contract as Worker (worker.h): an epoll loop, its
-// connections, pacer and histograms; one interval snapshot per second to the reporter.
+// ALPN) or h2c with prior knowledge, on an epoll loop. The schedule, statistics and hand-off are
+// WorkerCore's (worker_core.h), as for the HTTP/1.1 workers.
 //
 // Each connection has one nghttp2 session (its own HPACK state and flow-control windows) and a
 // fixed array of stream slots, one per request it may have in flight (the lower of --max-streams
@@ -21,14 +21,14 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/pacer.h"
 #include "engine/tls.h"
-#include "engine/worker.h"
+#include "engine/worker_core.h"
 #include "http/http.h"
+#include "sys/sys.h"
 
 namespace headroom::engine {
 
-class H2Worker {
+class H2Worker final : public WorkerCore {
  public:
   // `tls` (null for h2c) outlives the worker and offers h2 by ALPN.
   H2Worker(const Config& config, int index, int64_t start_ns, int connections, std::vector<RateSegment> profile,
@@ -38,13 +38,7 @@ class H2Worker {
   H2Worker& operator=(const H2Worker&) = delete;
   void Run();  // the thread body
 
-  Handoff& handoff() { return handoff_; }
   // Valid after Run() returns.
-  const Histogram& service_time_us() const { return service_us_; }
-  const Histogram& pacer_lateness_us() const { return lateness_us_; }
-  const std::vector<RequestStats>& requests() const { return requests_; }
-  bool interrupted() const { return interrupted_; }
-  const Histogram& connect_time_us() const { return connect_us_; }
   const Histogram& tls_handshake_time_us() const { return handshake_us_; }
   const std::string& tls_version() const { return tls_version_; }
   const std::string& tls_cipher() const { return tls_cipher_; }
@@ -79,6 +73,7 @@ class H2Worker {
     http::ResponseCapture kept;
     std::string scratch;      // rendered request bytes
     std::vector<nghttp2_nv> nv;
+    std::string_view split_of;  // the stable request bytes `request` and `nv` were built from
   };
   struct Conn {
     H2Worker* worker = nullptr;
@@ -95,6 +90,7 @@ class H2Worker {
     ErrorClass fail_class = ErrorClass::kReset;  // what its requests in flight then fail with
     bool completed_any = false;
     bool in_avail = false;      // listed in avail_
+    bool dirty = false;         // listed in dirty_: has output to write at the next flush
     int active = 0;             // slots in use and not cancelled
     int limit = 0;              // stream slots usable now
     int64_t connect_start_ns = 0;
@@ -126,11 +122,14 @@ class H2Worker {
   static int OnFrameRecv(nghttp2_session*, const nghttp2_frame*, void*);
   static int OnFrameSend(nghttp2_session*, const nghttp2_frame*, void*);
   static int OnStreamClose(nghttp2_session*, int32_t, uint32_t, void*);
+  static int OnError(nghttp2_session*, int, const char*, size_t, void*);
 
   void Loop();
   void Drain();
-  void FirePacer(int64_t now);
-  void Dispatch(Waiting w, int64_t now);
+  void Dispatch(int64_t intended_ns, int64_t now) override;
+  void DispatchWaiting(Waiting w, int64_t now);
+  bool TakeWaiting(Waiting* w);  // the oldest retried request, else the oldest waiting arrival
+  size_t WaitingCount() const { return pending_.size() + retried_.size(); }
   void OpenConnection(Conn& c, int64_t now);
   void OnEvent(uint64_t data, uint32_t events, int64_t now);
   void ContinueHandshake(Conn& c, int64_t now);
@@ -138,10 +137,10 @@ class H2Worker {
   bool Submit(Conn& c, Slot& s, Waiting w, int64_t now);
   void Refill(Conn& c, int64_t now);
   void SendPending(Conn& c);
+  void FlushDirty(int64_t now);
   void OnReadable(Conn& c, int64_t now, bool closing);
   void AfterIo(Conn& c, int64_t now);
   void StreamClosed(Conn& c, Slot& s, uint32_t error_code);
-  void Record(Slot& s, int64_t now);
   void FreeSlot(Conn& c, Slot& s);
   void ConnFailed(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
   void FailTls(Conn& c, ErrorClass cls, const std::string& reason, int64_t now);
@@ -153,55 +152,34 @@ class H2Worker {
   void AddTimer(int64_t due_ns, Conn& c, int slot);
   void RunTimers(int64_t now);
   void Sweep(int64_t now);
-  void Flush(int64_t now, bool final);
-  void CountError(ErrorClass cls, int request_id);
-  ssize_t ReadSome(Conn& c, char* buf, size_t len);
+  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time (h2c) when given.
+  ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);
-  int64_t NextWakeNs(int64_t now) const;
-  bool StopSignalled() const;
+  int64_t WakeNs(int64_t now) const;  // WorkerCore's, or an earlier stream timer
   int Index(const Conn& c) const { return int(&c - conns_.data()); }
 
-  const Config& config_;
-  const int64_t start_ns_;
-  const int64_t end_ns_;
-  const int64_t connect_timeout_ns_;
-  const bool open_;
   const int slot_count_;  // stream slots per connection: --max-streams, or kDefaultMaxStreams
   sys::Poller poller_;
-  std::unique_ptr<RequestStream> stream_;
-  Pacer pacer_;
-  int64_t next_arrival_ns_ = -1;
   int64_t now_ = 0;  // the loop's clock, for the callbacks
+  int64_t real_minus_mono_ns_ = 0;  // sampled at each wake-up
+  int64_t received_ns_ = -1;        // while the session takes a read: when its bytes arrived (monotonic)
+  bool stamps_ = true;              // h2c sockets report their receive times
 
   std::vector<Conn> conns_;
   std::vector<int> avail_;     // open model: ready connections that may have a free slot
-  std::vector<int> closed_;    // open model: closed connection slots
-  std::deque<Waiting> pending_;  // requests waiting for a stream slot
-  std::vector<Timer> timers_;  // min-heap
-  int in_flight_ = 0;
+  std::vector<int> dirty_;     // open model: connections with requests submitted since the last flush
+  std::deque<Waiting> retried_;  // requests refused by the server, to send again (before pending_)
+  std::vector<Timer> stream_timers_;  // min-heap: think time per stream slot, reconnect back-off
   int connecting_ = 0;  // connections on their way (TCP, TLS)
-  bool draining_ = false;
-  bool interrupted_ = false;
 
   nghttp2_session_callbacks* callbacks_ = nullptr;
   nghttp2_option* options_ = nullptr;
   std::unique_ptr<char[]> read_buf_;
-  Counters interval_;
-  std::unique_ptr<Histogram> interval_us_;
-  int64_t interval_second_ = 0;
-  int64_t next_sweep_ns_ = 0;
-  Histogram service_us_;
-  Histogram lateness_us_;
-  std::vector<RequestStats> requests_;
-  std::vector<int64_t> timeouts_ns_;
-  std::vector<const ResponseCheck*> checks_;
-  Handoff handoff_;
   std::string scheme_;     // "https" | "http"
   std::string authority_;  // :authority when a request has no Host
 
   const TlsContext* tls_ = nullptr;
   SessionCache sessions_;
-  Histogram connect_us_;
   Histogram handshake_us_;
   std::string tls_version_, tls_cipher_, alpn_;
   std::string first_tls_error_;

@@ -137,5 +137,38 @@ TEST(Transport, TlsIsReportedAndInsecureNeverHidden) {
   EXPECT_EQ(ToJson(plain)["transport"]["scheme"], "http");
 }
 
+// An HTTP/2 run says so in the summary and results.json, with its stream and frame counts; an
+// HTTP/1.1 run has no http/2 line and a null transport.h2.
+TEST(Transport, Http2IsReportedWithItsCounts) {
+  Results r;
+  r.transport.protocol = "h2c";
+  r.transport.h2 = true;
+  r.transport.h2_max_streams = 32;
+  r.transport.h2_peak_streams = 30;
+  r.transport.h2_goaways = 2;
+  r.transport.h2_resets = 7;
+  r.transport.h2_retried = 5;
+  r.transport.first_h2_error = "h2_protocol: flood (127.0.0.1:80)";
+  EXPECT_EQ(H2Line(r.transport),
+            "h2c (cleartext, prior knowledge), up to 32 streams per connection, peak 30 in flight; received 2 GOAWAY, 7 "
+            "RST_STREAM; 5 requests retried");
+  const std::string text = FormatSummary(r);
+  EXPECT_NE(text.find("  http/2         h2c (cleartext"), std::string::npos) << text;
+  EXPECT_NE(text.find("  http/2 error   h2_protocol: flood"), std::string::npos) << text;
+  nlohmann::ordered_json j = ToJson(r);
+  EXPECT_EQ(j["transport"]["protocol"], "h2c");
+  EXPECT_EQ(j["transport"]["h2"]["max_streams"], 32);
+  EXPECT_EQ(j["transport"]["h2"]["peak_streams_per_connection"], 30);
+  EXPECT_EQ(j["transport"]["h2"]["goaways_received"], 2);
+  EXPECT_EQ(j["transport"]["h2"]["rst_streams_received"], 7);
+  EXPECT_EQ(j["transport"]["h2"]["requests_retried"], 5);
+  EXPECT_EQ(j["transport"]["h2"]["first_error"], "h2_protocol: flood (127.0.0.1:80)");
+
+  Results plain;
+  EXPECT_EQ(H2Line(plain.transport), "");
+  EXPECT_EQ(FormatSummary(plain).find("http/2"), std::string::npos);
+  EXPECT_TRUE(ToJson(plain)["transport"]["h2"].is_null());
+}
+
 }  // namespace
 }  // namespace headroom::report
