@@ -1,7 +1,10 @@
 // Helpers for end-to-end tests: run the headroom binary as a user would, read its files.
 #pragma once
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -93,5 +97,93 @@ inline std::string TempDir(const std::string& name) {
   return p;
 }
 
+// Under CI (CI=true) a missing tool or server fails a test; elsewhere the test is skipped.
+inline bool InCi() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+// Runs a shell command line (e.g. the openssl CLI), its output discarded; true when it exits 0.
+inline bool Sh(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
+
+// A loopback socket that listens but is never accepted from (port 0 when it could not listen): the
+// kernel completes TCP handshakes, nothing ever answers.
+struct SilentListener {
+  int fd = -1;
+  uint16_t port = 0;
+  SilentListener() {
+    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 128) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
+      port = ntohs(a.sin_port);
+    }
+  }
+  ~SilentListener() {
+    if (fd >= 0) ::close(fd);
+  }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+};
+
+// A loopback port that was free a moment ago.
+inline uint16_t FreePort() {
+  SilentListener l;
+  return l.port;
+}
+
+inline bool PortOpen(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Starts nginx in the foreground on DIR/nginx.conf (prefix DIR, logs in DIR/logs) and waits until
+// every port accepts. Returns "" then, or why not (nginx's error log when it exited). *pid is
+// nginx's PID (-1 when it exited); the caller stops it with StopPid.
+inline std::string StartNginx(const std::string& dir, const std::vector<uint16_t>& ports, pid_t* pid) {
+  const std::string nginx = "/usr/sbin/nginx";
+  *pid = -1;
+  if (::access(nginx.c_str(), X_OK) != 0) return "nginx is not installed (run scripts/setup.sh)";
+  const std::string d = dir + "/";
+  std::filesystem::create_directories(d + "logs");
+  *pid = ::fork();
+  if (*pid == 0) {
+    const int log = ::open((d + "logs/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(log, 1);
+    ::dup2(log, 2);
+    ::execl(nginx.c_str(), nginx.c_str(), "-p", dir.c_str(), "-e", (d + "logs/error.log").c_str(), "-c",
+            (d + "nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 500; ++i) {
+    bool all = true;
+    for (uint16_t p : ports) all = all && PortOpen(p);
+    if (all) return "";
+    int status = 0;
+    if (::waitpid(*pid, &status, WNOHANG) == *pid) {
+      *pid = -1;
+      return "nginx exited: " + Slurp(d + "logs/error.log") + Slurp(d + "logs/stderr");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "nginx did not listen within 10 s";
+}
+
+// SIGTERM to a process this test started, then waits for it.
+inline void StopPid(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+}
 
 }  // namespace e2e

@@ -21,13 +21,11 @@ using e2e::RunHeadroom;
 using e2e::Slurp;
 using nlohmann::json;
 
-bool InCi() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
+using e2e::FreePort;
+using e2e::InCi;
+using e2e::Sh;
 
-bool Sh(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
-
+// A listening loopback socket on a free port (-1 on failure), for the hostile servers to accept on.
 int ListenLoopback(uint16_t* port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -41,24 +39,6 @@ int ListenLoopback(uint16_t* port) {
   }
   *port = ntohs(a.sin_port);
   return fd;
-}
-
-uint16_t FreePort() {
-  uint16_t port = 0;
-  const int fd = ListenLoopback(&port);
-  if (fd >= 0) ::close(fd);
-  return port;
-}
-
-bool PortOpen(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
 }
 
 int CountLines(const std::string& path) { return e2e::Lines(Slurp(path)); }
@@ -95,37 +75,11 @@ class H2Servers {
         << "  server { listen 127.0.0.1:" << ports_[kH2c] << " http2;" << log("h2c") << locations << " }\n"
         << "  server { listen 127.0.0.1:" << ports_[kTlsHttp1] << " ssl; ssl_certificate " << d
         << "cert.pem; ssl_certificate_key " << d << "cert.key;" << log("tls-http1") << locations << " }\n}\n";
-    const std::string nginx = "/usr/sbin/nginx";
-    if (::access(nginx.c_str(), X_OK) != 0) return "nginx is not installed (run scripts/setup.sh)";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int fd = ::open((d + "logs/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-      ::execl(nginx.c_str(), nginx.c_str(), "-p", dir_.c_str(), "-e", (d + "logs/error.log").c_str(), "-c",
-              (d + "nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {
-      bool all = true;
-      for (uint16_t p : ports_) all = all && PortOpen(p);
-      if (all) return "";
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return "nginx exited: " + Slurp(d + "logs/error.log") + Slurp(d + "logs/stderr");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "nginx did not listen within 10 s";
+    return e2e::StartNginx(dir_, std::vector<uint16_t>(std::begin(ports_), std::end(ports_)), &pid_);
   }
 
   ~H2Servers() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    e2e::StopPid(pid_);
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }

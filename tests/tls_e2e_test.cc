@@ -15,50 +15,10 @@ using e2e::RunHeadroom;
 using e2e::Slurp;
 using nlohmann::json;
 
-bool InCi() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
-// Runs a shell command line (the openssl CLI); true when it exits 0.
-bool Sh(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
-
-// A loopback socket that listens but is never accepted from: the kernel completes the TCP handshake,
-// nothing ever answers the TLS ClientHello.
-struct SilentListener {
-  int fd = -1;
-  uint16_t port = 0;
-  SilentListener() {
-    fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 && ::listen(fd, 64) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-      port = ntohs(a.sin_port);
-    }
-  }
-  ~SilentListener() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-uint16_t FreePort() {
-  SilentListener l;
-  return l.port;
-}
-
-bool PortOpen(uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
+using e2e::FreePort;
+using e2e::InCi;
+using e2e::Sh;
+using e2e::SilentListener;
 
 // One nginx with a TLS server per certificate, a mutual-TLS server and a plain HTTP server, on free
 // loopback ports; certificates from a CA made here. Stopped by PID.
@@ -111,37 +71,11 @@ class TlsServers {
         << tls(kSelfSigned, "self", "")
         << tls(kMutual, "good", "ssl_verify_client on; ssl_client_certificate " + d + "ca.pem;")
         << "  server { listen 127.0.0.1:" << ports_[kPlain] << "; location / { return 200 \"ok\"; } }\n}\n";
-    const std::string nginx = "/usr/sbin/nginx";
-    if (::access(nginx.c_str(), X_OK) != 0) return "nginx is not installed (run scripts/setup.sh)";
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      const int log = ::open((d + "logs/stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      ::dup2(log, 1);
-      ::dup2(log, 2);
-      ::execl(nginx.c_str(), nginx.c_str(), "-p", dir_.c_str(), "-e", (d + "logs/error.log").c_str(), "-c",
-              (d + "nginx.conf").c_str(), "-g", "daemon off;", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    for (int i = 0; i < 500; ++i) {
-      bool all = true;
-      for (uint16_t p : ports_) all = all && PortOpen(p);
-      if (all) return "";
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return "nginx exited: " + Slurp(d + "logs/error.log") + Slurp(d + "logs/stderr");
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return "nginx did not listen within 10 s";
+    return e2e::StartNginx(dir_, std::vector<uint16_t>(std::begin(ports_), std::end(ports_)), &pid_);
   }
 
   ~TlsServers() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      ::waitpid(pid_, &status, 0);
-    }
+    e2e::StopPid(pid_);
     std::error_code ec;
     if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
   }
