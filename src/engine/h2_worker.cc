@@ -106,7 +106,7 @@ void H2Worker::Loop() {
     if (n == 0) continue;
     now = MonoNowNs();
     now_ = now;
-    real_minus_mono_ns_ = RealMinusMonoNs(now);
+    real_minus_mono_ns_ = RealMinusMonoNs();
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       if (open_ && (i & (kPacerCheckEvery - 1)) == kPacerCheckEvery - 1) {
@@ -153,7 +153,7 @@ void H2Worker::Drain() {
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
     now_ = now;
-    real_minus_mono_ns_ = RealMinusMonoNs(now);
+    real_minus_mono_ns_ = RealMinusMonoNs();
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
 }

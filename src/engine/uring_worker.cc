@@ -187,7 +187,7 @@ void UringWorker::FinishCloses() {
 void UringWorker::WaitAndHandle(int64_t wait_ns, bool pace) {
   Enter(wait_ns);
   int64_t now = MonoNowNs();
-  real_minus_mono_ns_ = RealMinusMonoNs(now);
+  real_minus_mono_ns_ = RealMinusMonoNs();
   unsigned head;
   unsigned seen = 0;
   io_uring_cqe* cqe;

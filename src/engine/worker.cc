@@ -73,7 +73,7 @@ void Worker::Loop() {
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
     if (n == 0) continue;
     now = MonoNowNs();
-    real_minus_mono_ns_ = RealMinusMonoNs(now);
+    real_minus_mono_ns_ = RealMinusMonoNs();
     for (int i = 0; i < n; ++i) {
       OnEvent(events[i].data.u64, events[i].events, now);
       // A large batch takes a while: keep the schedule by firing due arrivals between events.
@@ -106,7 +106,7 @@ void Worker::Drain() {
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     int n = poller_.Wait(events, kMaxEvents, std::min<int64_t>(kSweepEveryNs, deadline - now));
     now = MonoNowNs();
-    real_minus_mono_ns_ = RealMinusMonoNs(now);
+    real_minus_mono_ns_ = RealMinusMonoNs();
     for (int i = 0; i < n; ++i) OnEvent(events[i].data.u64, events[i].events, now);
   }
 }

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
+
+#include "core/clock.h"
 
 namespace headroom::engine {
 
@@ -30,10 +33,22 @@ int64_t ReceiveTimeRealNs(const cmsghdr* cm) {
   return int64_t(ts.tv_sec) * kSecondNs + ts.tv_nsec;
 }
 
-int64_t RealMinusMonoNs(int64_t mono_now_ns) {
-  timespec real;
-  clock_gettime(CLOCK_REALTIME, &real);
-  return int64_t(real.tv_sec) * kSecondNs + real.tv_nsec - mono_now_ns;
+int64_t RealMinusMonoNs() {
+  // The realtime read between two monotonic ones, against their midpoint. A read that was
+  // preempted would skew the offset by the pause, so the tightest of three is kept.
+  int64_t best = 0;
+  int64_t best_gap = INT64_MAX;
+  for (int i = 0; i < 3 && best_gap > 2000; ++i) {
+    const int64_t before = MonoNowNs();
+    timespec real;
+    clock_gettime(CLOCK_REALTIME, &real);
+    const int64_t after = MonoNowNs();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best = int64_t(real.tv_sec) * kSecondNs + real.tv_nsec - (before + (after - before) / 2);
+    }
+  }
+  return best;
 }
 
 WorkerCore::WorkerCore(const Config& config, int index, int64_t start_ns, int connections,

@@ -35,7 +35,7 @@ bool EnableReceiveTimes(int fd);
 // The receive time carried by one control message, or -1 when it is not one.
 int64_t ReceiveTimeRealNs(const cmsghdr* cm);
 // CLOCK_REALTIME - CLOCK_MONOTONIC, now.
-int64_t RealMinusMonoNs(int64_t mono_now_ns);
+int64_t RealMinusMonoNs();
 
 struct Interval {
   int64_t second = 0;
