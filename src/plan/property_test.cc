@@ -2,6 +2,8 @@
 // as demand grows, a feasible phase holds its flash sale on every tier, autoscalers agree with the
 // costed units, every gate passes `headroom validate`, and every Kubernetes name is a DNS-1123
 // label. A failure prints the seed and plan index to reproduce it.
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 #include <regex>
@@ -150,7 +152,8 @@ void CheckPhase(const PhaseResult& ph, const std::string& where) {
 
 TEST(PlanProperties, RandomPlans) {
   RandomPlans gen(kSeed);
-  std::string dir = ::testing::TempDir() + "/headroom_random_plans";
+  // Its own folder per process: the Release and sanitizer builds may run this test at once.
+  std::string dir = ::testing::TempDir() + "/headroom_random_plans." + std::to_string(::getpid());
   std::filesystem::remove_all(dir);
   int feasible_phases = 0, gates = 0;
   for (int i = 0; i < kPlans; ++i) {
@@ -199,6 +202,7 @@ TEST(PlanProperties, RandomPlans) {
   }
   EXPECT_GT(feasible_phases, 0);  // the generator must exercise feasible phases
   EXPECT_GT(gates, kPlans);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
