@@ -498,36 +498,10 @@ void H2Worker::SendPending(Conn& c) {
 }
 
 ssize_t H2Worker::ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns) {
-  if (c.ssl != nullptr) return TlsRead(c.ssl, buf, len);
-  for (;;) {
-    iovec iov{buf, len};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(c.fd, &m, 0);
-    if (n > 0) {
-      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
-        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
-      }
-    }
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
-  }
+  return ConnRead(c.fd, c.ssl, buf, len, received_real_ns);
 }
 
-ssize_t H2Worker::WriteSome(Conn& c, const char* buf, size_t len) {
-  if (c.ssl != nullptr) return TlsWrite(c.ssl, buf, len);
-  for (;;) {
-    ssize_t n = write(c.fd, buf, len);
-    if (n > 0) return n;
-    if (n < 0 && errno == EINTR) continue;
-    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? kTlsRetry : kTlsError;
-  }
-}
+ssize_t H2Worker::WriteSome(Conn& c, const char* buf, size_t len) { return ConnWrite(c.fd, c.ssl, buf, len); }
 
 void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
   for (;;) {

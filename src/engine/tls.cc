@@ -5,12 +5,15 @@
 #include <openssl/x509v3.h>
 
 #include <poll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 
 #include "core/clock.h"
+#include "engine/worker_core.h"
 #include "sys/sys.h"
 
 namespace headroom::engine {
@@ -317,6 +320,38 @@ void TlsClose(SSL* ssl, bool handshake_done) {
   if (handshake_done) SSL_shutdown(ssl);  // one non-blocking attempt: close_notify when the socket takes it
   ERR_clear_error();
   SSL_free(ssl);
+}
+
+ssize_t ConnRead(int fd, SSL* ssl, char* buf, size_t len, int64_t* received_real_ns) {
+  if (ssl != nullptr) return TlsRead(ssl, buf, len);
+  for (;;) {
+    iovec iov{buf, len};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    ssize_t n = recvmsg(fd, &m, 0);
+    if (n > 0) {
+      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+      }
+    }
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
+  }
+}
+
+ssize_t ConnWrite(int fd, SSL* ssl, const char* buf, size_t len) {
+  if (ssl != nullptr) return TlsWrite(ssl, buf, len);
+  for (;;) {
+    ssize_t n = write(fd, buf, len);
+    if (n > 0) return n;
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? kTlsRetry : kTlsError;
+  }
 }
 
 }  // namespace headroom::engine

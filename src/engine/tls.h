@@ -68,6 +68,12 @@ constexpr ssize_t kTlsError = -2;  // a broken connection (reset, bad record...)
 ssize_t TlsRead(SSL* ssl, char* buf, size_t len);
 ssize_t TlsWrite(SSL* ssl, const char* buf, size_t len);
 
+// A connection's read and write, through `ssl` when it is not null, else on `fd` (the receive
+// time of plaintext bytes goes to *received_real_ns when the kernel gives it): bytes (> 0), 0 on the
+// peer's close (read only), kTlsRetry when the socket must wait, kTlsError.
+ssize_t ConnRead(int fd, SSL* ssl, char* buf, size_t len, int64_t* received_real_ns);
+ssize_t ConnWrite(int fd, SSL* ssl, const char* buf, size_t len);
+
 // Drives SSL_connect: 1 when the handshake is complete, 0 while it waits for the socket, -1 when it
 // failed (then *cls and *reason say why: kTlsVerify with the certificate's problem, e.g. "certificate
 // expired", or kTlsHandshake with OpenSSL's reason). `host` names the server in the reason.
