@@ -103,7 +103,17 @@ class H2Servers {
 // A hostile HTTP/2 server (h2c, prior knowledge) built from raw frames: a 9-byte header (24-bit
 // length, type, flags, 31-bit stream id) and a payload.
 
-enum class Mode { kGoawayAfter, kRstEveryStream, kSettingsFlood, kEndlessHeaders, kNoConnectionWindow, kSilent };
+// kAnswerFirstOnly: answers the first request of each connection and holds every other one; it
+// notes the requests that reach it before the client has reset any stream.
+enum class Mode {
+  kGoawayAfter,
+  kRstEveryStream,
+  kSettingsFlood,
+  kEndlessHeaders,
+  kNoConnectionWindow,
+  kSilent,
+  kAnswerFirstOnly
+};
 
 std::string Frame(uint8_t type, uint8_t flags, uint32_t stream, const std::string& payload) {
   std::string f;
@@ -167,6 +177,7 @@ class HostileH2Server {
   }
   std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
   int connections() const { return connections_.load(); }
+  int requests_before_a_reset() const { return before_reset_.load(); }
 
  private:
   void AcceptLoop() {
@@ -236,6 +247,7 @@ class HostileH2Server {
       return;
     }
     int answered = 0;
+    bool reset_seen = false;
     std::string header, payload;
     while (!stop_ && Read(fd, &header, 9)) {
       const size_t len = (size_t(uint8_t(header[0])) << 16) | (size_t(uint8_t(header[1])) << 8) | uint8_t(header[2]);
@@ -248,6 +260,7 @@ class HostileH2Server {
         if (!Send(fd, Frame(kSettings, kAck, 0, ""))) return;
         continue;
       }
+      if (type == kRstStream) reset_seen = true;
       if (type != kHeaders) continue;  // DATA, WINDOW_UPDATE, RST_STREAM...: read and dropped
       bool ok = true;
       switch (mode_) {
@@ -274,6 +287,13 @@ class HostileH2Server {
           for (int i = 0; ok && i < 200 && !stop_; ++i) ok = Send(fd, Frame(kContinuation, 0, stream, field));
           break;
         }
+        case Mode::kAnswerFirstOnly:
+          if (answered++ == 0) {
+            ok = Send(fd, Frame(kHeaders, kEndHeaders | kEndStream, stream, "\x88"));
+          } else if (!reset_seen) {
+            ++before_reset_;
+          }
+          break;
         case Mode::kNoConnectionWindow:
           break;  // never answers, never opens the connection's window: the bodies stall
         default:
@@ -289,6 +309,7 @@ class HostileH2Server {
   uint16_t port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> connections_{0};
+  std::atomic<int> before_reset_{0};
   std::thread accept_thread_;
   std::mutex mu_;
   std::vector<int> fds_;
@@ -504,6 +525,21 @@ TEST(H2HostileTest, RstStreamOnEveryStreamIsCountedAndTheConnectionGoesOn) {
   EXPECT_EQ(j["transport"]["h2"]["rst_streams_received"].get<int64_t>(),
             j["errors"]["by_class"]["h2_stream_reset"].get<int64_t>());
   EXPECT_EQ(server.connections(), 2);
+}
+
+// The closed model gathers a connection's freed streams into one write, but never waits for the
+// others to end: with three streams held by the server, the one that was answered gets its next
+// request before any of the held ones times out (the client resets those only at the timeout).
+TEST(H2HostileTest, AFreedStreamIsRefilledWhileTheOthersAreHeld) {
+  HostileH2Server server(Mode::kAnswerFirstOnly);
+  auto [p, j] = RunH("h2-held", {server.Url(), "--h2c", "-d", "1s", "-c", "1", "--max-streams", "4", "--timeout",
+                                 "400ms"});
+  ASSERT_TRUE(j.is_object()) << p.err << p.out;
+  EXPECT_EQ(j["transport"]["h2"]["peak_streams_per_connection"], 4) << j["transport"].dump();
+  EXPECT_EQ(j["requests"]["ok"], 1);
+  // The three held at the start, then the refill of the answered stream.
+  EXPECT_GE(server.requests_before_a_reset(), 3 + 1);
+  for (const auto& [cls, n] : j["errors"]["by_class"].items()) EXPECT_EQ(cls, "request_timeout") << n;
 }
 
 TEST(H2HostileTest, SettingsFloodIsAProtocolError) {

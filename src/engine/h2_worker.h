@@ -96,6 +96,8 @@ class H2Worker final : public WorkerCore {
     int64_t connect_start_ns = 0;
     int64_t handshake_start_ns = 0;
     int64_t ready_ns = 0;
+    int64_t refill_by_ns = -1;  // closed model: its free streams get their requests by then
+    int lowat = 1;              // SO_RCVLOWAT while its refill is gathered
     std::vector<Slot> slots;
     std::vector<int> free_slots;
     std::string out;            // bytes from the session not yet written
@@ -108,7 +110,7 @@ class H2Worker final : public WorkerCore {
   struct Timer {
     int64_t due_ns;
     int conn;
-    int slot;  // -1: reconnect after a back-off
+    int slot;  // -1: reconnect after a back-off; -2: a gathered refill (kRefillTimer)
     uint32_t generation;
     bool operator>(const Timer& o) const { return due_ns > o.due_ns; }
   };
@@ -155,6 +157,8 @@ class H2Worker final : public WorkerCore {
   // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time (h2c) when given.
   ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);
+  bool RefillNow(Conn& c, int64_t now);
+  void SetLowat(Conn& c, int lowat);
   int64_t WakeNs(int64_t now) const;  // WorkerCore's, or an earlier stream timer
   int Index(const Conn& c) const { return int(&c - conns_.data()); }
 
@@ -169,7 +173,9 @@ class H2Worker final : public WorkerCore {
   std::vector<int> avail_;     // open model: ready connections that may have a free slot
   std::vector<int> dirty_;     // open model: connections with requests submitted since the last flush
   std::deque<Waiting> retried_;  // requests refused by the server, to send again (before pending_)
-  std::vector<Timer> stream_timers_;  // min-heap: think time per stream slot, reconnect back-off
+  int64_t wire_bytes_ = 0;      // bytes read and responses completed, for the batch's low-water mark
+  int64_t wire_responses_ = 0;
+  std::vector<Timer> stream_timers_;  // min-heap: think time per stream slot, reconnect back-off, gathered refills
   int connecting_ = 0;  // connections on their way (TCP, TLS)
 
   nghttp2_session_callbacks* callbacks_ = nullptr;

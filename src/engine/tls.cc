@@ -35,12 +35,22 @@ int SocketRead(BIO* b, char* buf, int len) {
   auto* s = static_cast<TlsSocket*>(BIO_get_data(b));
   BIO_clear_retry_flags(b);
   for (;;) {
-    const ssize_t n = ::read(s->fd, buf, size_t(len));
+    iovec iov{buf, size_t(len)};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+    msghdr m{};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    const ssize_t n = recvmsg(s->fd, &m, 0);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       s->drained = true;
       if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
       return -1;
+    }
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+      if (const int64_t at = ReceiveTimeRealNs(cm); at >= 0) s->received_real_ns = at;
     }
     s->drained = n < len;
     return int(n);
@@ -191,6 +201,7 @@ SSL* TlsContext::NewConnection(TlsSocket* socket, SessionCache* cache) const {
     return nullptr;
   }
   socket->drained = false;
+  socket->received_real_ns = -1;
   BIO_set_data(bio, socket);
   SSL_set_bio(ssl, bio, bio);  // the SSL owns the BIO (one reference for both directions)
   SSL_set_app_data(ssl, cache);
@@ -323,7 +334,12 @@ void TlsClose(SSL* ssl, bool handshake_done) {
 }
 
 ssize_t ConnRead(int fd, SSL* ssl, char* buf, size_t len, int64_t* received_real_ns) {
-  if (ssl != nullptr) return TlsRead(ssl, buf, len);
+  if (ssl != nullptr) {
+    const ssize_t n = TlsRead(ssl, buf, len);
+    // The bytes came from the socket's last read or an earlier one: its time is never too early.
+    if (n > 0) *received_real_ns = static_cast<const TlsSocket*>(BIO_get_data(SSL_get_rbio(ssl)))->received_real_ns;
+    return n;
+  }
   for (;;) {
     iovec iov{buf, len};
     alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];

@@ -30,9 +30,13 @@ struct SessionCache {
 // The socket under one connection's SSL. OpenSSL reads through it (with read-ahead: as much as its
 // buffer takes), so that a read shorter than asked says the socket is drained and the worker can
 // wait for the next epoll edge without one more read() that would only return EAGAIN.
+// Reads go through recvmsg so that a socket with SO_TIMESTAMPNS also gives the kernel's receive
+// time of the bytes (CLOCK_REALTIME): decrypted responses are then timed when their bytes arrived,
+// not when they were read.
 struct TlsSocket {
   int fd = -1;
-  bool drained = false;  // the last read() returned less than asked, EAGAIN or EOF
+  bool drained = false;            // the last read() returned less than asked, EAGAIN or EOF
+  int64_t received_real_ns = -1;   // the receive time the last read reported, if any
 };
 
 // What a context offers by ALPN.

@@ -147,7 +147,7 @@ void Worker::OpenConnection(Conn& c, int64_t now) {
   c.state = State::kConnecting;
   c.connect_start_ns = now;
   ++open_conns_;
-  if (stamps_ && tls_ == nullptr && !EnableReceiveTimes(fd)) stamps_ = false;
+  if (stamps_ && !EnableReceiveTimes(fd)) stamps_ = false;
   uint64_t data = (uint64_t(c.generation) << 32) | uint64_t(&c - conns_.data());
   if (!poller_.Add(fd, data)) {
     CloseConn(c);

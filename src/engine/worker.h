@@ -90,7 +90,7 @@ class Worker : public WorkerCore {
   sys::Poller poller_;
   std::vector<Conn> conns_;
   std::unique_ptr<char[]> read_buf_;
-  bool stamps_ = true;               // plaintext sockets report their receive times
+  bool stamps_ = true;               // sockets report their receive times (SO_TIMESTAMPNS)
   int64_t real_minus_mono_ns_ = 0;   // sampled at each wake-up
 
   // Transport (https).
