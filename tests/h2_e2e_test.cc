@@ -59,10 +59,17 @@ class H2Servers {
       return "openssl cannot make a certificate";
     }
     std::ofstream(d + "www/big.bin") << std::string(300 * 1024, 'x');  // beyond the 64 KiB default window
+    // /held: nginx passes the request to a test target that holds every response 3 ms.
+    headroom::target::Options held;
+    held.latency_ns = 3'000'000;
+    auto upstream = headroom::target::Server::Start(held);
+    if (!upstream.has_value()) return "cannot start the test target behind /held";
+    upstream_ = std::move(*upstream);
     for (uint16_t& p : ports_) p = FreePort();
     const std::string locations =
         " location / { return 200 \"ok h2\"; } location /big.bin { root " + d + "www; }"
-        " location /post { return 200 \"posted\"; }";
+        " location /post { return 200 \"posted\"; }"
+        " location /held { proxy_pass http://127.0.0.1:" + std::to_string(upstream_->port()) + "/; }";
     auto log = [&](const char* name) { return " access_log " + d + "logs/" + name + ".log;"; };
     std::ofstream(d + "nginx.conf")
         << (::geteuid() == 0 ? "user root;\n" : "") << "worker_processes 1;\npid " << d << "nginx.pid;\n"
@@ -97,6 +104,7 @@ class H2Servers {
   std::string dir_;
   pid_t pid_ = -1;
   uint16_t ports_[kPortCount] = {};
+  std::unique_ptr<headroom::target::Server> upstream_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -379,6 +387,32 @@ TEST_F(H2Test, TlsServerChoosesH2AndStreamsShareConnections) {
 }
 
 // h2c with prior knowledge in the open model: exactly the scheduled count, each logged by nginx.
+// Over TLS a response is timed when its bytes reached the socket (the kernel's receive time), not
+// when it was decrypted: however the client batches its reads (the HTTP/2 closed model waits for a
+// batch of responses before it reads), no response behind /held can have taken less than the
+// 3 ms the server held it, from its intended start or from its send.
+TEST_F(H2Test, NoTlsResponseIsTimedBeforeTheServerAnswered) {
+  struct Protocol {
+    const char* flag;
+    H2Servers::Port port;
+  };
+  for (const Protocol& proto : {Protocol{"--http2", H2Servers::kTlsH2}, Protocol{"--http1.1", H2Servers::kTlsHttp1}}) {
+    for (const bool open : {false, true}) {
+      std::vector<std::string> args = {servers_->Url(proto.port, "/held"), proto.flag, "--cacert",
+                                       servers_->File("cert.pem"), "-c", "4", "-d", "1s"};
+      if (proto.port == H2Servers::kTlsH2) args.insert(args.end(), {"--max-streams", "8"});
+      if (open) args.insert(args.end(), {"--rate", "400/s"});
+      auto [p, j] = RunH("h2-held-tls", args);
+      ASSERT_TRUE(j.is_object()) << p.err << p.out;
+      const std::string what = std::string(proto.flag) + (open ? " open" : " closed");
+      EXPECT_EQ(j["requests"]["errors"], 0) << what << j["errors"].dump();
+      EXPECT_GT(j["requests"]["ok"].get<int64_t>(), 100) << what;
+      EXPECT_GE(j["latency"]["response_time_us"]["min"].get<int64_t>(), 3000) << what;
+      EXPECT_GE(j["latency"]["service_time_us"]["min"].get<int64_t>(), 3000) << what;
+    }
+  }
+}
+
 TEST_F(H2Test, H2cOpenModelSendsTheScheduleOverFewConnections) {
   const int before = CountLines(servers_->Log(H2Servers::kH2c));
   auto [p, j] = RunH("h2c-open", {servers_->Url(H2Servers::kH2c), "--h2c", "--rate", "400/s", "-d", "1s", "-c", "4"});

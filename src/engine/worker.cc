@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <functional>
 
 #include "core/clock.h"
@@ -16,6 +17,15 @@ namespace headroom::engine {
 namespace {
 
 constexpr size_t kReadBufBytes = 64 * 1024;
+// Closed model: when the last wake-up handled fewer than half of the requests in flight (at most
+// kGatherEvents), the worker pauses kGatherNs before it waits again, so that completions gather and
+// are handled in one pass, as the io_uring path's minimum wait does. A wake-up that a server's
+// response triggers costs the server (it wakes the sleeping client from its own CPU) more than the
+// system calls it saves: HTTPS keep-alive against nginx went from 0.97x wrk's req/s to 1.1x with
+// the pause. Responses are timed at the kernel's receive time, so the pause never shows in the
+// latency; it only delays the next request on a connection by at most kGatherNs.
+constexpr int kGatherEvents = 32;
+constexpr int64_t kGatherNs = 20'000;
 constexpr int kMaxEvents = 512;
 constexpr int kPacerCheckEvery = 8;  // events handled between two looks at the pacer (power of 2)
 
@@ -55,6 +65,7 @@ void Worker::Run() {
 
 void Worker::Loop() {
   epoll_event events[kMaxEvents];
+  int last_events = 0;
   for (;;) {
     int64_t now = MonoNowNs();
     if (StopSignalled()) {
@@ -70,7 +81,15 @@ void Worker::Loop() {
     if (now >= next_sweep_ns_) Sweep(now);
     if (now >= start_ns_ + (interval_second_ + 1) * kSecondNs) Flush(now, false);
     int64_t wait = NextWakeNs(now) - now;
+    if (!open_ && last_events < std::min(in_flight_ / 2, kGatherEvents) && wait > 0) {
+      // Closed model with few completions last time: let more gather before asking (see kGatherNs).
+      const timespec pause{0, long(std::min(wait, kGatherNs))};
+      nanosleep(&pause, nullptr);
+      now = MonoNowNs();
+      wait = NextWakeNs(now) - now;
+    }
     int n = poller_.Wait(events, kMaxEvents, std::clamp<int64_t>(wait, 0, kMaxWaitNs));
+    last_events = n;
     if (n == 0) continue;
     now = MonoNowNs();
     real_minus_mono_ns_ = RealMinusMonoNs();
