@@ -398,6 +398,39 @@ report::Section MergeSections(const std::vector<const report::Section*>& parts) 
   return out;
 }
 
+// The shards' connections as one: counts add up, the peak is the highest, the handshake times
+// merge, and the first error is the lowest shard's. Shards that spoke different protocols (one fell
+// back to HTTP/1.1, say) are named in a notice; the merged protocol is the first shard's.
+report::Transport MergeTransports(const std::vector<ShardOutput>& shards, std::vector<std::string>* notices) {
+  report::Transport t = shards[0].results.transport;
+  for (size_t i = 1; i < shards.size(); ++i) {
+    const report::Transport& x = shards[i].results.transport;
+    if (x.protocol != t.protocol || x.scheme != t.scheme) {
+      notices->push_back("shard " + std::to_string(shards[i].results.shard->index) + " spoke " + x.scheme + " " +
+                         x.protocol + ", shard " + std::to_string(shards[0].results.shard->index) + " " + t.scheme +
+                         " " + t.protocol + ": transport is the latter's");
+    }
+    t.tls = t.tls || x.tls;
+    t.tls_verify = t.tls_verify && x.tls_verify;
+    if (t.tls_version.empty()) t.tls_version = x.tls_version;
+    if (t.tls_cipher.empty()) t.tls_cipher = x.tls_cipher;
+    t.tls_handshakes_new += x.tls_handshakes_new;
+    t.tls_handshakes_resumed += x.tls_handshakes_resumed;
+    t.tls_handshake_time_us.Add(x.tls_handshake_time_us);
+    if (t.first_tls_error.empty()) t.first_tls_error = x.first_tls_error;
+    t.h2 = t.h2 || x.h2;
+    if (x.h2_max_streams > 0) {
+      t.h2_max_streams = t.h2_max_streams > 0 ? std::min(t.h2_max_streams, x.h2_max_streams) : x.h2_max_streams;
+    }
+    t.h2_peak_streams = std::max(t.h2_peak_streams, x.h2_peak_streams);
+    t.h2_goaways += x.h2_goaways;
+    t.h2_resets += x.h2_resets;
+    t.h2_retried += x.h2_retried;
+    if (t.first_h2_error.empty()) t.first_h2_error = x.first_h2_error;
+  }
+  return t;
+}
+
 Result<std::vector<std::string>> ShardFolders(const std::vector<std::string>& args) {
   std::vector<std::string> out;
   for (const std::string& arg : args) {
@@ -486,6 +519,7 @@ Result<Merged> MergeShards(const std::vector<ShardOutput>& in, const MergeOption
     lo = std::min(lo, x.shard->started_us);
     hi = std::max(hi, x.shard->started_us);
   }
+  r.transport = MergeTransports(shards, &r.notices);
   r.overall = MergeSections(overall);
   r.overall.name.clear();
   r.overall.slo.clear();

@@ -141,6 +141,66 @@ TEST(Merge, SumsCountersAlignsSecondsAndJudgesTheSlosOnce) {
   EXPECT_EQ(r.requests[0].requests_total, 1200);
 }
 
+// transport survives the trip through each shard's results.json, and merges: counts add up, the
+// peak is the highest, the handshake histograms merge.
+TEST(Merge, CarriesTheShardsTransport) {
+  std::vector<ShardOutput> shards;
+  Histogram handshakes;
+  for (int i = 0; i < 2; ++i) {
+    ShardOutput s = MakeShard(i, 2, RandomSeconds(40 + uint64_t(i), 2, 50), {});
+    report::Transport& t = s.results.transport;
+    t.scheme = "https";
+    t.protocol = "h2";
+    t.tls = true;
+    t.tls_version = "TLSv1.3";
+    t.tls_cipher = "TLS_AES_256_GCM_SHA384";
+    t.tls_handshakes_new = 4;
+    t.tls_handshakes_resumed = 10 * (i + 1);
+    for (int k = 0; k < 4; ++k) {
+      t.tls_handshake_time_us.Record(1000 + 100 * k + i);
+      handshakes.Record(1000 + 100 * k + i);
+    }
+    t.h2 = true;
+    t.h2_max_streams = 32;
+    t.h2_peak_streams = 20 + i * 7;
+    t.h2_goaways = 1;
+    t.h2_resets = 2 + i;
+    t.h2_retried = 3;
+    if (i == 1) t.first_h2_error = "h2_protocol: flood";
+    auto back = report::ResultsFromJson(nlohmann::json::parse(report::ToJson(s.results).dump()), "shard");
+    ASSERT_TRUE(back.has_value()) << back.error().message;
+    s.results = std::move(*back);
+    shards.push_back(std::move(s));
+  }
+  auto merged = MergeShards(shards, {});
+  ASSERT_TRUE(merged.has_value()) << merged.error().message;
+  const report::Transport& t = merged->results.transport;
+  EXPECT_EQ(t.scheme, "https");
+  EXPECT_EQ(t.protocol, "h2");
+  EXPECT_TRUE(t.tls);
+  EXPECT_TRUE(t.tls_verify);
+  EXPECT_EQ(t.tls_version, "TLSv1.3");
+  EXPECT_EQ(t.tls_handshakes_new, 8);
+  EXPECT_EQ(t.tls_handshakes_resumed, 30);
+  EXPECT_EQ(t.tls_handshake_time_us.EncodeCompressedBase64(), handshakes.EncodeCompressedBase64());
+  EXPECT_TRUE(t.h2);
+  EXPECT_EQ(t.h2_max_streams, 32);
+  EXPECT_EQ(t.h2_peak_streams, 27);
+  EXPECT_EQ(t.h2_goaways, 2);
+  EXPECT_EQ(t.h2_resets, 5);
+  EXPECT_EQ(t.h2_retried, 6);
+  EXPECT_EQ(t.first_h2_error, "h2_protocol: flood");
+  // Shards that spoke different protocols say so.
+  shards[1].results.transport.protocol = "http/1.1";
+  shards[1].results.transport.h2 = false;
+  auto mixed = MergeShards(shards, {});
+  ASSERT_TRUE(mixed.has_value());
+  const std::vector<std::string>& notes = mixed->results.notices;
+  EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+    return n.find("shard 1 spoke https http/1.1") != std::string::npos;
+  })) << ::testing::PrintToString(notes);
+}
+
 TEST(Merge, AFailingObjectiveFailsTheMergedTest) {
   std::vector<ShardOutput> shards;
   for (int i = 0; i < 2; ++i) shards.push_back(MakeShard(i, 2, RandomSeconds(uint64_t(i), 2, 50), {"p50 < 1us"}));

@@ -201,6 +201,32 @@ PhaseResult ReadPhase(Reader& r, const json& j) {
   return p;
 }
 
+Transport ReadTransport(Reader& r, const json& j) {
+  Transport t;
+  t.scheme = r.Get<std::string>(j, "scheme", "http");
+  t.protocol = r.Get<std::string>(j, "protocol", "http/1.1");
+  if (const json& tls = r.Sub(j, "tls"); tls.is_object()) {
+    t.tls = true;
+    t.tls_verify = r.Get<bool>(tls, "verify", true);
+    t.tls_version = r.Get<std::string>(tls, "version");
+    t.tls_cipher = r.Get<std::string>(tls, "cipher");
+    t.tls_handshakes_new = r.Get<int64_t>(tls, "handshakes_new");
+    t.tls_handshakes_resumed = r.Get<int64_t>(tls, "handshakes_resumed");
+    t.tls_handshake_time_us = r.Hist(tls, "handshake_time_histogram");
+    t.first_tls_error = r.Get<std::string>(tls, "first_error");
+  }
+  if (const json& h2 = r.Sub(j, "h2"); h2.is_object()) {
+    t.h2 = true;
+    t.h2_max_streams = r.Get<int>(h2, "max_streams");
+    t.h2_peak_streams = r.Get<int>(h2, "peak_streams_per_connection");
+    t.h2_goaways = r.Get<int64_t>(h2, "goaways_received");
+    t.h2_resets = r.Get<int64_t>(h2, "rst_streams_received");
+    t.h2_retried = r.Get<int64_t>(h2, "requests_retried");
+    t.first_h2_error = r.Get<std::string>(h2, "first_error");
+  }
+  return t;
+}
+
 }  // namespace
 
 Result<Results> ResultsFromJson(const json& j, const std::string& source) {
@@ -239,6 +265,7 @@ Result<Results> ResultsFromJson(const json& j, const std::string& source) {
   out.generator.cpu_user_s = r.Get<double>(g, "cpu_user_s");
   out.generator.cpu_system_s = r.Get<double>(g, "cpu_system_s");
   out.generator.rss_bytes = r.Get<int64_t>(g, "rss_bytes");
+  if (const json& t = r.Sub(j, "transport"); t.is_object()) out.transport = ReadTransport(r, t);
   out.series = ReadSeries(r, r.Sub(j, "series"));
   out.scenario = r.Get<std::string>(j, "scenario");
   out.tiers_series = r.Get<std::string>(j, "tiers_series");
