@@ -187,6 +187,23 @@ TEST_F(TlsTest, ReconnectsResumeTheSession) {
   }
 }
 
+// --no-tls-resume: every connection pays a full handshake (to measure a server's handshake
+// capacity, or to compare with a client that does not resume).
+TEST_F(TlsTest, NoTlsResumeMakesEveryHandshakeFull) {
+  for (auto [port, version] : {std::pair{TlsServers::kGood, "TLSv1.3"}, std::pair{TlsServers::kGood12, "TLSv1.2"}}) {
+    SCOPED_TRACE(version);
+    auto [p, j] = Run(std::string("tls-no-resume-") + version, {servers_->Url(port), "--cacert", servers_->File("ca.pem"),
+                                                                "-H", "Connection: close", "--no-tls-resume"});
+    ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
+    ASSERT_TRUE(j.is_object());
+    const json& tls = j["transport"]["tls"];
+    EXPECT_EQ(tls["handshakes_resumed"], 0) << tls.dump();
+    // Each response came on a connection of its own, after a full handshake.
+    EXPECT_GE(tls["handshakes_new"].get<int64_t>(), j["requests"]["ok"].get<int64_t>()) << tls.dump();
+    EXPECT_GT(j["requests"]["ok"].get<int64_t>(), 4);
+  }
+}
+
 TEST_F(TlsTest, InsecureIsSaidInEveryOutput) {
   auto [p, j] = Run("tls-insecure", {servers_->Url(TlsServers::kSelfSigned), "--insecure"});
   ASSERT_EQ(p.exit_code, 0) << p.err << p.out;
@@ -270,6 +287,7 @@ TEST_F(TlsTest, MisusedFlagsAreOneLineErrors) {
   const Bad cases[] = {
       {{https, "--cacert", "/nonexistent/ca.pem"}, "--cacert: cannot read '/nonexistent/ca.pem'"},
       {{servers_->Url(TlsServers::kPlain, "http"), "--insecure"}, "apply to https:// targets only"},
+      {{servers_->Url(TlsServers::kPlain, "http"), "--no-tls-resume"}, "apply to https:// targets only"},
       {{https, "--cert", servers_->File("client.pem")}, "--cert and --key go together"},
       {{https, "--cacert", servers_->File("ip.ext")}, "cannot load a PEM certificate"},
       {{https, "--cert", servers_->File("client.pem"), "--key", servers_->File("good.key")}, "does not match"},

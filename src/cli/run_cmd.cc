@@ -56,6 +56,7 @@ struct RunFlags {
   bool insecure = false;
   std::string cert;
   std::string key;
+  bool no_tls_resume = false;
   // HTTP version (docs/http2.md)
   bool http2 = false;
   bool h2c = false;
@@ -80,8 +81,8 @@ bool Readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 
 Result<engine::TlsOptions> TlsFor(const RunFlags& f, const http::Url& url) {
   engine::TlsOptions tls;
   if (url.scheme != "https") {
-    if (!f.cacert.empty() || f.insecure || !f.cert.empty() || !f.key.empty()) {
-      return Fail("--cacert, --insecure, --cert and --key apply to https:// targets only");
+    if (!f.cacert.empty() || f.insecure || !f.cert.empty() || !f.key.empty() || f.no_tls_resume) {
+      return Fail("--cacert, --insecure, --cert, --key and --no-tls-resume apply to https:// targets only");
     }
     return tls;
   }
@@ -96,6 +97,7 @@ Result<engine::TlsOptions> TlsFor(const RunFlags& f, const http::Url& url) {
   tls.ca_file = f.cacert;
   tls.cert_file = f.cert;
   tls.key_file = f.key;
+  tls.resume = !f.no_tls_resume;
   if (auto s = engine::CheckTls(tls); !s) return std::unexpected(s.error());
   return tls;
 }
@@ -398,6 +400,8 @@ int RunCommand(int argc, char** argv) {
                "https: do not verify the server's certificate (every output then says so)");
   app.add_option("--cert", f.cert, "https: client certificate (PEM) for mutual TLS, with --key");
   app.add_option("--key", f.key, "https: private key (PEM) of --cert");
+  app.add_flag("--no-tls-resume", f.no_tls_resume,
+               "https: a full TLS handshake on every connection (default: resume the latest session on reconnect)");
   app.add_flag("--http2", f.http2,
                "https: speak HTTP/2 and fail unless the server chooses h2 by ALPN (default: h2 when the server "
                "chooses it, else HTTP/1.1; docs/http2.md)");

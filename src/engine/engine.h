@@ -115,6 +115,7 @@ struct TlsOptions {
   std::string ca_file;       // PEM file of CA certificates trusted besides the system store ("" = none)
   std::string cert_file;     // client certificate (PEM) for mutual TLS; with key_file
   std::string key_file;      // its private key (PEM)
+  bool resume = true;        // offer the worker's latest session on reconnect; false: a full handshake every time
 };
 
 // Builds the TLS client context once, so that a missing or unreadable file, or a key that does not

@@ -214,7 +214,7 @@ SSL* TlsContext::NewConnection(TlsSocket* socket, SessionCache* cache) const {
       SSL_set1_host(ssl, host.c_str());
     }
   }
-  if (cache != nullptr && cache->latest != nullptr) SSL_set_session(ssl, cache->latest);
+  if (options_.resume && cache != nullptr && cache->latest != nullptr) SSL_set_session(ssl, cache->latest);
   SSL_set_connect_state(ssl);
   return ssl;
 }
