@@ -815,7 +815,7 @@ h2_bench() {
   hr_rps=() hr_cpu=() wrk_rps=() wrk_cpu=()
   for i in $(seq 1 "$ROUNDS"); do
     H2LOAD_SAME_COUNT=1 h2_round new-conn "hs.$i" --h1 -c "$CONNECTIONS" -H "Connection: close" -- --http1.1 --cacert "$WORK/tls/ca.pem" \
-      --no-tls-resume --connections "$CONNECTIONS" -H "Connection: close"
+      --connections "$CONNECTIONS" -H "Connection: close"
   done
   echo
   h2_table "new TLS conn/req (HTTP/1.1)"
