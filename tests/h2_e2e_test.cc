@@ -413,6 +413,45 @@ TEST_F(H2Test, NoTlsResponseIsTimedBeforeTheServerAnswered) {
   }
 }
 
+// A scenario names its HTTP version in defaults (http, max_streams); the command line's flag wins.
+TEST_F(H2Test, ScenarioDefaultsChooseTheHttpVersion) {
+  const std::string dir = e2e::TempDir("h2-scenario");
+  std::filesystem::create_directories(dir);
+  auto write = [&](const std::string& name, const std::string& target, const std::string& defaults) {
+    std::ofstream(dir + "/" + name) << "name: versions\ntarget: " << target << "\ndefaults: " << defaults
+                                     << "\nrequests: [ { name: home, path: / } ]\n"
+                                        "phases: [ { name: steady, closed: { connections: 2, duration: 1s } } ]\n";
+    return dir + "/" + name;
+  };
+  const std::string h2c = write("h2c.yaml", servers_->Url(H2Servers::kH2c), "{ http: h2c, max_streams: 4 }");
+  const std::string tls = write("tls.yaml", servers_->Url(H2Servers::kTlsH2), "{ http: 2, max_streams: 6 }");
+  struct Case {
+    std::string file;
+    std::vector<std::string> flags;
+    const char* protocol;
+    int max_streams;  // 0: no h2
+  };
+  for (const Case& c : {Case{h2c, {}, "h2c", 4}, Case{tls, {"--cacert", servers_->File("cert.pem")}, "h2", 6},
+                        Case{tls, {"--cacert", servers_->File("cert.pem"), "--max-streams", "3"}, "h2", 3},
+                        Case{tls, {"--cacert", servers_->File("cert.pem"), "--http1.1"}, "http/1.1", 0}}) {
+    std::vector<std::string> args = {c.file};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    auto [p, j] = RunH("h2-scenario-run", args);
+    ASSERT_TRUE(j.is_object()) << p.err << p.out;
+    EXPECT_EQ(p.exit_code, 0) << p.err << p.out;
+    const json& t = j["transport"];
+    EXPECT_EQ(t["protocol"], c.protocol) << c.file << " " << t.dump();
+    if (c.max_streams > 0) {
+      EXPECT_EQ(t["h2"]["max_streams"], c.max_streams) << t.dump();
+    } else {
+      EXPECT_TRUE(t["h2"].is_null()) << t.dump();
+    }
+    EXPECT_GT(j["requests"]["ok"].get<int64_t>(), 10);
+    EXPECT_EQ(j["requests"]["errors"], 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_F(H2Test, H2cOpenModelSendsTheScheduleOverFewConnections) {
   const int before = CountLines(servers_->Log(H2Servers::kH2c));
   auto [p, j] = RunH("h2c-open", {servers_->Url(H2Servers::kH2c), "--h2c", "--rate", "400/s", "-d", "1s", "-c", "4"});

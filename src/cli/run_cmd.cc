@@ -278,7 +278,16 @@ Result<Prepared> PrepareScenario(const RunFlags& f) {
   if (!address) return std::unexpected(address.error());
   auto tls = TlsFor(f, *url);
   if (!tls) return Fail("headroom run: " + tls.error().message);
-  auto http_options = HttpFor(f, *url);
+  // The file's defaults.http and max_streams, unless the command line chose the version.
+  RunFlags version = f;
+  if (!f.http2 && !f.h2c && !f.http1) {
+    using Http = scenario::Defaults::Http;
+    version.http2 = sc->defaults.http == Http::kHttp2;
+    version.h2c = sc->defaults.http == Http::kH2c;
+    version.http1 = sc->defaults.http == Http::kHttp1;
+  }
+  if (f.max_streams == 0 && !f.http1) version.max_streams = sc->defaults.max_streams;
+  auto http_options = HttpFor(version, *url);
   if (!http_options) return Fail("headroom run: " + http_options.error().message);
   Prepared p;
   exec::ExecPlan& plan = p.plan;

@@ -191,6 +191,28 @@ TEST(LoadGood, ExpandsTargetFromEnvironment) {
   EXPECT_EQ(s->target, "http://10.0.0.1:9000/v1");
 }
 
+TEST(LoadGood, HttpVersionAndStreams) {
+  struct Case {
+    const char* target;
+    const char* defaults;
+    Defaults::Http http;
+    int max_streams;
+  };
+  for (const Case& c : {Case{"https://127.0.0.1:8443", "{ http: 2, max_streams: 64 }", Defaults::Http::kHttp2, 64},
+                        Case{"https://127.0.0.1:8443", "{ max_streams: 8 }", Defaults::Http::kAuto, 8},
+                        Case{"http://127.0.0.1:8080", "{ http: h2c, max_streams: 10000 }", Defaults::Http::kH2c, 10000},
+                        Case{"http://127.0.0.1:8080", "{ http: '1.1' }", Defaults::Http::kHttp1, 0},
+                        Case{"http://127.0.0.1:8080", "{ timeout: 1s }", Defaults::Http::kAuto, 0}}) {
+    auto s = LoadScenarioFromString(std::string("name: t\ntarget: ") + c.target + "\ndefaults: " + c.defaults +
+                                        "\nrequests: [ { name: a, path: / } ]\n"
+                                        "phases: [ { baseline: { rate: 1/s, duration: 1s } } ]\n",
+                                    "t.yaml");
+    ASSERT_TRUE(s.has_value()) << c.defaults << ": " << s.error().message;
+    EXPECT_EQ(s->defaults.http, c.http) << c.defaults;
+    EXPECT_EQ(s->defaults.max_streams, c.max_streams) << c.defaults;
+  }
+}
+
 TEST(LoadGood, PhaseKindNames) {
   EXPECT_EQ(PhaseKindName(PhaseKind::kBaseline), "baseline");
   EXPECT_EQ(PhaseKindName(PhaseKind::kStress), "stress");

@@ -166,11 +166,12 @@ void ScenarioParser::ParseTarget(const YAML::Node& node, Scenario& out) {
     return;
   }
   out.target = *expanded;
+  target_ = out.target;
 }
 
 void ScenarioParser::ParseDefaults(const YAML::Node& node, Defaults& out) {
   if (!r_.ExpectMap(node, "defaults", "{ timeout: 5s }")) return;
-  r_.CheckKeys(node, "defaults", {"timeout", "headers", "connections", "arrival"});
+  r_.CheckKeys(node, "defaults", {"timeout", "headers", "connections", "arrival", "http", "max_streams"});
   if (YAML::Node n = Get(node, "timeout"); n.IsDefined()) {
     if (auto v = r_.DurationNs(n, "defaults.timeout")) {
       if (*v == 0) r_.Error(n, "defaults.timeout", "must be above 0");
@@ -183,6 +184,33 @@ void ScenarioParser::ParseDefaults(const YAML::Node& node, Defaults& out) {
   }
   if (YAML::Node n = Get(node, "arrival"); n.IsDefined()) {
     if (auto v = r_.Enum(n, "defaults.arrival", {"uniform", "poisson"})) out.arrival = Arrival(*v);
+  }
+  // The HTTP version must suit the target's scheme (the target is parsed first).
+  const bool https = target_.starts_with("https://");
+  const bool plain = target_.starts_with("http://");
+  YAML::Node version = Get(node, "http");
+  if (version.IsDefined()) {
+    if (auto v = r_.Enum(version, "defaults.http", {"auto", "1.1", "2", "h2c"})) {
+      out.http = Defaults::Http(*v);
+      if (out.http == Defaults::Http::kHttp2 && plain) {
+        r_.Error(version, "defaults.http",
+                 "2 needs an https:// target (h2 by ALPN); for cleartext HTTP/2 to an http:// target write h2c");
+      } else if (out.http == Defaults::Http::kH2c && https) {
+        r_.Error(version, "defaults.http", "h2c is cleartext HTTP/2 for http:// targets; for https:// write 2");
+      }
+    }
+  }
+  if (YAML::Node n = Get(node, "max_streams"); n.IsDefined()) {
+    if (auto v = r_.Integer(n, "defaults.max_streams", 1)) {
+      if (*v > 10'000) {
+        r_.Error(n, "defaults.max_streams", "must be at most 10000");
+      } else if (out.http == Defaults::Http::kHttp1 || (plain && out.http != Defaults::Http::kH2c)) {
+        r_.Error(n, "defaults.max_streams",
+                 "applies to HTTP/2 only (an https:// target that chooses h2, http: 2 or http: h2c)");
+      } else {
+        out.max_streams = int(*v);
+      }
+    }
   }
 }
 

@@ -87,6 +87,7 @@ class ScenarioParser {
   Diag& diag_;
   Reader r_;
   std::string base_dir_;
+  std::string target_;  // the parsed target ("" when it had errors): defaults.http is checked against it
   LoadOptions options_;
   std::vector<std::string> failed_sources_;
   // Set when a phase's rate depends on a previous phase that has errors (not reported twice).

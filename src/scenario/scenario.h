@@ -128,6 +128,11 @@ struct Defaults {
   std::vector<Header> headers;
   int connections = kDefaultConnectionCap;
   Arrival arrival = Arrival::kUniform;
+  // The HTTP version (docs/http2.md): auto (https: h2 when the server chooses it by ALPN), 1.1, 2
+  // (https: h2 or fail), h2c (http: cleartext HTTP/2). headroom run's --http1.1, --http2 and --h2c
+  // replace it.
+  enum class Http { kAuto, kHttp1, kHttp2, kH2c } http = Http::kAuto;
+  int max_streams = 0;  // HTTP/2 streams per connection (0: the server's limit, at most 100)
 };
 
 // One source of a watched tier (docs/scenario.md, "tiers"), as validated by collect's
