@@ -633,7 +633,9 @@ TEST(H2HostileTest, EndlessHeaderBlockIsRefused) {
   EXPECT_EQ(j["requests"]["ok"], 0);
   EXPECT_GT(j["requests"]["errors"].get<int64_t>(), 0);
   for (const auto& [cls, n] : j["errors"]["by_class"].items()) {
-    EXPECT_TRUE(cls == "malformed_response" || cls == "h2_protocol" || cls == "request_timeout") << cls;
+    // nghttp2 refuses the block (h2_protocol: the connection fails), or headroom's 64 KiB cap on a
+    // response's headers trips first (malformed_response: the stream is reset); never a timeout.
+    EXPECT_TRUE(cls == "malformed_response" || cls == "h2_protocol") << cls << " " << n;
   }
 }
 
