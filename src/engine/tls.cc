@@ -30,31 +30,40 @@ std::string LastOpenSslError() {
   return reason != nullptr ? reason : "unknown OpenSSL error";
 }
 
+// One recvmsg (EINTR retried); sets *received_real_ns when the kernel reported the bytes' receive
+// time (SO_TIMESTAMPNS), leaves it otherwise. Returns what recvmsg returned, errno intact.
+ssize_t RecvStamped(int fd, char* buf, size_t len, int64_t* received_real_ns) {
+  iovec iov{buf, len};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr m{};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  ssize_t n;
+  do {
+    m.msg_control = control;
+    m.msg_controllen = sizeof(control);
+    n = recvmsg(fd, &m, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n > 0) {
+    for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
+      if (const int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
+    }
+  }
+  return n;
+}
+
 // A BIO on a non-blocking socket that notes when a read drained it (see TlsSocket).
 int SocketRead(BIO* b, char* buf, int len) {
   auto* s = static_cast<TlsSocket*>(BIO_get_data(b));
   BIO_clear_retry_flags(b);
-  for (;;) {
-    iovec iov{buf, size_t(len)};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof(control);
-    const ssize_t n = recvmsg(s->fd, &m, 0);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      s->drained = true;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
-      return -1;
-    }
-    for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
-      if (const int64_t at = ReceiveTimeRealNs(cm); at >= 0) s->received_real_ns = at;
-    }
-    s->drained = n < len;
-    return int(n);
+  const ssize_t n = RecvStamped(s->fd, buf, size_t(len), &s->received_real_ns);
+  if (n < 0) {
+    s->drained = true;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) BIO_set_retry_read(b);
+    return -1;
   }
+  s->drained = n < len;
+  return int(n);
 }
 
 int SocketWrite(BIO* b, const char* buf, int len) {
@@ -340,24 +349,9 @@ ssize_t ConnRead(int fd, SSL* ssl, char* buf, size_t len, int64_t* received_real
     if (n > 0) *received_real_ns = static_cast<const TlsSocket*>(BIO_get_data(SSL_get_rbio(ssl)))->received_real_ns;
     return n;
   }
-  for (;;) {
-    iovec iov{buf, len};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-    msghdr m{};
-    m.msg_iov = &iov;
-    m.msg_iovlen = 1;
-    m.msg_control = control;
-    m.msg_controllen = sizeof(control);
-    ssize_t n = recvmsg(fd, &m, 0);
-    if (n > 0) {
-      for (cmsghdr* cm = CMSG_FIRSTHDR(&m); cm != nullptr; cm = CMSG_NXTHDR(&m, cm)) {
-        if (int64_t at = ReceiveTimeRealNs(cm); at >= 0) *received_real_ns = at;
-      }
-    }
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
-  }
+  const ssize_t n = RecvStamped(fd, buf, len, received_real_ns);
+  if (n >= 0) return n;
+  return errno == EAGAIN || errno == EWOULDBLOCK ? kTlsRetry : kTlsError;
 }
 
 ssize_t ConnWrite(int fd, SSL* ssl, const char* buf, size_t len) {
