@@ -117,6 +117,7 @@ void WorkerCore::RecordResponse(int request_id, int code, const http::ResponseCa
   int64_t response_us = ToUs(at - intended_ns);
   interval_us_->Record(response_us);
   service_us_.Record(ToUs(at - write_ns));
+  service_ewma_ns_ += (at - write_ns - service_ewma_ns_) / 16;
   ++interval_.completed;
   if (code >= 0 && code < 600) ++interval_.status_codes[code];
   RequestStats& rs = requests_[request_id];

@@ -101,6 +101,7 @@ class WorkerCore {
   std::deque<int64_t> pending_;                  // intended start times waiting for a connection
   std::vector<std::pair<int64_t, int>> timers_;  // min-heap of (due ns, conn index): think time, back-off
   int in_flight_ = 0;
+  int64_t service_ewma_ns_ = 0;  // moving average of the service time (a 16-response window)
   int open_conns_ = 0;
   bool draining_ = false;
   bool interrupted_ = false;
