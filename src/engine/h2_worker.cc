@@ -570,7 +570,6 @@ bool H2Worker::RefillNow(Conn& c, int64_t now) {
   if (usable <= 0) return false;
   if (c.active == 0 || usable * 2 >= c.limit || (c.refill_by_ns >= 0 && now >= c.refill_by_ns)) {
     c.refill_by_ns = -1;
-  c.lowat = 1;
     SetLowat(c, 1);
     return true;
   }
@@ -779,6 +778,7 @@ void H2Worker::FailConnect(Conn& c, ErrorClass cls, int64_t now) {
 void H2Worker::CloseConn(Conn& c) {
   c.dirty = false;
   c.refill_by_ns = -1;
+  c.lowat = 1;  // a new socket starts at the kernel's default
   if (c.state == State::kConnecting || c.state == State::kHandshaking) --connecting_;
   if (c.session != nullptr) {
     nghttp2_session_del(c.session);

@@ -23,8 +23,8 @@ constexpr size_t kReadBufBytes = 64 * 1024;
 // while responses take kGatherRatio times the pause or longer (moving average of the service
 // time): against a fast server with few connections (4 connections, 30 us round trips) the pause
 // halved the requests/s. A wake-up that a server's response triggers costs the server (it wakes
-// the sleeping client from its own CPU) more than the system calls it saves: HTTPS keep-alive against nginx went from 0.97x wrk's req/s to 1.1x with
-// the pause. Responses are timed at the kernel's receive time, so the pause never shows in the
+// the sleeping client from its own CPU) more than the system calls it saves: HTTPS keep-alive
+// against nginx went from 0.97x wrk's req/s to 1.1x with the pause. Responses are timed at the kernel's receive time, so the pause never shows in the
 // latency; it only delays the next request on a connection by at most kGatherNs.
 constexpr int kGatherEvents = 32;
 constexpr int64_t kGatherNs = 20'000;
