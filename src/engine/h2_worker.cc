@@ -526,8 +526,8 @@ void H2Worker::OnReadable(Conn& c, int64_t now, bool closing) {
     }
     interval_.bytes_read += n;
     wire_bytes_ += n;
-    // Responses completed by these bytes are timed when the bytes reached the socket (h2c; over TLS,
-    // when they were decrypted), as on the HTTP/1.1 paths.
+    // Responses completed by these bytes are timed when the bytes reached the socket (the kernel's
+    // receive time, over TLS as over h2c), as on the HTTP/1.1 paths.
     received_ns_ = received_real_ns >= 0 ? std::min(received_real_ns - real_minus_mono_ns_, now) : now;
     const ssize_t used = nghttp2_session_mem_recv(c.session, reinterpret_cast<const uint8_t*>(read_buf_.get()),
                                                   size_t(n));

@@ -154,7 +154,7 @@ class H2Worker final : public WorkerCore {
   void AddTimer(int64_t due_ns, Conn& c, int slot);
   void RunTimers(int64_t now);
   void Sweep(int64_t now);
-  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time (h2c) when given.
+  // > 0, 0 = EOF, kTlsRetry, kTlsError; *received_real_ns: the kernel's receive time when given.
   ssize_t ReadSome(Conn& c, char* buf, size_t len, int64_t* received_real_ns);
   ssize_t WriteSome(Conn& c, const char* buf, size_t len);
   bool RefillNow(Conn& c, int64_t now);
